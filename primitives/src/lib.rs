@@ -1,0 +1,17 @@
+//! Types and algorithms that the Cairn runtime and the Cairn worker must agree on.
+//!
+//! Everything here is `no_std`, SCALE-encoded and bounded, so the same definitions serve the
+//! runtime (in wasm) and the off-chain worker (natively, in its own Cargo workspace).
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+pub mod model;
+
+pub use bounded_collections::{BoundedVec, ConstU32};
+pub use model::{Activation, Architecture, ArchitectureError, Mlp};
+
+/// A 32-byte content hash (weights, datasets, checkpoints): BLAKE2b-256 unless stated otherwise.
+pub type Hash256 = [u8; 32];
+
+/// Identifier of a model in the registry; assigned sequentially from zero.
+pub type ModelId = u64;

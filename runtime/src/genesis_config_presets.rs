@@ -1,0 +1,77 @@
+//! Genesis presets: `development` (one authority, Alice) and `local_testnet` (Alice and Bob).
+
+use crate::{AccountId, Balance, UNIT};
+use alloc::{vec, vec::Vec};
+use serde_json::Value;
+use sp_consensus_aura::sr25519::AuthorityId as AuraId;
+use sp_consensus_grandpa::AuthorityId as GrandpaId;
+use sp_genesis_builder::{self, PresetId};
+use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
+
+/// Free balance of every prefunded account: one million CAIRN.
+pub const ENDOWMENT: Balance = 1_000_000 * UNIT;
+
+/// Aura (sr25519) and GRANDPA (ed25519) keys of a validator.
+type Authority = (Sr25519Keyring, Ed25519Keyring);
+
+fn genesis(authorities: &[Authority], endowed: Vec<AccountId>, root: AccountId) -> Value {
+	let aura: Vec<AuraId> = authorities.iter().map(|(aura, _)| aura.public().into()).collect();
+	let grandpa: Vec<(GrandpaId, u64)> =
+		authorities.iter().map(|(_, grandpa)| (grandpa.public().into(), 1)).collect();
+	let balances: Vec<(AccountId, Balance)> =
+		endowed.into_iter().map(|account| (account, ENDOWMENT)).collect();
+	serde_json::json!({
+		"balances": { "balances": balances },
+		"aura": { "authorities": aura },
+		"grandpa": { "authorities": grandpa },
+		"sudo": { "key": Some(root) },
+	})
+}
+
+/// The well-known dev accounts (Alice to Ferdie and their `//stash` keys), all prefunded.
+fn dev_accounts() -> Vec<AccountId> {
+	Sr25519Keyring::well_known().map(|k| k.to_account_id()).collect()
+}
+
+/// One authority, Alice, who is also sudo.
+pub fn development_config_genesis() -> Value {
+	genesis(
+		&[(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
+		dev_accounts(),
+		Sr25519Keyring::Alice.to_account_id(),
+	)
+}
+
+/// Two authorities, Alice and Bob; Alice is sudo.
+pub fn local_config_genesis() -> Value {
+	genesis(
+		&[
+			(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
+			(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
+		],
+		dev_accounts(),
+		Sr25519Keyring::Alice.to_account_id(),
+	)
+}
+
+/// The preset with the given id, serialized as a JSON patch over the default genesis.
+pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
+	let patch = match id.as_ref() {
+		sp_genesis_builder::DEV_RUNTIME_PRESET => development_config_genesis(),
+		sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET => local_config_genesis(),
+		_ => return None,
+	};
+	Some(
+		serde_json::to_string(&patch)
+			.expect("serialization to json is expected to work. qed.")
+			.into_bytes(),
+	)
+}
+
+/// Ids of the presets this runtime offers.
+pub fn preset_names() -> Vec<PresetId> {
+	vec![
+		PresetId::from(sp_genesis_builder::DEV_RUNTIME_PRESET),
+		PresetId::from(sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET),
+	]
+}

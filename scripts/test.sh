@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Sets up the machine and runs every test: pallet, runtime and node tests, the worker's tests, and
+# the end-to-end polkadot-js tests against real nodes (the dev chain and a two-validator testnet).
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$CAIRN_ROOT"
+started=$(date +%s)
+
+step "setup"
+"$CAIRN_ROOT/scripts/setup.sh"
+
+step "building cairn-node"
+cargo build -p cairn-node
+
+step "chain tests (pallets, primitives, runtime, node)"
+cargo test --workspace
+
+step "worker build and tests"
+(cd ml-offchain && CARGO_TARGET_DIR="$CAIRN_WORKER_TARGET_DIR" cargo build --locked &&
+	CARGO_TARGET_DIR="$CAIRN_WORKER_TARGET_DIR" cargo test --locked)
+
+step "end-to-end tests (polkadot-js against real nodes)"
+(cd tests && npm ci --no-audit --no-fund && npm test)
+
+step "all tests passed in $(( $(date +%s) - started )) s"
