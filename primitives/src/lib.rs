@@ -6,12 +6,22 @@
 #![cfg_attr(not(feature = "std"), no_std)]
 
 pub mod model;
+pub mod provider;
+pub mod task;
 
 pub use bounded_collections::{BoundedVec, ConstU32};
 pub use model::{Activation, Architecture, ArchitectureError, Mlp};
+pub use provider::{Backend, HardwareProfile, IsaClass, Role, Roles};
+pub use task::{
+	DatasetRef, Label, ModelInit, Optimizer, ResultCommitment, SpecError, TaskSpec, TrainingConfig,
+	VerificationPolicy,
+};
 
 /// A 32-byte content hash (weights, datasets, checkpoints): BLAKE2b-256 unless stated otherwise.
 pub type Hash256 = [u8; 32];
 
 /// Identifier of a model in the registry; assigned sequentially from zero.
 pub type ModelId = u64;
+
+/// Identifier of a training task; assigned sequentially from zero.
+pub type TaskId = u64;

@@ -17,7 +17,8 @@ use sp_runtime::{traits::One, Perbill};
 use sp_version::RuntimeVersion;
 
 use super::{
-	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Nonce, PalletInfo, Runtime,
+	AccountId, Aura, Balance, Balances, Block, BlockNumber, ComputeStaking, Hash, ModelRegistry,
+	Nonce, PalletInfo, Runtime,
 	RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask,
 	System, EXISTENTIAL_DEPOSIT, MILLI_UNIT, SLOT_DURATION, VERSION,
 };
@@ -139,4 +140,19 @@ impl pallet_model_registry::Config for Runtime {
 	type MaxUriLen = ConstU32<256>;
 	type MaxLicenseLen = ConstU32<64>;
 	type WeightInfo = pallet_model_registry::weights::SubstrateWeight<Runtime>;
+}
+
+impl pallet_compute_staking::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type MaxUnbondingChunks = ConstU32<16>;
+	type WeightInfo = pallet_compute_staking::weights::SubstrateWeight<Runtime>;
+}
+
+impl pallet_tasks::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Providers = ComputeStaking;
+	type Models = ModelRegistry;
+	type WeightInfo = pallet_tasks::weights::SubstrateWeight<Runtime>;
 }

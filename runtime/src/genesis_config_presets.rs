@@ -1,6 +1,9 @@
 //! Genesis presets: `development` (one authority, Alice) and `local_testnet` (Alice and Bob).
 
-use crate::{AccountId, Balance, UNIT};
+use crate::{AccountId, Balance, BlockNumber, DAYS, HOURS, MILLI_UNIT, UNIT};
+use pallet_compute_staking::StakingParams;
+use pallet_tasks::TaskParams;
+use sp_runtime::Perbill;
 use alloc::{vec, vec::Vec};
 use serde_json::Value;
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
@@ -14,7 +17,51 @@ pub const ENDOWMENT: Balance = 1_000_000 * UNIT;
 /// Aura (sr25519) and GRANDPA (ed25519) keys of a validator.
 type Authority = (Sr25519Keyring, Ed25519Keyring);
 
-fn genesis(authorities: &[Authority], endowed: Vec<AccountId>, root: AccountId) -> Value {
+/// Protocol parameters of a chain: the dev chain uses short windows, testnets long ones.
+struct Protocol {
+	staking: StakingParams<Balance, BlockNumber>,
+	tasks: TaskParams<Balance, BlockNumber>,
+}
+
+impl Protocol {
+	fn with_windows(unbonding_delay: BlockNumber, claim: BlockNumber, training: BlockNumber) -> Self {
+		Protocol {
+			staking: StakingParams {
+				min_solver_bond: 100 * UNIT,
+				min_verifier_bond: 50 * UNIT,
+				min_whistleblower_bond: 20 * UNIT,
+				unbonding_delay,
+			},
+			tasks: TaskParams {
+				min_reward: UNIT,
+				price_per_gigaflop: MILLI_UNIT,
+				// Covers the registry deposit of the trained model (at most 0.484 CAIRN).
+				task_deposit: UNIT,
+				solver_bond_ratio: Perbill::from_percent(10),
+				claim_window: claim,
+				training_window: training,
+				max_reopens: 2,
+			},
+		}
+	}
+
+	/// Blocks of 3 s: unbonding in 30 s, claims open 5 min, 10 min to train.
+	fn dev() -> Self {
+		Self::with_windows(10, 100, 200)
+	}
+
+	/// Unbonding in a day, claims open an hour, six hours to train.
+	fn testnet() -> Self {
+		Self::with_windows(DAYS, HOURS, 6 * HOURS)
+	}
+}
+
+fn genesis(
+	authorities: &[Authority],
+	endowed: Vec<AccountId>,
+	root: AccountId,
+	protocol: Protocol,
+) -> Value {
 	let aura: Vec<AuraId> = authorities.iter().map(|(aura, _)| aura.public().into()).collect();
 	let grandpa: Vec<(GrandpaId, u64)> =
 		authorities.iter().map(|(_, grandpa)| (grandpa.public().into(), 1)).collect();
@@ -25,6 +72,8 @@ fn genesis(authorities: &[Authority], endowed: Vec<AccountId>, root: AccountId) 
 		"aura": { "authorities": aura },
 		"grandpa": { "authorities": grandpa },
 		"sudo": { "key": Some(root) },
+		"computeStaking": { "params": protocol.staking },
+		"tasks": { "params": protocol.tasks },
 	})
 }
 
@@ -39,6 +88,7 @@ pub fn development_config_genesis() -> Value {
 		&[(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
 		dev_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),
+		Protocol::dev(),
 	)
 }
 
@@ -51,6 +101,7 @@ pub fn local_config_genesis() -> Value {
 		],
 		dev_accounts(),
 		Sr25519Keyring::Alice.to_account_id(),
+		Protocol::testnet(),
 	)
 }
 

@@ -25,7 +25,9 @@ use sp_runtime::{
 use sp_version::{runtime_version, RuntimeVersion};
 
 pub use configs::{DepositBase, DepositPerByte};
+pub use pallet_compute_staking;
 pub use pallet_model_registry;
+pub use pallet_tasks;
 
 /// Opaque types for the node, which does not need to know the runtime's call types.
 pub mod opaque {
@@ -155,4 +157,8 @@ mod runtime {
 
 	#[runtime::pallet_index(10)]
 	pub type ModelRegistry = pallet_model_registry;
+	#[runtime::pallet_index(11)]
+	pub type ComputeStaking = pallet_compute_staking;
+	#[runtime::pallet_index(12)]
+	pub type Tasks = pallet_tasks;
 }

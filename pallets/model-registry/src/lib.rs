@@ -30,7 +30,7 @@ mod types;
 pub mod weights;
 
 use alloc::vec::Vec;
-use cairn_primitives::{Architecture, Hash256, ModelId};
+use cairn_primitives::{Architecture, Hash256, ModelId, TaskId};
 use frame_support::{
 	pallet_prelude::*,
 	traits::{
@@ -40,6 +40,20 @@ use frame_support::{
 };
 use frame_system::pallet_prelude::*;
 use sp_runtime::traits::Saturating;
+
+/// What other pallets need from the model registry.
+pub trait ModelRegistryInterface<AccountId> {
+	/// The architecture of a registered model.
+	fn architecture(model: ModelId) -> Option<Architecture>;
+
+	/// Registers weights produced by verified training `task`, for `owner`, holding the deposit
+	/// from `owner`.
+	fn register_trained(
+		owner: AccountId,
+		model: NewModel,
+		task: TaskId,
+	) -> Result<ModelId, DispatchError>;
+}
 
 /// What a new registration describes, before bounds are checked.
 pub struct NewModel {
@@ -413,5 +427,19 @@ impl<T: Config> Pallet<T> {
 			);
 		}
 		Ok(())
+	}
+}
+
+impl<T: Config> ModelRegistryInterface<T::AccountId> for Pallet<T> {
+	fn architecture(model: ModelId) -> Option<Architecture> {
+		Models::<T>::get(model).map(|record| record.architecture)
+	}
+
+	fn register_trained(
+		owner: T::AccountId,
+		model: NewModel,
+		task: TaskId,
+	) -> Result<ModelId, DispatchError> {
+		Self::do_register(owner, model, Provenance::Trained { task })
 	}
 }

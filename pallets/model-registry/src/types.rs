@@ -1,6 +1,6 @@
 //! Data types of the model registry.
 
-use cairn_primitives::{Architecture, Hash256, ModelId};
+use cairn_primitives::{Architecture, Hash256, ModelId, TaskId};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{
 	pallet_prelude::*, traits::fungible::Inspect, CloneNoBound, EqNoBound, PartialEqNoBound,
@@ -30,7 +30,7 @@ pub enum Provenance {
 	/// Registered by its owner; the chain vouches only for the hash.
 	Uploaded,
 	/// Produced by a Cairn training task whose result was verified on-chain.
-	Trained { task: u64 },
+	Trained { task: TaskId },
 }
 
 impl Provenance {

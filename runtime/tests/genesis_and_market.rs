@@ -1,5 +1,5 @@
-//! The runtime, built natively from its genesis presets: consensus authorities, endowments, and
-//! the model registry holding deposits in the real Balances pallet.
+//! The runtime, built natively from its genesis presets: consensus authorities, endowments, the
+//! model registry and the task market running on the real Balances pallet.
 
 use cairn_primitives::{Activation, Architecture, BoundedVec, Mlp};
 use cairn_runtime::{
@@ -87,5 +87,68 @@ fn registering_a_model_holds_its_deposit_in_balances() {
 		assert_eq!(Balances::balance(&alice), ENDOWMENT - 2 * deposit);
 		assert_eq!(Models::<cairn_runtime::Runtime>::get(1).and_then(|m| m.parent), Some(0));
 		ModelRegistry::do_try_state().expect("registry invariants hold");
+	});
+}
+
+#[test]
+fn dev_preset_runs_the_task_market_with_short_windows() {
+	use cairn_primitives::{
+		Backend, DatasetRef, HardwareProfile, IsaClass, ModelInit, Optimizer, ResultCommitment,
+		Roles, TaskSpec, TrainingConfig, VerificationPolicy,
+	};
+	use cairn_runtime::{ComputeStaking, Runtime, Tasks, UNIT};
+	use pallet_tasks::TaskSettlement;
+
+	externalities(development_config_genesis()).execute_with(|| {
+		let (alice, bob) = (account(Sr25519Keyring::Alice), account(Sr25519Keyring::Bob));
+		let params = pallet_tasks::Params::<Runtime>::get();
+		assert_eq!(params.claim_window, 100);
+		assert_eq!(pallet_compute_staking::Params::<Runtime>::get().min_solver_bond, 100 * UNIT);
+
+		assert_ok!(ComputeStaking::register_provider(
+			RuntimeOrigin::signed(bob.clone()),
+			Roles { solver: true, verifier: false, whistleblower: false },
+			HardwareProfile { isa: IsaClass::X86_64V3, backend: Backend::FlexCpu, memory_gib: 8, gpu: None },
+			100 * UNIT,
+		));
+		let spec = TaskSpec {
+			name: BoundedVec::truncate_from(b"digits".to_vec()),
+			license: BoundedVec::truncate_from(b"Apache-2.0".to_vec()),
+			model: ModelInit::Fresh {
+				architecture: Architecture::Mlp(Mlp {
+					input: 64,
+					hidden: BoundedVec::truncate_from(vec![32]),
+					output: 10,
+					activation: Activation::Relu,
+				}),
+				init_seed: 1,
+			},
+			dataset: DatasetRef { hash: [3; 32], size: 116_805, uri: BoundedVec::new() },
+			training: TrainingConfig {
+				optimizer: Optimizer::Sgd { learning_rate_bits: 0.05f32.to_bits(), momentum_bits: 0 },
+				batch_size: 32,
+				steps: 100,
+				data_order_seed: 2,
+				checkpoint_interval: 10,
+			},
+			verification: VerificationPolicy { verifiers: 1, segments_per_verifier: 2 },
+		};
+		assert_ok!(Tasks::create_task(RuntimeOrigin::signed(alice.clone()), spec, 10 * UNIT));
+		assert_ok!(Tasks::claim_task(RuntimeOrigin::signed(bob.clone()), 0));
+		let commitment = ResultCommitment {
+			final_weights_hash: [4; 32],
+			checkpoint_root: [5; 32],
+			checkpoint_count: 11,
+			artifacts_uri: BoundedVec::new(),
+		};
+		assert_ok!(Tasks::submit_result(RuntimeOrigin::signed(bob.clone()), 0, commitment));
+
+		let model_id = <Tasks as TaskSettlement<_, _>>::accept(0, &[]).expect("settles");
+		let record = Models::<Runtime>::get(model_id).expect("registered");
+		assert_eq!(record.owner, alice);
+		assert!(record.provenance.is_verified());
+		assert_eq!(Balances::balance(&bob), ENDOWMENT - 100 * UNIT + 10 * UNIT);
+		pallet_tasks::Pallet::<Runtime>::do_try_state().expect("task invariants hold");
+		pallet_compute_staking::Pallet::<Runtime>::do_try_state().expect("staking invariants hold");
 	});
 }

@@ -1,0 +1,329 @@
+//! Training tasks: what a submitter asks for and what a solver commits to.
+
+use bounded_collections::{BoundedVec, ConstU32};
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+
+use crate::{Architecture, Hash256, ModelId};
+
+/// Longest dataset or artifact URI, in bytes.
+pub const MAX_URI_LEN: u32 = 256;
+/// Most checkpoints a task may produce (including the initial one).
+pub const MAX_CHECKPOINTS: u32 = 1024;
+/// Most verifiers a task may ask for.
+pub const MAX_VERIFIERS: u8 = 16;
+/// Most segments one verifier may be asked to re-execute.
+pub const MAX_SEGMENTS_PER_VERIFIER: u8 = 32;
+/// Largest batch a task may use.
+pub const MAX_BATCH_SIZE: u32 = 1 << 16;
+
+/// Longest name or license of the model a task produces, in bytes.
+pub const MAX_LABEL_LEN: u32 = 64;
+
+/// A URI, bounded by [`MAX_URI_LEN`].
+pub type Uri = BoundedVec<u8, ConstU32<MAX_URI_LEN>>;
+/// A short label such as a model name or an SPDX license, bounded by [`MAX_LABEL_LEN`].
+pub type Label = BoundedVec<u8, ConstU32<MAX_LABEL_LEN>>;
+
+/// Where a task's model starts from.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
+pub enum ModelInit {
+	/// A new network, initialised from `init_seed`.
+	Fresh { architecture: Architecture, init_seed: u64 },
+	/// Continue training a registered model: the result records it as parent.
+	FromRegistry { model: ModelId },
+}
+
+/// The training data, fetched off-chain and checked against `hash`.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
+pub struct DatasetRef {
+	/// BLAKE2b-256 of the dataset file.
+	pub hash: Hash256,
+	/// Size of the dataset file in bytes.
+	pub size: u64,
+	/// Where the dataset can be downloaded.
+	pub uri: Uri,
+}
+
+/// Optimizer and its hyper-parameters as IEEE-754 `f32` bit patterns (`f32::to_bits`), so the
+/// runtime never handles floats and every party decodes exactly the same numbers.
+#[derive(
+	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub enum Optimizer {
+	/// Stochastic gradient descent with momentum (`momentum_bits` = 0.0 for none).
+	Sgd { learning_rate_bits: u32, momentum_bits: u32 },
+	/// Adam.
+	Adam { learning_rate_bits: u32, beta1_bits: u32, beta2_bits: u32, epsilon_bits: u32 },
+}
+
+/// How to train.
+#[derive(
+	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct TrainingConfig {
+	pub optimizer: Optimizer,
+	/// Samples per step.
+	pub batch_size: u32,
+	/// Optimizer steps in total; a multiple of `checkpoint_interval`.
+	pub steps: u32,
+	/// Seed of the order in which samples are drawn.
+	pub data_order_seed: u64,
+	/// Steps between checkpoints; each span between two checkpoints is one verifiable segment.
+	pub checkpoint_interval: u32,
+}
+
+/// How the result is checked.
+#[derive(
+	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
+pub struct VerificationPolicy {
+	/// Verifiers drawn for the task.
+	pub verifiers: u8,
+	/// Segments each verifier re-executes.
+	pub segments_per_verifier: u8,
+}
+
+/// Everything a submitter specifies about a training job.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
+pub struct TaskSpec {
+	/// Name under which the trained model is registered.
+	pub name: Label,
+	/// License of the trained model (an SPDX expression such as `Apache-2.0`).
+	pub license: Label,
+	pub model: ModelInit,
+	pub dataset: DatasetRef,
+	pub training: TrainingConfig,
+	pub verification: VerificationPolicy,
+}
+
+/// What a solver commits to when it has trained.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
+pub struct ResultCommitment {
+	/// Hash of the canonical encoding of the final weights.
+	pub final_weights_hash: Hash256,
+	/// Binary Merkle root over the canonical hashes of every checkpoint, in order.
+	pub checkpoint_root: Hash256,
+	/// Number of checkpoints under the root, the initial one included.
+	pub checkpoint_count: u32,
+	/// Where the checkpoints and final weights are served.
+	pub artifacts_uri: Uri,
+}
+
+/// Why a [`TaskSpec`] is not acceptable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SpecError {
+	/// The fresh model's architecture is invalid or not trainable by Cairn workers.
+	Architecture,
+	/// Zero or too large batch, zero steps or interval, or steps not a multiple of the interval.
+	Training,
+	/// More checkpoints than [`MAX_CHECKPOINTS`].
+	TooManyCheckpoints,
+	/// No verifiers or segments, or more than the limits.
+	Verification,
+	/// Empty dataset.
+	Dataset,
+	/// Empty model name.
+	Name,
+	/// A learning rate or other hyper-parameter is not a finite, positive number where required.
+	Optimizer,
+}
+
+impl TrainingConfig {
+	/// Checkpoints the task produces: one at step 0 and one after every interval.
+	pub fn checkpoint_count(&self) -> u32 {
+		self.steps.checked_div(self.checkpoint_interval).unwrap_or(0).saturating_add(1)
+	}
+}
+
+/// Whether an `f32` bit pattern is a finite number greater than zero.
+fn positive_finite(bits: u32) -> bool {
+	let exponent = (bits >> 23) & 0xff;
+	bits >> 31 == 0 && exponent != 0xff && bits != 0
+}
+
+/// Whether an `f32` bit pattern is a finite number in `[0, 1)`.
+fn unit_fraction(bits: u32) -> bool {
+	// Non-negative floats order like their bit patterns; 0x3f80_0000 is 1.0.
+	bits >> 31 == 0 && bits < 0x3f80_0000
+}
+
+impl Optimizer {
+	fn validate(&self) -> Result<(), SpecError> {
+		let ok = match *self {
+			Optimizer::Sgd { learning_rate_bits, momentum_bits } =>
+				positive_finite(learning_rate_bits) && unit_fraction(momentum_bits),
+			Optimizer::Adam { learning_rate_bits, beta1_bits, beta2_bits, epsilon_bits } =>
+				positive_finite(learning_rate_bits) &&
+					unit_fraction(beta1_bits) &&
+					unit_fraction(beta2_bits) &&
+					positive_finite(epsilon_bits),
+		};
+		if ok {
+			Ok(())
+		} else {
+			Err(SpecError::Optimizer)
+		}
+	}
+}
+
+impl TaskSpec {
+	/// Checks everything that does not need chain state (a registered model is checked by the
+	/// pallet that knows the registry).
+	pub fn validate(&self) -> Result<(), SpecError> {
+		if self.name.is_empty() {
+			return Err(SpecError::Name);
+		}
+		if let ModelInit::Fresh { architecture, .. } = &self.model {
+			if !matches!(architecture, Architecture::Mlp(_)) || architecture.validate().is_err() {
+				return Err(SpecError::Architecture);
+			}
+		}
+		if self.dataset.size == 0 {
+			return Err(SpecError::Dataset);
+		}
+		let t = &self.training;
+		if t.batch_size == 0 ||
+			t.batch_size > MAX_BATCH_SIZE ||
+			t.steps == 0 || t.checkpoint_interval == 0 ||
+			t.steps % t.checkpoint_interval != 0
+		{
+			return Err(SpecError::Training);
+		}
+		if t.checkpoint_count() > MAX_CHECKPOINTS {
+			return Err(SpecError::TooManyCheckpoints);
+		}
+		let v = &self.verification;
+		if v.verifiers == 0 ||
+			v.verifiers > MAX_VERIFIERS ||
+			v.segments_per_verifier == 0 ||
+			v.segments_per_verifier > MAX_SEGMENTS_PER_VERIFIER
+		{
+			return Err(SpecError::Verification);
+		}
+		t.optimizer.validate()
+	}
+}
+
+/// Floating-point operations of one training step: about 2 per parameter and sample forward and
+/// 4 backward, so `6 * parameters * batch_size`.
+pub fn flops_per_step(architecture: &Architecture, batch_size: u32) -> u128 {
+	6u128
+		.saturating_mul(u128::from(architecture.parameter_count()))
+		.saturating_mul(u128::from(batch_size))
+}
+
+/// Floating-point operations of a whole task: the work estimate behind its price floor.
+pub fn task_flops(architecture: &Architecture, training: &TrainingConfig) -> u128 {
+	flops_per_step(architecture, training.batch_size).saturating_mul(u128::from(training.steps))
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::{Activation, Mlp};
+
+	fn mlp() -> Architecture {
+		Architecture::Mlp(Mlp {
+			input: 64,
+			hidden: BoundedVec::truncate_from(vec![32]),
+			output: 10,
+			activation: Activation::Relu,
+		})
+	}
+
+	fn spec() -> TaskSpec {
+		TaskSpec {
+			name: BoundedVec::truncate_from(b"digits".to_vec()),
+			license: BoundedVec::truncate_from(b"MIT".to_vec()),
+			model: ModelInit::Fresh { architecture: mlp(), init_seed: 7 },
+			dataset: DatasetRef {
+				hash: [1; 32],
+				size: 1000,
+				uri: BoundedVec::truncate_from(b"http://data".to_vec()),
+			},
+			training: TrainingConfig {
+				optimizer: Optimizer::Adam {
+					learning_rate_bits: 1e-3f32.to_bits(),
+					beta1_bits: 0.9f32.to_bits(),
+					beta2_bits: 0.999f32.to_bits(),
+					epsilon_bits: 1e-8f32.to_bits(),
+				},
+				batch_size: 32,
+				steps: 100,
+				data_order_seed: 3,
+				checkpoint_interval: 10,
+			},
+			verification: VerificationPolicy { verifiers: 2, segments_per_verifier: 3 },
+		}
+	}
+
+	#[test]
+	fn a_sound_spec_validates_and_counts_checkpoints() {
+		assert_eq!(spec().validate(), Ok(()));
+		assert_eq!(spec().training.checkpoint_count(), 11);
+	}
+
+	#[test]
+	fn bad_training_settings_are_rejected() {
+		let mut s = spec();
+		s.training.steps = 105;
+		assert_eq!(s.validate(), Err(SpecError::Training));
+		let mut s = spec();
+		s.training.batch_size = 0;
+		assert_eq!(s.validate(), Err(SpecError::Training));
+		let mut s = spec();
+		s.training.checkpoint_interval = 0;
+		assert_eq!(s.validate(), Err(SpecError::Training));
+		let mut s = spec();
+		s.training.steps = MAX_CHECKPOINTS;
+		s.training.checkpoint_interval = 1;
+		assert_eq!(s.validate(), Err(SpecError::TooManyCheckpoints));
+	}
+
+	#[test]
+	fn bad_hyper_parameters_are_rejected() {
+		for bits in [0f32.to_bits(), (-1e-3f32).to_bits(), f32::NAN.to_bits(), f32::INFINITY.to_bits()]
+		{
+			let mut s = spec();
+			s.training.optimizer = Optimizer::Sgd { learning_rate_bits: bits, momentum_bits: 0 };
+			assert_eq!(s.validate(), Err(SpecError::Optimizer), "learning rate bits {bits:#x}");
+		}
+		let mut s = spec();
+		s.training.optimizer =
+			Optimizer::Sgd { learning_rate_bits: 0.1f32.to_bits(), momentum_bits: 1f32.to_bits() };
+		assert_eq!(s.validate(), Err(SpecError::Optimizer));
+	}
+
+	#[test]
+	fn verification_and_dataset_limits_apply() {
+		let mut s = spec();
+		s.verification.verifiers = 0;
+		assert_eq!(s.validate(), Err(SpecError::Verification));
+		let mut s = spec();
+		s.verification.segments_per_verifier = MAX_SEGMENTS_PER_VERIFIER + 1;
+		assert_eq!(s.validate(), Err(SpecError::Verification));
+		let mut s = spec();
+		s.dataset.size = 0;
+		assert_eq!(s.validate(), Err(SpecError::Dataset));
+		let mut s = spec();
+		s.name = BoundedVec::new();
+		assert_eq!(s.validate(), Err(SpecError::Name));
+		let mut s = spec();
+		s.model = ModelInit::Fresh {
+			architecture: Architecture::External {
+				family: BoundedVec::truncate_from(b"llama".to_vec()),
+				parameters: 7,
+			},
+			init_seed: 0,
+		};
+		assert_eq!(s.validate(), Err(SpecError::Architecture));
+	}
+
+	#[test]
+	fn flops_scale_with_parameters_batch_and_steps() {
+		let params = u128::from(mlp().parameter_count());
+		assert_eq!(flops_per_step(&mlp(), 32), 6 * params * 32);
+		assert_eq!(task_flops(&mlp(), &spec().training), 6 * params * 32 * 100);
+	}
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Benchmarks Cairn's pallets in the real wasm runtime and regenerates their weights.rs files.
+# Usage: scripts/bench-weights.sh [pallet_name ...]   (default: every Cairn pallet)
+# Builds the node with `--features runtime-benchmarks` in its own target directory, so the normal
+# build stays cached. Prints each benchmark's figures as it runs.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$CAIRN_ROOT"
+export CARGO_TARGET_DIR="${CAIRN_BENCH_TARGET_DIR:-$HOME/.cache/cairn-bench-target}"
+
+pallets=("$@")
+[ ${#pallets[@]} -gt 0 ] || pallets=(pallet_model_registry)
+
+cargo build -p cairn-node --features runtime-benchmarks
+for pallet in "${pallets[@]}"; do
+	dir="pallets/$(echo "${pallet#pallet_}" | tr _ -)"
+	"$CARGO_TARGET_DIR/debug/cairn-node" benchmark pallet \
+		--chain dev \
+		--pallet "$pallet" \
+		--extrinsic '*' \
+		--steps 50 \
+		--repeat 20 \
+		--wasm-execution compiled \
+		--template scripts/pallet-weight-template.hbs \
+		--output "$dir/src/weights.rs"
+done
