@@ -5,6 +5,7 @@
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
+pub mod merkle;
 pub mod model;
 pub mod provider;
 pub mod task;
