@@ -15,9 +15,13 @@ cargo build -p cairn-node
 step "chain tests (pallets, primitives, runtime, node)"
 cargo test --workspace
 
-step "worker build and tests"
-(cd ml-offchain && CARGO_TARGET_DIR="$CAIRN_WORKER_TARGET_DIR" cargo build --locked &&
-	CARGO_TARGET_DIR="$CAIRN_WORKER_TARGET_DIR" cargo test --locked)
+step "worker build and tests (the metadata check against a dev node)"
+trap stop_dev_node EXIT
+start_dev_node
+(cd ml-offchain && export CARGO_TARGET_DIR="$CAIRN_WORKER_TARGET_DIR" &&
+	cargo build --locked &&
+	CAIRN_NODE_WS="ws://127.0.0.1:$DEV_NODE_RPC_PORT" cargo test --locked)
+stop_dev_node
 
 step "end-to-end tests (polkadot-js against real nodes)"
 (cd tests && npm ci --no-audit --no-fund && npm test)

@@ -13,51 +13,15 @@ source "$(dirname "$0")/env.sh"
 
 out="$CAIRN_ROOT/ml-offchain/artifacts/metadata.scale"
 
-if [ ! -x "$CAIRN_NODE" ]; then
-	echo "cairn-node not found at $CAIRN_NODE: build it (cargo build -p cairn-node) or set CAIRN_NODE" >&2
-	exit 1
-fi
-
-# Two distinct free loopback ports: JSON-RPC and p2p.
-read -r rpc_port p2p_port < <(python3 -c '
-import socket
-socks = [socket.socket() for _ in range(2)]
-for s in socks:
-    s.bind(("127.0.0.1", 0))
-print(*(s.getsockname()[1] for s in socks))
-')
-
 work="$(mktemp -d -t cairn-metadata.XXXXXX)"
-"$CAIRN_NODE" --dev --tmp --rpc-port "$rpc_port" --port "$p2p_port" --no-prometheus --no-telemetry \
-	>"$work/node.log" 2>&1 &
-node_pid=$!
 cleanup() {
-	kill "$node_pid" 2>/dev/null || true
-	wait "$node_pid" 2>/dev/null || true
+	stop_dev_node
 	rm -rf "$work"
 }
 trap cleanup EXIT
+start_dev_node
 
-# Calls JSON-RPC method $1 with the JSON array $2 as parameters; prints the response.
-rpc() {
-	curl -sS --fail --max-time 30 -H 'Content-Type: application/json' \
-		-d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$1\",\"params\":$2}" "http://127.0.0.1:$rpc_port"
-}
-
-# Up to a minute for the RPC server to answer.
-for attempt in $(seq 120); do
-	if rpc system_health '[]' >/dev/null 2>&1; then
-		break
-	fi
-	if ! kill -0 "$node_pid" 2>/dev/null || [ "$attempt" = 120 ]; then
-		echo "cairn-node's RPC server did not answer on port $rpc_port; the node's last lines:" >&2
-		tail -n 20 "$work/node.log" >&2
-		exit 1
-	fi
-	sleep 0.5
-done
-
-rpc state_call '["Metadata_metadata_versions", "0x"]' >"$work/versions.json"
+dev_node_rpc state_call '["Metadata_metadata_versions", "0x"]' >"$work/versions.json"
 # The newest stable version (u32::MAX marks the unstable one), SCALE-encoded as a little-endian u32.
 version_arg="$(python3 - "$work/versions.json" <<'PY'
 import json, sys
@@ -75,7 +39,7 @@ print("0x" + max(stable).to_bytes(4, "little").hex())
 PY
 )"
 
-rpc state_call "[\"Metadata_metadata_at_version\", \"$version_arg\"]" >"$work/metadata.json"
+dev_node_rpc state_call "[\"Metadata_metadata_at_version\", \"$version_arg\"]" >"$work/metadata.json"
 mkdir -p "$(dirname "$out")"
 python3 - "$work/metadata.json" "$out" <<'PY'
 import json, sys
