@@ -7,6 +7,9 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$CAIRN_ROOT"
 export CARGO_TARGET_DIR="${CAIRN_BENCH_TARGET_DIR:-$HOME/.cache/cairn-bench-target}"
+# frame-benchmarking-cli's storage test runtime is only for `benchmark storage`, which Cairn does
+# not run; its wasm build also cannot find itself in this workspace.
+export SKIP_FRAME_STORAGE_ACCESS_TEST_RUNTIME_WASM_BUILD=1
 
 pallets=("$@")
 [ ${#pallets[@]} -gt 0 ] || pallets=(pallet_model_registry)

@@ -16,7 +16,8 @@ fn properties() -> sc_service::Properties {
 }
 
 fn wasm_binary() -> Result<&'static [u8], String> {
-	cairn_runtime::WASM_BINARY.ok_or_else(|| "The runtime wasm was not built (SKIP_WASM_BUILD?)".into())
+	cairn_runtime::WASM_BINARY
+		.ok_or_else(|| "The runtime wasm was not built (SKIP_WASM_BUILD?)".into())
 }
 
 /// One authority (Alice), prefunded dev accounts, blocks sealed and finalized on demand.

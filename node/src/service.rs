@@ -24,8 +24,11 @@ use sp_consensus_aura::{
 
 use crate::chain_spec::DEV_CHAIN_ID;
 
-pub(crate) type FullClient =
-	sc_service::TFullClient<Block, RuntimeApi, sc_executor::WasmExecutor<sp_io::SubstrateHostFunctions>>;
+pub(crate) type FullClient = sc_service::TFullClient<
+	Block,
+	RuntimeApi,
+	sc_executor::WasmExecutor<sp_io::SubstrateHostFunctions>,
+>;
 type FullBackend = sc_service::TFullBackend<Block>;
 type FullSelectChain = sc_consensus::LongestChain<FullBackend, Block>;
 type GrandpaBlockImport =
@@ -114,8 +117,8 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 			telemetry.as_ref().map(|x| x.handle()),
 		)?;
 		let cidp_client = client.clone();
-		let import_queue =
-			sc_consensus_aura::import_queue::<AuraPair, _, _, _, _, _>(ImportQueueParams {
+		let import_queue = sc_consensus_aura::import_queue::<AuraPair, _, _, _, _, _>(
+			ImportQueueParams {
 				block_import: block_import.clone(),
 				justification_import: Some(Box::new(block_import.clone())),
 				client: client.clone(),
@@ -139,7 +142,8 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 				check_for_equivocation: Default::default(),
 				telemetry: telemetry.as_ref().map(|x| x.handle()),
 				compatibility_mode: Default::default(),
-			})?;
+			},
+		)?;
 		(import_queue, Consensus::AuraGrandpa { block_import, link })
 	};
 
@@ -156,7 +160,9 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 }
 
 /// Builds and starts a full node.
-pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>>(
+pub fn new_full<
+	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
+>(
 	config: Configuration,
 	dev_block_time: Duration,
 ) -> Result<TaskManager, ServiceError> {
@@ -351,8 +357,8 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 					telemetry: telemetry.as_ref().map(|x| x.handle()),
 					protocol_name: grandpa_protocol_name,
 				};
-				let voter = sc_consensus_grandpa::run_grandpa_voter(
-					sc_consensus_grandpa::GrandpaParams {
+				let voter =
+					sc_consensus_grandpa::run_grandpa_voter(sc_consensus_grandpa::GrandpaParams {
 						config: grandpa_config,
 						link,
 						network,
@@ -366,9 +372,10 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as sp_runtime::trait
 						offchain_tx_pool_factory: OffchainTransactionPoolFactory::new(
 							transaction_pool,
 						),
-					},
-				)?;
-				task_manager.spawn_essential_handle().spawn_blocking("grandpa-voter", None, voter);
+					})?;
+				task_manager
+					.spawn_essential_handle()
+					.spawn_blocking("grandpa-voter", None, voter);
 			}
 		},
 	}

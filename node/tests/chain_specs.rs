@@ -8,7 +8,11 @@ fn generated(chain: &str) -> String {
 		.args(["build-spec", "--chain", chain, "--disable-default-bootnode"])
 		.output()
 		.expect("cairn-node runs");
-	assert!(output.status.success(), "build-spec failed: {}", String::from_utf8_lossy(&output.stderr));
+	assert!(
+		output.status.success(),
+		"build-spec failed: {}",
+		String::from_utf8_lossy(&output.stderr)
+	);
 	String::from_utf8(output.stdout).expect("the spec is UTF-8 JSON")
 }
 

@@ -52,7 +52,8 @@ pub fn checkpoint_proof(leaves: &[Hash256], index: u32) -> Option<CheckpointProo
 	if index as usize >= leaves.len() {
 		return None;
 	}
-	let proof = binary_merkle_tree::merkle_proof_raw::<Blake2Hasher, _>(leaves.iter().copied(), index);
+	let proof =
+		binary_merkle_tree::merkle_proof_raw::<Blake2Hasher, _>(leaves.iter().copied(), index);
 	Some(CheckpointProof {
 		leaf: proof.leaf,
 		leaf_index: proof.leaf_index,

@@ -13,7 +13,16 @@ pub const MAX_FAMILY_LEN: u32 = 64;
 
 /// Non-linearity applied after every hidden layer.
 #[derive(
-	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
 )]
 pub enum Activation {
 	Relu,
@@ -22,7 +31,9 @@ pub enum Activation {
 }
 
 /// A fully connected network: `input -> hidden[0] -> ... -> output`, with biases.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
 pub struct Mlp {
 	/// Features per sample.
 	pub input: u32,
@@ -35,7 +46,9 @@ pub struct Mlp {
 }
 
 /// The architecture of a registered model.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
 pub enum Architecture {
 	/// A network the Cairn worker can build and train.
 	Mlp(Mlp),
@@ -127,7 +140,10 @@ mod tests {
 		assert_eq!(mlp(64, &[256, 256], 10).validate(), Ok(()));
 		assert_eq!(mlp(0, &[8], 10).validate(), Err(ArchitectureError::LayerWidth));
 		assert_eq!(mlp(8, &[0], 10).validate(), Err(ArchitectureError::LayerWidth));
-		assert_eq!(mlp(8, &[MAX_LAYER_WIDTH + 1], 10).validate(), Err(ArchitectureError::LayerWidth));
+		assert_eq!(
+			mlp(8, &[MAX_LAYER_WIDTH + 1], 10).validate(),
+			Err(ArchitectureError::LayerWidth)
+		);
 	}
 
 	#[test]

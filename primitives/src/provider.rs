@@ -9,7 +9,16 @@ pub const MAX_GPU_NAME_LEN: u32 = 64;
 
 /// A protocol role a provider can serve.
 #[derive(
-	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
 )]
 pub enum Role {
 	/// Trains tasks.
@@ -66,7 +75,16 @@ impl Roles {
 /// CPU instruction-set class. Training on the CPU backend is bit-exact within a class, so a
 /// task's verifiers share the solver's class.
 #[derive(
-	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
 )]
 pub enum IsaClass {
 	/// x86-64 with AVX2 and FMA (x86-64-v3 and above).
@@ -79,7 +97,16 @@ pub enum IsaClass {
 
 /// The numeric backend a provider trains with.
 #[derive(
-	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
 )]
 pub enum Backend {
 	/// burn's CPU backend.
@@ -91,7 +118,9 @@ pub enum Backend {
 }
 
 /// Hardware a provider declares when it registers.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
 pub struct HardwareProfile {
 	pub isa: IsaClass,
 	pub backend: Backend,

@@ -26,7 +26,9 @@ pub type Uri = BoundedVec<u8, ConstU32<MAX_URI_LEN>>;
 pub type Label = BoundedVec<u8, ConstU32<MAX_LABEL_LEN>>;
 
 /// Where a task's model starts from.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
 pub enum ModelInit {
 	/// A new network, initialised from `init_seed`.
 	Fresh { architecture: Architecture, init_seed: u64 },
@@ -35,7 +37,9 @@ pub enum ModelInit {
 }
 
 /// The training data, fetched off-chain and checked against `hash`.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
 pub struct DatasetRef {
 	/// BLAKE2b-256 of the dataset file.
 	pub hash: Hash256,
@@ -48,7 +52,16 @@ pub struct DatasetRef {
 /// Optimizer and its hyper-parameters as IEEE-754 `f32` bit patterns (`f32::to_bits`), so the
 /// runtime never handles floats and every party decodes exactly the same numbers.
 #[derive(
-	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
 )]
 pub enum Optimizer {
 	/// Stochastic gradient descent with momentum (`momentum_bits` = 0.0 for none).
@@ -59,7 +72,16 @@ pub enum Optimizer {
 
 /// How to train.
 #[derive(
-	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
 )]
 pub struct TrainingConfig {
 	pub optimizer: Optimizer,
@@ -75,7 +97,16 @@ pub struct TrainingConfig {
 
 /// How the result is checked.
 #[derive(
-	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
 )]
 pub struct VerificationPolicy {
 	/// Verifiers drawn for the task.
@@ -85,7 +116,9 @@ pub struct VerificationPolicy {
 }
 
 /// Everything a submitter specifies about a training job.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
 pub struct TaskSpec {
 	/// Name under which the trained model is registered.
 	pub name: Label,
@@ -98,7 +131,9 @@ pub struct TaskSpec {
 }
 
 /// What a solver commits to when it has trained.
-#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo)]
+#[derive(
+	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+)]
 pub struct ResultCommitment {
 	/// Hash of the canonical encoding of the final weights.
 	pub final_weights_hash: Hash256,
@@ -151,13 +186,15 @@ fn unit_fraction(bits: u32) -> bool {
 impl Optimizer {
 	fn validate(&self) -> Result<(), SpecError> {
 		let ok = match *self {
-			Optimizer::Sgd { learning_rate_bits, momentum_bits } =>
-				positive_finite(learning_rate_bits) && unit_fraction(momentum_bits),
-			Optimizer::Adam { learning_rate_bits, beta1_bits, beta2_bits, epsilon_bits } =>
-				positive_finite(learning_rate_bits) &&
-					unit_fraction(beta1_bits) &&
-					unit_fraction(beta2_bits) &&
-					positive_finite(epsilon_bits),
+			Optimizer::Sgd { learning_rate_bits, momentum_bits } => {
+				positive_finite(learning_rate_bits) && unit_fraction(momentum_bits)
+			},
+			Optimizer::Adam { learning_rate_bits, beta1_bits, beta2_bits, epsilon_bits } => {
+				positive_finite(learning_rate_bits)
+					&& unit_fraction(beta1_bits)
+					&& unit_fraction(beta2_bits)
+					&& positive_finite(epsilon_bits)
+			},
 		};
 		if ok {
 			Ok(())
@@ -183,10 +220,11 @@ impl TaskSpec {
 			return Err(SpecError::Dataset);
 		}
 		let t = &self.training;
-		if t.batch_size == 0 ||
-			t.batch_size > MAX_BATCH_SIZE ||
-			t.steps == 0 || t.checkpoint_interval == 0 ||
-			t.steps % t.checkpoint_interval != 0
+		if t.batch_size == 0
+			|| t.batch_size > MAX_BATCH_SIZE
+			|| t.steps == 0
+			|| t.checkpoint_interval == 0
+			|| t.steps % t.checkpoint_interval != 0
 		{
 			return Err(SpecError::Training);
 		}
@@ -194,10 +232,10 @@ impl TaskSpec {
 			return Err(SpecError::TooManyCheckpoints);
 		}
 		let v = &self.verification;
-		if v.verifiers == 0 ||
-			v.verifiers > MAX_VERIFIERS ||
-			v.segments_per_verifier == 0 ||
-			v.segments_per_verifier > MAX_SEGMENTS_PER_VERIFIER
+		if v.verifiers == 0
+			|| v.verifiers > MAX_VERIFIERS
+			|| v.segments_per_verifier == 0
+			|| v.segments_per_verifier > MAX_SEGMENTS_PER_VERIFIER
 		{
 			return Err(SpecError::Verification);
 		}
@@ -283,7 +321,8 @@ mod tests {
 
 	#[test]
 	fn bad_hyper_parameters_are_rejected() {
-		for bits in [0f32.to_bits(), (-1e-3f32).to_bits(), f32::NAN.to_bits(), f32::INFINITY.to_bits()]
+		for bits in
+			[0f32.to_bits(), (-1e-3f32).to_bits(), f32::NAN.to_bits(), f32::INFINITY.to_bits()]
 		{
 			let mut s = spec();
 			s.training.optimizer = Optimizer::Sgd { learning_rate_bits: bits, momentum_bits: 0 };

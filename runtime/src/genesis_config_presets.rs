@@ -1,15 +1,15 @@
 //! Genesis presets: `development` (one authority, Alice) and `local_testnet` (Alice and Bob).
 
 use crate::{AccountId, Balance, BlockNumber, DAYS, HOURS, MILLI_UNIT, UNIT};
+use alloc::{vec, vec::Vec};
 use pallet_compute_staking::StakingParams;
 use pallet_tasks::TaskParams;
-use sp_runtime::Perbill;
-use alloc::{vec, vec::Vec};
 use serde_json::Value;
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
 use sp_genesis_builder::{self, PresetId};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
+use sp_runtime::Perbill;
 
 /// Free balance of every prefunded account: one million CAIRN.
 pub const ENDOWMENT: Balance = 1_000_000 * UNIT;
@@ -24,7 +24,11 @@ struct Protocol {
 }
 
 impl Protocol {
-	fn with_windows(unbonding_delay: BlockNumber, claim: BlockNumber, training: BlockNumber) -> Self {
+	fn with_windows(
+		unbonding_delay: BlockNumber,
+		claim: BlockNumber,
+		training: BlockNumber,
+	) -> Self {
 		Protocol {
 			staking: StakingParams {
 				min_solver_bond: 100 * UNIT,

@@ -37,7 +37,10 @@ fn dev_preset_has_one_authority_and_funded_dev_accounts() {
 	externalities(development_config_genesis()).execute_with(|| {
 		assert_eq!(pallet_aura::Authorities::<cairn_runtime::Runtime>::get().len(), 1);
 		assert_eq!(Grandpa::grandpa_authorities().len(), 1);
-		assert_eq!(pallet_sudo::Key::<cairn_runtime::Runtime>::get(), Some(account(Sr25519Keyring::Alice)));
+		assert_eq!(
+			pallet_sudo::Key::<cairn_runtime::Runtime>::get(),
+			Some(account(Sr25519Keyring::Alice))
+		);
 		for key in [Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Ferdie] {
 			assert_eq!(Balances::balance(&account(key)), ENDOWMENT);
 		}
@@ -78,7 +81,10 @@ fn registering_a_model_holds_its_deposit_in_balances() {
 		};
 		assert_ok!(register([1; 32], None));
 		assert_ok!(register([2; 32], Some(0)));
-		assert_noop!(register([1; 32], None), Error::<cairn_runtime::Runtime>::DuplicateWeightsHash);
+		assert_noop!(
+			register([1; 32], None),
+			Error::<cairn_runtime::Runtime>::DuplicateWeightsHash
+		);
 
 		let bytes = (name.len() + uri.len() + license.len()) as u128;
 		let deposit = DepositBase::get() + DepositPerByte::get() * bytes;
@@ -108,7 +114,12 @@ fn dev_preset_runs_the_task_market_with_short_windows() {
 		assert_ok!(ComputeStaking::register_provider(
 			RuntimeOrigin::signed(bob.clone()),
 			Roles { solver: true, verifier: false, whistleblower: false },
-			HardwareProfile { isa: IsaClass::X86_64V3, backend: Backend::FlexCpu, memory_gib: 8, gpu: None },
+			HardwareProfile {
+				isa: IsaClass::X86_64V3,
+				backend: Backend::FlexCpu,
+				memory_gib: 8,
+				gpu: None
+			},
 			100 * UNIT,
 		));
 		let spec = TaskSpec {
@@ -125,7 +136,10 @@ fn dev_preset_runs_the_task_market_with_short_windows() {
 			},
 			dataset: DatasetRef { hash: [3; 32], size: 116_805, uri: BoundedVec::new() },
 			training: TrainingConfig {
-				optimizer: Optimizer::Sgd { learning_rate_bits: 0.05f32.to_bits(), momentum_bits: 0 },
+				optimizer: Optimizer::Sgd {
+					learning_rate_bits: 0.05f32.to_bits(),
+					momentum_bits: 0,
+				},
 				batch_size: 32,
 				steps: 100,
 				data_order_seed: 2,

@@ -24,7 +24,9 @@ fn gpu_profile() -> HardwareProfile {
 }
 
 fn required<T: Config>() -> BalanceOf<T> {
-	Params::<T>::get().required_bond(&all_roles()).max(T::Currency::minimum_balance())
+	Params::<T>::get()
+		.required_bond(&all_roles())
+		.max(T::Currency::minimum_balance())
 }
 
 /// A funded account able to bond ten times what every role needs.

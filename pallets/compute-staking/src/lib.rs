@@ -262,7 +262,8 @@ impl<T: Config> Pallet<T> {
 		ensure!(!roles.is_empty(), Error::<T>::NoRoles);
 		ensure!(bond >= Params::<T>::get().required_bond(&roles), Error::<T>::BondBelowMinimum);
 		ensure!(!bond.is_zero(), Error::<T>::ZeroAmount);
-		T::Currency::hold(&Self::reason(), &who, bond).map_err(|_| Error::<T>::InsufficientBalance)?;
+		T::Currency::hold(&Self::reason(), &who, bond)
+			.map_err(|_| Error::<T>::InsufficientBalance)?;
 		Providers::<T>::insert(
 			&who,
 			Provider::<T> {
@@ -281,7 +282,11 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	fn do_update_profile(who: T::AccountId, roles: Roles, hardware: HardwareProfile) -> DispatchResult {
+	fn do_update_profile(
+		who: T::AccountId,
+		roles: Roles,
+		hardware: HardwareProfile,
+	) -> DispatchResult {
 		ensure!(!roles.is_empty(), Error::<T>::NoRoles);
 		Providers::<T>::try_mutate(&who, |maybe| {
 			let provider = maybe.as_mut().ok_or(Error::<T>::NotRegistered)?;

@@ -80,7 +80,12 @@ pub fn verifier() -> Roles {
 }
 
 pub fn cpu() -> HardwareProfile {
-	HardwareProfile { isa: IsaClass::X86_64V3, backend: Backend::FlexCpu, memory_gib: 16, gpu: None }
+	HardwareProfile {
+		isa: IsaClass::X86_64V3,
+		backend: Backend::FlexCpu,
+		memory_gib: 16,
+		gpu: None,
+	}
 }
 
 pub fn new_test_ext() -> sp_io::TestExternalities {

@@ -1,6 +1,8 @@
 //! Unit tests of compute staking on the mock runtime.
 
-use crate::{mock::*, ComputeProviders, Error, Event, HoldReason, Params, Providers, UnbondingChunk};
+use crate::{
+	mock::*, ComputeProviders, Error, Event, HoldReason, Params, Providers, UnbondingChunk,
+};
 use cairn_primitives::{Role, Roles};
 use frame_support::{
 	assert_noop, assert_ok,
@@ -90,7 +92,10 @@ fn unbond_keeps_funds_held_until_the_delay_passes() {
 		assert_ok!(ComputeStaking::unbond(RuntimeOrigin::signed(ALICE), 300));
 		let provider = Providers::<Test>::get(ALICE).unwrap();
 		assert_eq!(provider.bonded, MIN_SOLVER);
-		assert_eq!(provider.unbonding.to_vec(), vec![UnbondingChunk { amount: 300, unlock_at: 1 + DELAY }]);
+		assert_eq!(
+			provider.unbonding.to_vec(),
+			vec![UnbondingChunk { amount: 300, unlock_at: 1 + DELAY }]
+		);
 		assert_eq!(held(ALICE), MIN_SOLVER + 300);
 		assert_noop!(
 			ComputeStaking::withdraw_unbonded(RuntimeOrigin::signed(ALICE)),
@@ -107,7 +112,10 @@ fn unbond_keeps_funds_held_until_the_delay_passes() {
 #[test]
 fn unbond_rejects_wrong_calls() {
 	test(|| {
-		assert_noop!(ComputeStaking::unbond(RuntimeOrigin::signed(ALICE), 1), Error::<Test>::NotRegistered);
+		assert_noop!(
+			ComputeStaking::unbond(RuntimeOrigin::signed(ALICE), 1),
+			Error::<Test>::NotRegistered
+		);
 		assert_ok!(register(ALICE, solver(), MIN_SOLVER + 10));
 		let unbond = |amount| ComputeStaking::unbond(RuntimeOrigin::signed(ALICE), amount);
 		assert_noop!(unbond(0), Error::<Test>::ZeroAmount);
@@ -162,7 +170,8 @@ fn leaving_releases_everything_and_deregisters() {
 fn update_profile_needs_a_bond_covering_the_new_roles() {
 	test(|| {
 		assert_ok!(register(ALICE, verifier(), MIN_VERIFIER));
-		let update = |roles| ComputeStaking::update_profile(RuntimeOrigin::signed(ALICE), roles, cpu());
+		let update =
+			|roles| ComputeStaking::update_profile(RuntimeOrigin::signed(ALICE), roles, cpu());
 		assert_noop!(update(solver()), Error::<Test>::BondBelowMinimum);
 		assert_noop!(update(Roles::default()), Error::<Test>::NoRoles);
 		assert_noop!(

@@ -61,7 +61,16 @@ impl<Balance: Copy + Ord + Zero, BlockNumber> StakingParams<Balance, BlockNumber
 
 /// Funds leaving the bond; withdrawable from `unlock_at`.
 #[derive(
-	Clone, Copy, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
 )]
 pub struct UnbondingChunk<Balance, BlockNumber> {
 	pub amount: Balance,
@@ -70,14 +79,7 @@ pub struct UnbondingChunk<Balance, BlockNumber> {
 
 /// A registered compute provider.
 #[derive(
-	CloneNoBound,
-	PartialEqNoBound,
-	EqNoBound,
-	DebugNoBound,
-	Encode,
-	Decode,
-	MaxEncodedLen,
-	TypeInfo,
+	CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, Encode, Decode, MaxEncodedLen, TypeInfo,
 )]
 #[scale_info(skip_type_params(T))]
 #[codec(mel_bound())]
@@ -89,7 +91,8 @@ pub struct Provider<T: Config> {
 	/// Active bond: counts towards eligibility.
 	pub bonded: BalanceOf<T>,
 	/// Bond on its way out: still held and slashable until withdrawn.
-	pub unbonding: BoundedVec<UnbondingChunk<BalanceOf<T>, BlockNumberFor<T>>, T::MaxUnbondingChunks>,
+	pub unbonding:
+		BoundedVec<UnbondingChunk<BalanceOf<T>, BlockNumberFor<T>>, T::MaxUnbondingChunks>,
 	/// Tasks the provider has taken on and not finished.
 	pub open_tasks: u32,
 	/// Tasks the provider finished and was paid for.

@@ -344,7 +344,11 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
-	fn do_transfer(who: &T::AccountId, model_id: ModelId, new_owner: T::AccountId) -> DispatchResult {
+	fn do_transfer(
+		who: &T::AccountId,
+		model_id: ModelId,
+		new_owner: T::AccountId,
+	) -> DispatchResult {
 		Models::<T>::try_mutate(model_id, |maybe_record| {
 			let record = maybe_record.as_mut().ok_or(Error::<T>::UnknownModel)?;
 			ensure!(record.owner == *who, Error::<T>::NotOwner);

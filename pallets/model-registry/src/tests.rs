@@ -1,6 +1,8 @@
 //! Unit tests of the model registry on the mock runtime.
 
-use crate::{mock::*, Error, Event, HoldReason, ModelByHash, Models, NewModel, NextModelId, Provenance};
+use crate::{
+	mock::*, Error, Event, HoldReason, ModelByHash, Models, NewModel, NextModelId, Provenance,
+};
 use cairn_primitives::{Activation, Architecture, BoundedVec, Hash256, Mlp};
 use frame_support::{
 	assert_noop, assert_ok,
@@ -28,7 +30,11 @@ fn deposit(name: &[u8], uri: &[u8], license: &[u8]) -> Balance {
 	DEPOSIT_BASE + DEPOSIT_PER_BYTE * (name.len() + uri.len() + license.len()) as Balance
 }
 
-fn register(who: u64, weights: Hash256, parent: Option<u64>) -> frame_support::dispatch::DispatchResult {
+fn register(
+	who: u64,
+	weights: Hash256,
+	parent: Option<u64>,
+) -> frame_support::dispatch::DispatchResult {
 	ModelRegistry::register_model(
 		RuntimeOrigin::signed(who),
 		weights,
@@ -229,7 +235,9 @@ fn transfer_moves_ownership_and_deposit() {
 		assert_eq!(held(ALICE), 0);
 		assert_eq!(held(BOB), amount);
 		assert_eq!(Balances::total_balance(&ALICE), ENDOWMENT - amount);
-		System::assert_last_event(Event::ModelTransferred { model_id: 0, from: ALICE, to: BOB }.into());
+		System::assert_last_event(
+			Event::ModelTransferred { model_id: 0, from: ALICE, to: BOB }.into(),
+		);
 		// The old owner has lost its rights.
 		assert_noop!(
 			ModelRegistry::deprecate_model(RuntimeOrigin::signed(ALICE), 0),

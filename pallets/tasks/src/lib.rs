@@ -339,8 +339,12 @@ impl<T: Config> Pallet<T> {
 		match &spec.model {
 			ModelInit::Fresh { architecture, .. } => Ok(architecture.clone()),
 			ModelInit::FromRegistry { model } => {
-				let architecture = T::Models::architecture(*model).ok_or(Error::<T>::UnknownModel)?;
-				ensure!(matches!(architecture, Architecture::Mlp(_)), Error::<T>::ModelNotTrainable);
+				let architecture =
+					T::Models::architecture(*model).ok_or(Error::<T>::UnknownModel)?;
+				ensure!(
+					matches!(architecture, Architecture::Mlp(_)),
+					Error::<T>::ModelNotTrainable
+				);
 				Ok(architecture)
 			},
 		}
@@ -495,8 +499,9 @@ impl<T: Config> Pallet<T> {
 		task: &TaskRecord<T>,
 	) -> Result<(T::AccountId, BalanceOf<T>, ResultCommitment), Error<T>> {
 		match &task.status {
-			TaskStatus::Submitted { solver, bond, commitment, .. } =>
-				Ok((solver.clone(), *bond, commitment.clone())),
+			TaskStatus::Submitted { solver, bond, commitment, .. } => {
+				Ok((solver.clone(), *bond, commitment.clone()))
+			},
 			_ => Err(Error::<T>::TaskNotSubmitted),
 		}
 	}
@@ -594,8 +599,8 @@ impl<T: Config> Pallet<T> {
 			ensure!(task_id < next_id, "task id not below NextTaskId");
 			let held = escrow.entry(task.submitter.clone()).or_insert_with(Zero::zero);
 			*held = held.saturating_add(task.reward).saturating_add(task.deposit);
-			if let TaskStatus::Claimed { solver, bond, .. } |
-			TaskStatus::Submitted { solver, bond, .. } = task.status
+			if let TaskStatus::Claimed { solver, bond, .. }
+			| TaskStatus::Submitted { solver, bond, .. } = task.status
 			{
 				let held = bonds.entry(solver).or_insert_with(Zero::zero);
 				*held = held.saturating_add(bond);

@@ -159,7 +159,13 @@ pub fn spec() -> TaskSpec {
 pub fn new_test_ext() -> sp_io::TestExternalities {
 	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	pallet_balances::GenesisConfig::<Test> {
-		balances: vec![(ALICE, ENDOWMENT), (BOB, ENDOWMENT), (CHARLIE, ENDOWMENT), (DAVE, 50), (POT, 1)],
+		balances: vec![
+			(ALICE, ENDOWMENT),
+			(BOB, ENDOWMENT),
+			(CHARLIE, ENDOWMENT),
+			(DAVE, 50),
+			(POT, 1),
+		],
 		..Default::default()
 	}
 	.assimilate_storage(&mut storage)

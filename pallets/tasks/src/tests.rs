@@ -1,8 +1,6 @@
 //! Unit tests of the task market on the mock runtime, and a randomized funds-conservation test.
 
-use crate::{
-	mock::*, Error, Event, HoldReason, Params, TaskSettlement, TaskStatus, Tasks,
-};
+use crate::{mock::*, Error, Event, HoldReason, Params, TaskSettlement, TaskStatus, Tasks};
 use cairn_primitives::{
 	Architecture, BoundedVec, ModelInit, Optimizer, ResultCommitment, Roles, TaskSpec,
 };
@@ -143,7 +141,10 @@ fn create_task_rejects_specs_over_bounds_each_with_its_own_error() {
 				Error::<Test>::TooManyCheckpoints,
 			),
 			(|s| s.verification.verifiers = 0, Error::<Test>::InvalidVerificationPolicy),
-			(|s| s.verification.segments_per_verifier = 200, Error::<Test>::InvalidVerificationPolicy),
+			(
+				|s| s.verification.segments_per_verifier = 200,
+				Error::<Test>::InvalidVerificationPolicy,
+			),
 			(|s| s.dataset.size = 0, Error::<Test>::EmptyDataset),
 			(
 				|s| {
@@ -181,7 +182,10 @@ fn continuing_a_registered_model_needs_a_trainable_architecture() {
 			RuntimeOrigin::signed(CHARLIE),
 			[1; 32],
 			b"llama".to_vec(),
-			Architecture::External { family: BoundedVec::truncate_from(b"llama".to_vec()), parameters: 7 },
+			Architecture::External {
+				family: BoundedVec::truncate_from(b"llama".to_vec()),
+				parameters: 7
+			},
 			None,
 			None,
 			vec![],
@@ -212,14 +216,23 @@ fn cancel_refunds_only_unclaimed_tasks_of_the_submitter() {
 		register_solver(BOB);
 		assert_ok!(create(ALICE, spec(), REWARD));
 		assert_ok!(create(ALICE, spec(), REWARD));
-		assert_noop!(TaskMarket::cancel_task(RuntimeOrigin::signed(BOB), 0), Error::<Test>::NotSubmitter);
-		assert_noop!(TaskMarket::cancel_task(RuntimeOrigin::signed(ALICE), 7), Error::<Test>::UnknownTask);
+		assert_noop!(
+			TaskMarket::cancel_task(RuntimeOrigin::signed(BOB), 0),
+			Error::<Test>::NotSubmitter
+		);
+		assert_noop!(
+			TaskMarket::cancel_task(RuntimeOrigin::signed(ALICE), 7),
+			Error::<Test>::UnknownTask
+		);
 		assert_ok!(TaskMarket::cancel_task(RuntimeOrigin::signed(ALICE), 0));
 		assert!(Tasks::<Test>::get(0).is_none());
 		System::assert_last_event(Event::TaskCancelled { task_id: 0 }.into());
 		assert_eq!(escrow(ALICE), REWARD + TASK_DEPOSIT);
 		assert_ok!(TaskMarket::claim_task(RuntimeOrigin::signed(BOB), 1));
-		assert_noop!(TaskMarket::cancel_task(RuntimeOrigin::signed(ALICE), 1), Error::<Test>::TaskNotOpen);
+		assert_noop!(
+			TaskMarket::cancel_task(RuntimeOrigin::signed(ALICE), 1),
+			Error::<Test>::TaskNotOpen
+		);
 	});
 }
 
@@ -274,13 +287,19 @@ fn claim_rejects_wrong_calls() {
 		assert_noop!(claim(CHARLIE), Error::<Test>::NotEligibleSolver);
 		register_solver(ALICE);
 		assert_noop!(claim(ALICE), Error::<Test>::SubmitterCannotSolve);
-		assert_noop!(TaskMarket::claim_task(RuntimeOrigin::signed(BOB), 3), Error::<Test>::UnknownTask);
+		assert_noop!(
+			TaskMarket::claim_task(RuntimeOrigin::signed(BOB), 3),
+			Error::<Test>::UnknownTask
+		);
 		register_solver(BOB);
 		assert_ok!(claim(BOB));
 		assert_noop!(claim(BOB), Error::<Test>::TaskNotOpen);
 		assert_ok!(create(ALICE, spec(), REWARD));
 		System::set_block_number(2 + CLAIM_WINDOW);
-		assert_noop!(TaskMarket::claim_task(RuntimeOrigin::signed(BOB), 1), Error::<Test>::ClaimWindowClosed);
+		assert_noop!(
+			TaskMarket::claim_task(RuntimeOrigin::signed(BOB), 1),
+			Error::<Test>::ClaimWindowClosed
+		);
 	});
 }
 
@@ -291,7 +310,10 @@ fn claim_needs_free_balance_for_the_bond() {
 		let free = Balances::balance(&BOB);
 		assert_ok!(Balances::transfer_allow_death(RuntimeOrigin::signed(BOB), CHARLIE, free - 10));
 		assert_ok!(create(ALICE, spec(), REWARD));
-		assert_noop!(TaskMarket::claim_task(RuntimeOrigin::signed(BOB), 0), Error::<Test>::InsufficientBalance);
+		assert_noop!(
+			TaskMarket::claim_task(RuntimeOrigin::signed(BOB), 0),
+			Error::<Test>::InsufficientBalance
+		);
 	});
 }
 
@@ -338,8 +360,12 @@ fn expiry_refunds_unclaimed_tasks_and_punishes_late_solvers() {
 		assert_eq!(bond(BOB), 0);
 		assert_eq!(Providers::<Test>::get(BOB).unwrap().open_tasks, 0);
 		let reopened_until = 2 + TRAINING_WINDOW + CLAIM_WINDOW;
-		System::assert_has_event(Event::SolverMissedDeadline { task_id: 0, solver: BOB, slashed }.into());
-		System::assert_last_event(Event::TaskReopened { task_id: 0, open_until: reopened_until }.into());
+		System::assert_has_event(
+			Event::SolverMissedDeadline { task_id: 0, solver: BOB, slashed }.into(),
+		);
+		System::assert_last_event(
+			Event::TaskReopened { task_id: 0, open_until: reopened_until }.into(),
+		);
 
 		// He misses again: the task has used its reopenings and is refunded.
 		assert_ok!(TaskMarket::claim_task(RuntimeOrigin::signed(BOB), 0));
@@ -381,8 +407,14 @@ fn accept_pays_solver_and_fees_and_registers_the_verified_model() {
 		assert!(Tasks::<Test>::get(task).is_none());
 		assert_eq!(Providers::<Test>::get(BOB).unwrap().tasks_served, 1);
 		System::assert_last_event(
-			Event::TaskSettled { task_id: task, solver: BOB, solver_payment: REWARD - 500, fees: 500, model_id }
-				.into(),
+			Event::TaskSettled {
+				task_id: task,
+				solver: BOB,
+				solver_payment: REWARD - 500,
+				fees: 500,
+				model_id,
+			}
+			.into(),
 		);
 	});
 }
@@ -416,9 +448,18 @@ fn settlement_rejects_wrong_calls_and_changes_nothing() {
 	test(|| {
 		register_solver(BOB);
 		assert_ok!(create(ALICE, spec(), REWARD));
-		assert_noop!(<TaskMarket as TaskSettlement<_, _>>::accept(0, &[]), Error::<Test>::TaskNotSubmitted);
-		assert_noop!(<TaskMarket as TaskSettlement<_, _>>::reject(0, &POT), Error::<Test>::TaskNotSubmitted);
-		assert_noop!(<TaskMarket as TaskSettlement<_, _>>::accept(5, &[]), Error::<Test>::UnknownTask);
+		assert_noop!(
+			<TaskMarket as TaskSettlement<_, _>>::accept(0, &[]),
+			Error::<Test>::TaskNotSubmitted
+		);
+		assert_noop!(
+			<TaskMarket as TaskSettlement<_, _>>::reject(0, &POT),
+			Error::<Test>::TaskNotSubmitted
+		);
+		assert_noop!(
+			<TaskMarket as TaskSettlement<_, _>>::accept(5, &[]),
+			Error::<Test>::UnknownTask
+		);
 		assert!(<TaskMarket as TaskSettlement<_, _>>::submitted(0).is_none());
 		assert_ok!(TaskMarket::claim_task(RuntimeOrigin::signed(BOB), 0));
 		assert_ok!(TaskMarket::submit_result(RuntimeOrigin::signed(BOB), 0, commitment(11)));
@@ -447,8 +488,13 @@ fn reject_slashes_the_solver_and_refunds_the_submitter() {
 		let provider = Providers::<Test>::get(BOB).unwrap();
 		assert_eq!((provider.open_tasks, provider.tasks_served), (0, 0));
 		System::assert_last_event(
-			Event::TaskRejected { task_id: task, solver: BOB, slashed: BOND_RATIO * REWARD, slashed_to: POT }
-				.into(),
+			Event::TaskRejected {
+				task_id: task,
+				solver: BOB,
+				slashed: BOND_RATIO * REWARD,
+				slashed_to: POT,
+			}
+			.into(),
 		);
 	});
 }
@@ -458,7 +504,10 @@ fn set_params_is_root_only() {
 	test(|| {
 		let mut params = task_params();
 		params.max_reopens = 5;
-		assert_noop!(TaskMarket::set_params(RuntimeOrigin::signed(ALICE), params), DispatchError::BadOrigin);
+		assert_noop!(
+			TaskMarket::set_params(RuntimeOrigin::signed(ALICE), params),
+			DispatchError::BadOrigin
+		);
 		assert_ok!(TaskMarket::set_params(RuntimeOrigin::root(), params));
 		assert_eq!(Params::<Test>::get(), params);
 	});
@@ -492,7 +541,11 @@ fn randomized_calls_conserve_funds_and_keep_holds_consistent() {
 			let result = match rng.below(14) {
 				0 => ComputeStaking::register_provider(
 					origin,
-					Roles { solver: rng.below(2) == 0, verifier: rng.below(2) == 0, whistleblower: false },
+					Roles {
+						solver: rng.below(2) == 0,
+						verifier: rng.below(2) == 0,
+						whistleblower: false,
+					},
 					cairn_primitives::HardwareProfile {
 						isa: cairn_primitives::IsaClass::X86_64V3,
 						backend: cairn_primitives::Backend::FlexCpu,
@@ -511,9 +564,14 @@ fn randomized_calls_conserve_funds_and_keep_holds_consistent() {
 				},
 				6 => TaskMarket::cancel_task(origin, task),
 				7 | 8 => TaskMarket::claim_task(origin, task),
-				9 => TaskMarket::submit_result(origin, task, commitment([10, 11][rng.below(2) as usize])),
+				9 => TaskMarket::submit_result(
+					origin,
+					task,
+					commitment([10, 11][rng.below(2) as usize]),
+				),
 				10 => TaskMarket::expire_task(origin, task),
-				11 => <TaskMarket as TaskSettlement<_, _>>::accept(task, &[(other, amount)]).map(|_| ()),
+				11 => <TaskMarket as TaskSettlement<_, _>>::accept(task, &[(other, amount)])
+					.map(|_| ()),
 				12 => <TaskMarket as TaskSettlement<_, _>>::reject(task, &other),
 				_ => {
 					System::set_block_number(System::block_number() + rng.below(30));
