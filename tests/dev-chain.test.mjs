@@ -16,7 +16,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { Keyring } from '@polkadot/api';
 
-import { NodeGroup, freePorts } from './lib/node.mjs';
+import { NodeGroup } from './lib/node.mjs';
 import { decodeDispatchError, signSendFinalized } from './lib/tx.mjs';
 
 const FINALIZE_TIMEOUT_MS = 30_000;
@@ -54,13 +54,7 @@ describe('dev chain', () => {
 
   before(
     group.run(async () => {
-      const [rpcPort, p2pPort] = await freePorts(2);
-      const node = group.start(
-        'dev',
-        ['--dev', '--tmp', '--rpc-port', String(rpcPort), '--port', String(p2pPort), '--no-prometheus', '--no-telemetry'],
-        rpcPort,
-      );
-      api = await node.connect(90_000);
+      ({ api } = await group.startDev());
       alice = new Keyring({ type: 'sr25519' }).addFromUri('//Alice');
     }),
   );

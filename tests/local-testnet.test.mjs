@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 
 import { NodeGroup, freePorts } from './lib/node.mjs';
+import { awaitSubscription } from './lib/tx.mjs';
 
 // Substrate's ed25519 node key 0x00..01 and the libp2p peer id derived from it.
 const ALICE_NODE_KEY = '0000000000000000000000000000000000000000000000000000000000000001';
@@ -20,32 +21,16 @@ const FINALITY_TIMEOUT_MS = 120_000; // a bound on waiting only, not a timing as
 
 /** Resolve with the finalized number once `api` has finalized block `target` or later. */
 function waitForFinalized(api, name, target, timeoutMs) {
-  return new Promise((resolve, reject) => {
-    let unsub = null;
-    let done = false;
-    let latest = null;
-    const finish = (fn, value) => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      if (unsub) unsub();
-      fn(value);
-    };
-    const timer = setTimeout(
-      () => finish(reject, new Error(`${name}: finalized head was #${latest} after ${timeoutMs} ms, wanted #${target}`)),
-      timeoutMs,
-    );
-    api.rpc.chain
-      .subscribeFinalizedHeads((header) => {
-        latest = header.number.toNumber();
-        if (latest >= target) finish(resolve, latest);
-      })
-      .then((u) => {
-        unsub = u;
-        if (done) u();
-      })
-      .catch((e) => finish(reject, e));
-  });
+  let latest = null;
+  return awaitSubscription(
+    (callback) => api.rpc.chain.subscribeFinalizedHeads(callback),
+    (header) => {
+      latest = header.number.toNumber();
+      return latest >= target ? latest : undefined;
+    },
+    timeoutMs,
+    () => `${name}: finalized head was #${latest} after ${timeoutMs} ms, wanted #${target}`,
+  );
 }
 
 describe('local testnet of two validators', () => {

@@ -11,7 +11,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { Keyring } from '@polkadot/api';
 
-import { NodeGroup, freePorts } from './lib/node.mjs';
+import { NodeGroup } from './lib/node.mjs';
 import { decodeDispatchError, signSendFinalized } from './lib/tx.mjs';
 
 const UNIT = 10n ** 12n;
@@ -79,13 +79,7 @@ describe('compute market on the dev chain', () => {
 
   before(
     group.run(async () => {
-      const [rpcPort, p2pPort] = await freePorts(2);
-      const node = group.start(
-        'dev',
-        ['--dev', '--tmp', '--rpc-port', String(rpcPort), '--port', String(p2pPort), '--no-prometheus', '--no-telemetry'],
-        rpcPort,
-      );
-      api = await node.connect(90_000);
+      ({ api } = await group.startDev());
       const keyring = new Keyring({ type: 'sr25519' });
       [alice, bob, charlie] = ['//Alice', '//Bob', '//Charlie'].map((uri) => keyring.addFromUri(uri));
     }),

@@ -231,6 +231,17 @@ export class NodeGroup {
     return node;
   }
 
+  /** Start `cairn-node --dev --tmp` on free ports and connect polkadot-js to it. */
+  async startDev(name = 'dev') {
+    const [rpcPort, p2pPort] = await freePorts(2);
+    const node = this.start(
+      name,
+      ['--dev', '--tmp', '--rpc-port', String(rpcPort), '--port', String(p2pPort), '--no-prometheus', '--no-telemetry'],
+      rpcPort,
+    );
+    return { node, api: await node.connect(90_000) };
+  }
+
   run(fn) {
     return async (t) => {
       try {

@@ -454,16 +454,7 @@ impl<T: Config> Pallet<T> {
 				Self::deposit_event(Event::TaskRefunded { task_id });
 			},
 			TaskStatus::Claimed { solver, bond, deadline } if now > deadline => {
-				let slashed = T::Currency::transfer_on_hold(
-					&Self::solver_bond(),
-					&solver,
-					&task.submitter,
-					bond,
-					Precision::Exact,
-					Restriction::Free,
-					Fortitude::Force,
-				)?;
-				T::Providers::task_closed(&solver, false);
+				let slashed = Self::slash_solver(&solver, bond, &task.submitter)?;
 				Self::deposit_event(Event::SolverMissedDeadline { task_id, solver, slashed });
 				let params = Params::<T>::get();
 				if task.reopened < params.max_reopens {
@@ -480,6 +471,25 @@ impl<T: Config> Pallet<T> {
 			_ => return Err(Error::<T>::TaskNotExpired.into()),
 		}
 		Ok(())
+	}
+
+	/// Moves a failed solver's task bond to `to` and closes the task in compute staking.
+	fn slash_solver(
+		solver: &T::AccountId,
+		bond: BalanceOf<T>,
+		to: &T::AccountId,
+	) -> Result<BalanceOf<T>, DispatchError> {
+		let slashed = T::Currency::transfer_on_hold(
+			&Self::solver_bond(),
+			solver,
+			to,
+			bond,
+			Precision::Exact,
+			Restriction::Free,
+			Fortitude::Force,
+		)?;
+		T::Providers::task_closed(solver, false);
+		Ok(slashed)
 	}
 
 	/// Returns reward and deposit to the submitter and removes the task.
@@ -566,16 +576,7 @@ impl<T: Config> Pallet<T> {
 	fn do_reject(task_id: TaskId, slash_to: &T::AccountId) -> DispatchResult {
 		let task = Tasks::<T>::get(task_id).ok_or(Error::<T>::UnknownTask)?;
 		let (solver, bond, _) = Self::submitted_parts(&task)?;
-		let slashed = T::Currency::transfer_on_hold(
-			&Self::solver_bond(),
-			&solver,
-			slash_to,
-			bond,
-			Precision::Exact,
-			Restriction::Free,
-			Fortitude::Force,
-		)?;
-		T::Providers::task_closed(&solver, false);
+		let slashed = Self::slash_solver(&solver, bond, slash_to)?;
 		Self::refund(task_id, &task)?;
 		Self::deposit_event(Event::TaskRejected {
 			task_id,

@@ -2,7 +2,8 @@
 
 use crate::{mock::*, Error, Event, HoldReason, Params, TaskSettlement, TaskStatus, Tasks};
 use cairn_primitives::{
-	Architecture, BoundedVec, ModelInit, Optimizer, ResultCommitment, Roles, TaskSpec,
+	Architecture, Backend, BoundedVec, HardwareProfile, IsaClass, ModelInit, Optimizer,
+	ResultCommitment, Roles, TaskSpec,
 };
 use frame_support::{
 	assert_noop, assert_ok,
@@ -26,16 +27,15 @@ fn solver_roles() -> Roles {
 	Roles { solver: true, verifier: false, whistleblower: false }
 }
 
+fn cpu() -> HardwareProfile {
+	HardwareProfile { isa: IsaClass::X86_64V3, backend: Backend::FlexCpu, memory_gib: 8, gpu: None }
+}
+
 fn register_solver(who: u64) {
 	assert_ok!(ComputeStaking::register_provider(
 		RuntimeOrigin::signed(who),
 		solver_roles(),
-		cairn_primitives::HardwareProfile {
-			isa: cairn_primitives::IsaClass::X86_64V3,
-			backend: cairn_primitives::Backend::FlexCpu,
-			memory_gib: 8,
-			gpu: None,
-		},
+		cpu(),
 		MIN_SOLVER_BOND,
 	));
 }
@@ -276,12 +276,7 @@ fn claim_rejects_wrong_calls() {
 		assert_ok!(ComputeStaking::register_provider(
 			RuntimeOrigin::signed(CHARLIE),
 			Roles { solver: false, verifier: true, whistleblower: false },
-			cairn_primitives::HardwareProfile {
-				isa: cairn_primitives::IsaClass::Aarch64,
-				backend: cairn_primitives::Backend::FlexCpu,
-				memory_gib: 8,
-				gpu: None,
-			},
+			cpu(),
 			MIN_SOLVER_BOND,
 		));
 		assert_noop!(claim(CHARLIE), Error::<Test>::NotEligibleSolver);
@@ -546,12 +541,7 @@ fn randomized_calls_conserve_funds_and_keep_holds_consistent() {
 						verifier: rng.below(2) == 0,
 						whistleblower: false,
 					},
-					cairn_primitives::HardwareProfile {
-						isa: cairn_primitives::IsaClass::X86_64V3,
-						backend: cairn_primitives::Backend::FlexCpu,
-						memory_gib: 4,
-						gpu: None,
-					},
+					cpu(),
 					amount,
 				),
 				1 => ComputeStaking::bond_more(origin, amount),
