@@ -14,7 +14,7 @@ use alloc::vec::Vec;
 pub mod apis;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarks;
-mod configs;
+pub mod configs;
 pub mod genesis_config_presets;
 
 use sp_runtime::{

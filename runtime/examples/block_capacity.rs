@@ -1,0 +1,49 @@
+//! Prints the weight of every Cairn call, from the benchmarked weights the runtime uses, and how
+//! many of each fit in one block's normal-class budget: `cargo run -p cairn-runtime --example
+//! block_capacity`.
+
+use cairn_runtime::{configs::RuntimeBlockWeights, Runtime};
+use frame_support::{dispatch::DispatchClass, weights::Weight};
+use pallet_compute_staking::WeightInfo as _;
+use pallet_model_registry::WeightInfo as _;
+use pallet_tasks::WeightInfo as _;
+
+type Registry = pallet_model_registry::weights::SubstrateWeight<Runtime>;
+type Staking = pallet_compute_staking::weights::SubstrateWeight<Runtime>;
+type Tasks = pallet_tasks::weights::SubstrateWeight<Runtime>;
+
+fn main() {
+	let weights = RuntimeBlockWeights::get();
+	let normal = weights.get(DispatchClass::Normal);
+	let budget = normal.max_total.unwrap_or(weights.max_block);
+	let per_extrinsic = normal.base_extrinsic;
+	println!(
+		"normal-class budget per block: {:.1} ms; base weight per extrinsic: {:.1} µs",
+		budget.ref_time() as f64 / 1e9,
+		per_extrinsic.ref_time() as f64 / 1e6
+	);
+	println!("{:<40} {:>12} {:>14}", "call", "weight (µs)", "per block");
+	let calls: [(&str, Weight); 16] = [
+		("modelRegistry.registerModel", Registry::register_model()),
+		("modelRegistry.updateMetadata", Registry::update_metadata()),
+		("modelRegistry.transferModel", Registry::transfer_model()),
+		("modelRegistry.deprecateModel", Registry::deprecate_model()),
+		("computeStaking.registerProvider", Staking::register_provider()),
+		("computeStaking.updateProfile", Staking::update_profile()),
+		("computeStaking.bondMore", Staking::bond_more()),
+		("computeStaking.unbond", Staking::unbond()),
+		("computeStaking.withdrawUnbonded", Staking::withdraw_unbonded()),
+		("computeStaking.setParams", Staking::set_params()),
+		("tasks.createTask", Tasks::create_task()),
+		("tasks.cancelTask", Tasks::cancel_task()),
+		("tasks.claimTask", Tasks::claim_task()),
+		("tasks.submitResult", Tasks::submit_result()),
+		("tasks.expireTask", Tasks::expire_task()),
+		("tasks.setParams", Tasks::set_params()),
+	];
+	for (name, weight) in calls {
+		let total = weight.saturating_add(per_extrinsic);
+		let fit = budget.ref_time() / total.ref_time().max(1);
+		println!("{:<40} {:>12.1} {:>14}", name, total.ref_time() as f64 / 1e6, fit);
+	}
+}
