@@ -299,6 +299,24 @@ fn claim_rejects_wrong_calls() {
 }
 
 #[test]
+fn an_under_bonded_solver_cannot_claim() {
+	test(|| {
+		register_solver(BOB);
+		assert_ok!(create(ALICE, spec(), REWARD));
+		// Root raises the minimum solver bond above Bob's bond.
+		let mut params = staking_params();
+		params.min_solver_bond = MIN_SOLVER_BOND + 1;
+		assert_ok!(ComputeStaking::set_params(RuntimeOrigin::root(), params));
+		assert_noop!(
+			TaskMarket::claim_task(RuntimeOrigin::signed(BOB), 0),
+			Error::<Test>::NotEligibleSolver
+		);
+		assert_ok!(ComputeStaking::bond_more(RuntimeOrigin::signed(BOB), 1));
+		assert_ok!(TaskMarket::claim_task(RuntimeOrigin::signed(BOB), 0));
+	});
+}
+
+#[test]
 fn claim_needs_free_balance_for_the_bond() {
 	test(|| {
 		register_solver(BOB);
