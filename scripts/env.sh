@@ -3,8 +3,8 @@
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/cairn-target}"
 # The wasm builder looks for Cargo.lock above the target directory unless told where it is.
 export WASM_BUILD_WORKSPACE_HINT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-# The runtime wasm embeds source paths (in panic locations); map them to fixed names so that the
-# wasm, and the chain specs holding it, are the same whatever the checkout's or cargo's location.
+# The runtime wasm embeds source paths (in panic locations); map them to fixed names so that no
+# local path ends up on chain.
 export WASM_BUILD_RUSTFLAGS="--remap-path-prefix=$WASM_BUILD_WORKSPACE_HINT=/cairn --remap-path-prefix=${CARGO_HOME:-$HOME/.cargo}/registry/src=/registry"
 export CAIRN_WORKER_TARGET_DIR="${CAIRN_WORKER_TARGET_DIR:-$HOME/.cache/cairn-worker-target}"
 export CAIRN_NODE="${CAIRN_NODE:-$CARGO_TARGET_DIR/debug/cairn-node}"
