@@ -2,5 +2,5 @@
 //! know that: tell it to rebuild the worker when the metadata changes.
 
 fn main() {
-    println!("cargo::rerun-if-changed=../artifacts/metadata.scale");
+	println!("cargo::rerun-if-changed=../artifacts/metadata.scale");
 }

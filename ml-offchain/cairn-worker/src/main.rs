@@ -1,10 +1,17 @@
 //! `cairn-worker`: Cairn's off-chain worker. It talks to a Cairn node over RPC only.
 //!
 //! `inspect` prints the chain's state and the model registry; `register-model` registers a model
-//! by the hash of its weights.
+//! by the hash of its weights; `submit-task` posts a training task; `train` and `replay` train and
+//! re-execute segments offline; `run --role solver` claims, trains and commits tasks.
 
 mod chain;
 mod cli;
+mod hardware;
+mod offline;
+mod record;
+mod solver;
+mod training;
+mod units;
 
 use std::{io::IsTerminal, process::ExitCode};
 
@@ -13,141 +20,153 @@ use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
 use chain::{Chain, ModelRecord, NewModel, Provenance};
-use cli::{Cli, Command, RegisterModelArgs};
+use cli::{Cli, Command, RegisterModelArgs, RoleArg, RunArgs, SubmitTaskArgs};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .init();
+	tracing_subscriber::fmt()
+		.with_env_filter(
+			EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+		)
+		.with_writer(std::io::stderr)
+		.with_ansi(std::io::stderr().is_terminal())
+		.init();
 
-    let cli = Cli::parse();
-    let outcome = match cli.command {
-        Command::Inspect => inspect(&cli.url).await,
-        Command::RegisterModel(args) => register_model(&cli.url, *args).await,
-    };
-    match outcome {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::FAILURE
-        }
-    }
+	let cli = Cli::parse();
+	let done = |result: anyhow::Result<()>| result.map(|()| ExitCode::SUCCESS);
+	let outcome = match cli.command {
+		Command::Inspect => done(inspect(&cli.url).await),
+		Command::RegisterModel(args) => done(register_model(&cli.url, *args).await),
+		Command::SubmitTask(args) => done(submit_task(&cli.url, *args).await),
+		Command::Train(args) => done(offline::train(*args)),
+		Command::Replay(args) => offline::replay(args),
+		Command::Run(args) => done(run(cli.url, *args).await),
+	};
+	match outcome {
+		Ok(code) => code,
+		Err(error) => {
+			eprintln!("error: {error:#}");
+			ExitCode::FAILURE
+		},
+	}
 }
 
 /// Prints the chain's name, its best and finalized blocks, and every registered model.
 async fn inspect(url: &str) -> anyhow::Result<()> {
-    let chain = Chain::connect(url).await?;
-    let status = chain.status().await?;
-    println!("chain:     {}", status.chain);
-    println!("best:      #{} {:?}", status.best.number, status.best.hash);
-    println!(
-        "finalized: #{} {:?}",
-        status.finalized.number, status.finalized.hash
-    );
+	let chain = Chain::connect(url).await?;
+	let status = chain.status().await?;
+	println!("chain:     {}", status.chain);
+	println!("best:      #{} {:?}", status.best.number, status.best.hash);
+	println!("finalized: #{} {:?}", status.finalized.number, status.finalized.hash);
 
-    let registry = chain.registry().await?;
-    println!(
-        "models at block #{}: {} registered, next id {}",
-        registry.at.number,
-        registry.models.len(),
-        registry.next_model_id
-    );
-    for (id, model) in &registry.models {
-        print_model(*id, model);
-    }
-    Ok(())
+	let registry = chain.registry().await?;
+	println!(
+		"models at block #{}: {} registered, next id {}",
+		registry.at.number,
+		registry.models.len(),
+		registry.next_model_id
+	);
+	for (id, model) in &registry.models {
+		print_model(*id, model);
+	}
+	Ok(())
 }
 
 /// Prints one registry record, one field a line.
 fn print_model(id: u64, model: &ModelRecord) {
-    println!("model {id}");
-    println!(
-        "  name:          {:?}",
-        String::from_utf8_lossy(&model.name.0)
-    );
-    println!("  owner:         {}", model.owner);
-    println!("  weights hash:  0x{}", hex::encode(model.weights_hash));
-    println!(
-        "  architecture:  {}",
-        describe_architecture(&model.architecture.0)
-    );
-    println!(
-        "  parent:        {}",
-        model.parent.map_or("none".into(), |p| p.to_string())
-    );
-    println!(
-        "  dataset:       {}",
-        model
-            .dataset
-            .map_or("none".into(), |d| format!("0x{}", hex::encode(d)))
-    );
-    println!(
-        "  metadata uri:  {:?}",
-        String::from_utf8_lossy(&model.metadata_uri.0)
-    );
-    println!(
-        "  license:       {:?}",
-        String::from_utf8_lossy(&model.license.0)
-    );
-    let provenance = match model.provenance {
-        Provenance::Uploaded => "uploaded by its owner".to_string(),
-        Provenance::Trained { task } => format!("trained and verified by task {task}"),
-    };
-    println!("  provenance:    {provenance}");
-    println!("  deposit:       {}", model.deposit);
-    println!("  registered at: block #{}", model.registered_at);
-    println!(
-        "  deprecated:    {}",
-        if model.deprecated { "yes" } else { "no" }
-    );
+	println!("model {id}");
+	println!("  name:          {:?}", String::from_utf8_lossy(&model.name.0));
+	println!("  owner:         {}", model.owner);
+	println!("  weights hash:  0x{}", hex::encode(model.weights_hash));
+	println!("  architecture:  {}", describe_architecture(&model.architecture.0));
+	println!("  parent:        {}", model.parent.map_or("none".into(), |p| p.to_string()));
+	println!(
+		"  dataset:       {}",
+		model.dataset.map_or("none".into(), |d| format!("0x{}", hex::encode(d)))
+	);
+	println!("  metadata uri:  {:?}", String::from_utf8_lossy(&model.metadata_uri.0));
+	println!("  license:       {:?}", String::from_utf8_lossy(&model.license.0));
+	let provenance = match model.provenance {
+		Provenance::Uploaded => "uploaded by its owner".to_string(),
+		Provenance::Trained { task } => format!("trained and verified by task {task}"),
+	};
+	println!("  provenance:    {provenance}");
+	println!("  deposit:       {}", model.deposit);
+	println!("  registered at: block #{}", model.registered_at);
+	println!("  deprecated:    {}", if model.deprecated { "yes" } else { "no" });
 }
 
 /// `MLP 64-32-10 relu (2410 parameters)` or `llama (7000000000 parameters)`.
 fn describe_architecture(architecture: &Architecture) -> String {
-    let parameters = architecture.parameter_count();
-    match architecture {
-        Architecture::Mlp(mlp) => {
-            let widths: Vec<String> = mlp.widths().map(|w| w.to_string()).collect();
-            let activation = match mlp.activation {
-                Activation::Relu => "relu",
-                Activation::Tanh => "tanh",
-                Activation::Gelu => "gelu",
-            };
-            format!(
-                "MLP {} {activation} ({parameters} parameters)",
-                widths.join("-")
-            )
-        }
-        Architecture::External { family, .. } => {
-            format!(
-                "{} ({parameters} parameters)",
-                String::from_utf8_lossy(family)
-            )
-        }
-    }
+	let parameters = architecture.parameter_count();
+	match architecture {
+		Architecture::Mlp(mlp) => {
+			let widths: Vec<String> = mlp.widths().map(|w| w.to_string()).collect();
+			let activation = match mlp.activation {
+				Activation::Relu => "relu",
+				Activation::Tanh => "tanh",
+				Activation::Gelu => "gelu",
+			};
+			format!("MLP {} {activation} ({parameters} parameters)", widths.join("-"))
+		},
+		Architecture::External { family, .. } => {
+			format!("{} ({parameters} parameters)", String::from_utf8_lossy(family))
+		},
+	}
 }
 
 /// Registers a model and prints its new id.
 async fn register_model(url: &str, args: RegisterModelArgs) -> anyhow::Result<()> {
-    let architecture = args.architecture()?;
-    let signer = chain::keypair(&args.key.secret()?)?;
-    let chain = Chain::connect(url).await?;
-    let model = NewModel {
-        weights_hash: args.weights_hash,
-        name: args.name,
-        architecture,
-        parent: args.parent,
-        dataset: args.dataset,
-        metadata_uri: args.uri,
-        license: args.license,
-    };
-    let registered = chain.register_model(&signer, model).await?;
-    tracing::info!(block = ?registered.block, deposit = registered.deposit, "registered");
-    println!("{}", registered.model_id);
-    Ok(())
+	let architecture = args.architecture()?;
+	let signer = chain::keypair(&args.key.secret()?)?;
+	let chain = Chain::connect(url).await?;
+	let model = NewModel {
+		weights_hash: args.weights_hash,
+		name: args.name,
+		architecture,
+		parent: args.parent,
+		dataset: args.dataset,
+		metadata_uri: args.uri,
+		license: args.license,
+	};
+	let registered = chain.register_model(&signer, model).await?;
+	tracing::info!(block = ?registered.block, deposit = registered.deposit, "registered");
+	println!("{}", registered.model_id);
+	Ok(())
+}
+
+/// Posts a task and prints its id.
+async fn submit_task(url: &str, args: SubmitTaskArgs) -> anyhow::Result<()> {
+	let spec = args.spec.spec(true)?;
+	let signer = chain::keypair(&args.key.secret()?)?;
+	let chain = Chain::connect(url).await?;
+	let created = chain.create_task(&signer, spec, args.reward).await?;
+	tracing::info!(
+		block = ?created.block,
+		flops = created.flops,
+		open_until = created.open_until,
+		reward = units::format_cairn(args.reward),
+		"task created"
+	);
+	println!("{}", created.task_id);
+	Ok(())
+}
+
+/// Serves a protocol role until stopped.
+async fn run(url: String, args: RunArgs) -> anyhow::Result<()> {
+	match args.role {
+		RoleArg::Solver => {
+			let signer = chain::keypair(&args.key.secret()?)?;
+			solver::run(solver::Config {
+				url,
+				signer,
+				work_dir: args.work_dir,
+				listen: args.listen,
+				public_url: args.public_url,
+				dataset_files: args.dataset_file,
+				bond: args.bond,
+			})
+			.await
+		},
+	}
 }

@@ -4,10 +4,10 @@
 //! endpoint (for example ws://127.0.0.1:9944); without it the test prints why and passes.
 
 use subxt::{
-    config::RpcConfigFor,
-    ext::codec::{Decode, Encode},
-    rpcs::{methods::LegacyRpcMethods, RpcClient},
-    SubstrateConfig,
+	config::RpcConfigFor,
+	ext::codec::{Decode, Encode},
+	rpcs::{methods::LegacyRpcMethods, RpcClient},
+	SubstrateConfig,
 };
 
 /// The metadata the worker was generated from.
@@ -15,45 +15,45 @@ const COMMITTED: &[u8] = include_bytes!("../../artifacts/metadata.scale");
 
 #[tokio::test]
 async fn committed_metadata_is_what_the_node_serves() {
-    let Ok(url) = std::env::var("CAIRN_NODE_WS") else {
-        eprintln!("skipped: set CAIRN_NODE_WS to a Cairn node's RPC endpoint to compare metadata");
-        return;
-    };
-    let served = served_metadata(&url).await;
-    assert!(
-        served == COMMITTED,
-        "ml-offchain/artifacts/metadata.scale ({} bytes) differs from the metadata {url} serves \
+	let Ok(url) = std::env::var("CAIRN_NODE_WS") else {
+		eprintln!("skipped: set CAIRN_NODE_WS to a Cairn node's RPC endpoint to compare metadata");
+		return;
+	};
+	let served = served_metadata(&url).await;
+	assert!(
+		served == COMMITTED,
+		"ml-offchain/artifacts/metadata.scale ({} bytes) differs from the metadata {url} serves \
          ({} bytes): run scripts/update-metadata.sh and rebuild the worker",
-        COMMITTED.len(),
-        served.len(),
-    );
+		COMMITTED.len(),
+		served.len(),
+	);
 }
 
 /// The newest stable metadata version the node's runtime offers, as subxt fetches it at run time
 /// and as `scripts/update-metadata.sh` writes it.
 async fn served_metadata(url: &str) -> Vec<u8> {
-    let rpc = RpcClient::from_url(url)
-        .await
-        .unwrap_or_else(|e| panic!("cannot connect to CAIRN_NODE_WS={url}: {e}"));
-    let methods = LegacyRpcMethods::<RpcConfigFor<SubstrateConfig>>::new(rpc);
+	let rpc = RpcClient::from_url(url)
+		.await
+		.unwrap_or_else(|e| panic!("cannot connect to CAIRN_NODE_WS={url}: {e}"));
+	let methods = LegacyRpcMethods::<RpcConfigFor<SubstrateConfig>>::new(rpc);
 
-    let versions = methods
-        .state_call("Metadata_metadata_versions", None, None)
-        .await
-        .expect("Metadata_metadata_versions failed");
-    let versions = Vec::<u32>::decode(&mut &versions[..]).expect("metadata versions decode");
-    // u32::MAX marks the unstable version.
-    let newest = versions
-        .into_iter()
-        .filter(|v| *v != u32::MAX)
-        .max()
-        .expect("the runtime offers no stable metadata version");
+	let versions = methods
+		.state_call("Metadata_metadata_versions", None, None)
+		.await
+		.expect("Metadata_metadata_versions failed");
+	let versions = Vec::<u32>::decode(&mut &versions[..]).expect("metadata versions decode");
+	// u32::MAX marks the unstable version.
+	let newest = versions
+		.into_iter()
+		.filter(|v| *v != u32::MAX)
+		.max()
+		.expect("the runtime offers no stable metadata version");
 
-    let reply = methods
-        .state_call("Metadata_metadata_at_version", Some(&newest.encode()), None)
-        .await
-        .expect("Metadata_metadata_at_version failed");
-    Option::<Vec<u8>>::decode(&mut &reply[..])
-        .expect("metadata decode")
-        .unwrap_or_else(|| panic!("the runtime returned no metadata V{newest}"))
+	let reply = methods
+		.state_call("Metadata_metadata_at_version", Some(&newest.encode()), None)
+		.await
+		.expect("Metadata_metadata_at_version failed");
+	Option::<Vec<u8>>::decode(&mut &reply[..])
+		.expect("metadata decode")
+		.unwrap_or_else(|| panic!("the runtime returned no metadata V{newest}"))
 }

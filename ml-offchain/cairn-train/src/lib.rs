@@ -1,0 +1,35 @@
+//! Deterministic, replayable training for Cairn.
+//!
+//! A solver trains a [`TaskSpec`](cairn_primitives::TaskSpec) with [`train`], which hands out a
+//! [`Checkpoint`] at step 0 and after every `checkpoint_interval` steps. Checkpoint hashes are
+//! BLAKE2b-256 over a canonical encoding (see [`encoding`]), so the Merkle root over them
+//! (`cairn_primitives::merkle::checkpoint_root`) is what the solver commits. A verifier fetches
+//! checkpoint `i` from the solver's [`store`] over HTTP ([`client`], every download checked
+//! against its hash), runs [`replay_segment`] and compares the result with leaf `i + 1`.
+//!
+//! Everything that decides the bits of a checkpoint is fixed here: initial weights and data
+//! order come from [`SplitMix64`](rng::SplitMix64) streams, the optimizers are written out on
+//! tensors with their state in the checkpoint, and training runs on burn's `flex` CPU backend,
+//! which is bit-exact across runs, processes and thread counts within one CPU ISA class (see
+//! `shared/research/measured-here.md`).
+
+#![warn(missing_docs)]
+
+pub mod batches;
+pub mod checkpoint;
+pub mod client;
+pub mod dataset;
+pub mod encoding;
+mod model;
+mod optim;
+pub mod rng;
+pub mod server;
+pub mod store;
+mod trainer;
+
+pub use checkpoint::Checkpoint;
+pub use client::{ArtifactClient, FetchError};
+pub use dataset::{dataset_ref, synthetic::Synthetic, Dataset, DatasetError};
+pub use encoding::MalformedCheckpoint;
+pub use store::{ArtifactStore, StoreError};
+pub use trainer::{evaluate, replay_segment, train, Accuracy, TrainError, Trainer};

@@ -1,0 +1,64 @@
+//! Errors of training, replay and evaluation.
+
+use cairn_primitives::{Backend, SpecError};
+use thiserror::Error;
+
+use crate::encoding::MalformedCheckpoint;
+
+/// Why training, replay or evaluation cannot proceed.
+#[derive(Debug, Error)]
+pub enum TrainError {
+	/// The spec does not pass `TaskSpec::validate`.
+	#[error("invalid task spec: {0:?}")]
+	Spec(SpecError),
+	/// The spec continues a registered model; only fresh MLPs are trained so far.
+	#[error(
+		"only fresh MLP models can be trained (continuing a registered model is not supported yet)"
+	)]
+	Unsupported,
+	/// The dataset is not the one the spec names.
+	#[error("the dataset is not the one the task names (hash {})", hex::encode(.0))]
+	WrongDataset([u8; 32]),
+	/// The model's input or output width does not fit the dataset.
+	#[error("the model maps {input} inputs to {output} outputs; the dataset has {features} features and {classes} classes")]
+	DatasetShape {
+		/// `Mlp::input`.
+		input: u32,
+		/// `Mlp::output`.
+		output: u32,
+		/// Features per sample in the dataset.
+		features: u32,
+		/// Classes in the dataset.
+		classes: u32,
+	},
+	/// The checkpoint bytes are not a checkpoint.
+	#[error(transparent)]
+	Malformed(#[from] MalformedCheckpoint),
+	/// The checkpoint is well formed but is not a state of this task.
+	#[error("checkpoint does not fit the task: {0}")]
+	Mismatch(String),
+	/// Every step of the task has been taken.
+	#[error("the task's {0} steps are done")]
+	Finished(u32),
+	/// A segment must start at a multiple of the checkpoint interval.
+	#[error("step {step} does not start a segment (interval {interval}, {steps} steps)")]
+	NotASegmentStart {
+		/// The checkpoint's step.
+		step: u32,
+		/// The task's checkpoint interval.
+		interval: u32,
+		/// The task's steps.
+		steps: u32,
+	},
+	/// The backend was not built into this binary (see the crate's cargo features).
+	#[error("backend {0:?} is not built into this binary")]
+	BackendNotBuilt(Backend),
+	/// The tensor backend failed.
+	#[error("tensor backend: {0}")]
+	Backend(String),
+}
+
+/// A tensor backend failure as a [`TrainError`].
+pub(super) fn backend_error(error: impl std::fmt::Display) -> TrainError {
+	TrainError::Backend(error.to_string())
+}

@@ -1,0 +1,208 @@
+//! Training, replay and evaluation of a task spec on a dataset.
+
+mod error;
+mod run;
+mod state;
+
+use burn::tensor::{Device, Tensor, TensorData};
+use cairn_primitives::{Architecture, Backend, Mlp, ModelInit, TaskSpec};
+
+pub use error::TrainError;
+pub use run::{evaluate, replay_segment, train};
+
+use crate::{
+	batches::BatchOrder,
+	checkpoint::Checkpoint,
+	dataset::Dataset,
+	encoding::Contents,
+	model::Model,
+	optim::{Kind, OptimizerState},
+};
+use error::backend_error;
+use state::{capture, restore};
+
+/// Held-out samples evaluated per forward pass.
+const EVAL_CHUNK: usize = 1024;
+
+/// Held-out accuracy: exact counts, so every party reports the same figure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Accuracy {
+	/// Held-out samples classified correctly.
+	pub correct: u32,
+	/// Held-out samples.
+	pub total: u32,
+}
+
+impl Accuracy {
+	/// `correct / total`, 0 when there are none.
+	pub fn fraction(&self) -> f64 {
+		if self.total == 0 {
+			0.0
+		} else {
+			f64::from(self.correct) / f64::from(self.total)
+		}
+	}
+}
+
+/// A training run of one task on one dataset, at some step.
+#[derive(Clone, Debug)]
+pub struct Trainer<'a> {
+	spec: &'a TaskSpec,
+	dataset: &'a Dataset,
+	mlp: Mlp,
+	kind: Kind,
+	device: Device,
+	model: Model,
+	optimizer: OptimizerState,
+	order: BatchOrder,
+	step: u32,
+}
+
+/// The MLP of `spec`, after checking the spec and that `dataset` is the one it names.
+fn plan<'s>(spec: &'s TaskSpec, dataset: &Dataset) -> Result<(&'s Mlp, u64), TrainError> {
+	spec.validate().map_err(TrainError::Spec)?;
+	let ModelInit::Fresh { architecture: Architecture::Mlp(mlp), init_seed } = &spec.model else {
+		return Err(TrainError::Unsupported);
+	};
+	if dataset.hash() != spec.dataset.hash {
+		return Err(TrainError::WrongDataset(dataset.hash()));
+	}
+	let header = dataset.header();
+	if mlp.input != header.features || mlp.output != header.classes {
+		return Err(TrainError::DatasetShape {
+			input: mlp.input,
+			output: mlp.output,
+			features: header.features,
+			classes: header.classes,
+		});
+	}
+	Ok((mlp, *init_seed))
+}
+
+fn device_for(backend: Backend) -> Result<Device, TrainError> {
+	match backend {
+		Backend::FlexCpu => Ok(Device::flex()),
+		#[cfg(feature = "wgpu")]
+		Backend::Wgpu => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
+		#[cfg(feature = "cuda")]
+		Backend::Cuda => Ok(Device::cuda(0)),
+		#[allow(unreachable_patterns)]
+		other => Err(TrainError::BackendNotBuilt(other)),
+	}
+}
+
+impl<'a> Trainer<'a> {
+	/// The run at step 0: the model initialised from the spec's seed, fresh optimizer state, on
+	/// the `flex` CPU backend.
+	pub fn new(spec: &'a TaskSpec, dataset: &'a Dataset) -> Result<Self, TrainError> {
+		Self::build(spec, dataset, Device::flex(), None)
+	}
+
+	/// The run continued from `checkpoint`, which must be a state of this task, on `flex`.
+	pub fn resume(
+		spec: &'a TaskSpec,
+		dataset: &'a Dataset,
+		checkpoint: &Checkpoint,
+	) -> Result<Self, TrainError> {
+		Self::build(spec, dataset, Device::flex(), Some(checkpoint.contents()?))
+	}
+
+	/// The same run on another backend. GPU backends need this crate's `wgpu` or `cuda` feature,
+	/// and their results are not bit-exact across machines.
+	pub fn with_backend(self, backend: Backend) -> Result<Self, TrainError> {
+		let contents = self.contents()?;
+		Self::build(self.spec, self.dataset, device_for(backend)?, Some(contents))
+	}
+
+	fn build(
+		spec: &'a TaskSpec,
+		dataset: &'a Dataset,
+		device: Device,
+		state: Option<Contents>,
+	) -> Result<Self, TrainError> {
+		let (mlp, init_seed) = plan(spec, dataset)?;
+		let kind = Kind::of(&spec.training.optimizer);
+		let order = BatchOrder::new(spec.training.data_order_seed, dataset.train_len());
+		let (model, optimizer, step) = match state {
+			None => {
+				(Model::init(mlp, init_seed, &device), OptimizerState::new(kind, mlp, &device), 0)
+			},
+			Some(contents) => {
+				let (model, optimizer) = restore(mlp, kind, &device, contents.clone())?;
+				if contents.step > spec.training.steps {
+					return Err(TrainError::Mismatch(format!(
+						"step {} is past the task's {} steps",
+						contents.step, spec.training.steps
+					)));
+				}
+				(model, optimizer, contents.step)
+			},
+		};
+		Ok(Self { spec, dataset, mlp: mlp.clone(), kind, device, model, optimizer, order, step })
+	}
+
+	/// Optimizer steps taken so far.
+	pub fn current_step(&self) -> u32 {
+		self.step
+	}
+
+	/// Whether every step of the task has been taken.
+	pub fn is_finished(&self) -> bool {
+		self.step >= self.spec.training.steps
+	}
+
+	/// Takes one optimizer step on the batch of the current step; returns the batch's mean
+	/// cross-entropy loss before the update.
+	pub fn step(&mut self) -> Result<f32, TrainError> {
+		if self.is_finished() {
+			return Err(TrainError::Finished(self.spec.training.steps));
+		}
+		let batch = self.order.batch(self.step, self.spec.training.batch_size);
+		let (rows, features, classes) =
+			(batch.len(), self.mlp.input as usize, self.mlp.output as usize);
+		let mut targets = vec![0f32; rows * classes];
+		for (row, &sample) in batch.iter().enumerate() {
+			targets[row * classes + usize::from(self.dataset.label(sample))] = 1.0;
+		}
+		let inputs = self.dataset.gather_inputs(batch.iter().copied());
+		let inputs = Tensor::from_data(TensorData::new(inputs, [rows, features]), &self.device);
+		let targets = Tensor::from_data(TensorData::new(targets, [rows, classes]), &self.device);
+		let (loss, gradients) = self
+			.model
+			.loss_and_gradients(inputs, targets)
+			.ok_or_else(|| TrainError::Backend("a parameter received no gradient".into()))?;
+		self.optimizer.step(&mut self.model, gradients);
+		self.step += 1;
+		loss.try_into_scalar::<f32>().map_err(backend_error)
+	}
+
+	fn contents(&self) -> Result<Contents, TrainError> {
+		capture(&self.mlp, self.kind, self.step, &self.model, &self.optimizer)
+	}
+
+	/// The canonical checkpoint of the current state.
+	pub fn checkpoint(&self) -> Result<Checkpoint, TrainError> {
+		Ok(Checkpoint::from_contents(&self.contents()?))
+	}
+
+	/// Accuracy of the current model on the dataset's held-out samples (ties go to the lower
+	/// class).
+	pub fn evaluate(&self) -> Result<Accuracy, TrainError> {
+		let held_out: Vec<usize> = self.dataset.held_out().collect();
+		let (features, classes) = (self.mlp.input as usize, self.mlp.output as usize);
+		let mut correct = 0u32;
+		for chunk in held_out.chunks(EVAL_CHUNK) {
+			let inputs = self.dataset.gather_inputs(chunk.iter().copied());
+			let inputs =
+				Tensor::from_data(TensorData::new(inputs, [chunk.len(), features]), &self.device);
+			let logits = self.model.forward(inputs).try_into_data().map_err(backend_error)?;
+			let logits = logits.as_slice::<f32>().map_err(backend_error)?;
+			for (row, &sample) in logits.chunks_exact(classes).zip(chunk) {
+				let predicted =
+					(1..classes).fold(0, |best, c| if row[c] > row[best] { c } else { best });
+				correct += u32::from(predicted == usize::from(self.dataset.label(sample)));
+			}
+		}
+		Ok(Accuracy { correct, total: held_out.len() as u32 })
+	}
+}

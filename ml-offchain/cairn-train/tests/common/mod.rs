@@ -1,0 +1,75 @@
+//! Task specs and datasets shared by the integration tests.
+#![allow(dead_code)] // each test binary uses part of this module
+
+use cairn_primitives::{
+	task::Uri, Activation, Architecture, BoundedVec, DatasetRef, Mlp, ModelInit, Optimizer,
+	TaskSpec, TrainingConfig, VerificationPolicy,
+};
+use cairn_train::dataset::digits;
+
+/// The built-in digits and the reference a task names them by.
+pub fn digits() -> (cairn_train::Dataset, DatasetRef) {
+	(
+		digits::load().expect("built-in digits"),
+		digits::reference(Uri::truncate_from(b"http://127.0.0.1/digits".to_vec())),
+	)
+}
+
+/// Adam with PyTorch's default betas and epsilon.
+pub fn adam(lr: f32) -> Optimizer {
+	Optimizer::Adam {
+		learning_rate_bits: lr.to_bits(),
+		beta1_bits: 0.9f32.to_bits(),
+		beta2_bits: 0.999f32.to_bits(),
+		epsilon_bits: 1e-8f32.to_bits(),
+	}
+}
+
+/// SGD with the given momentum (0 for none).
+pub fn sgd(lr: f32, momentum: f32) -> Optimizer {
+	Optimizer::Sgd { learning_rate_bits: lr.to_bits(), momentum_bits: momentum.to_bits() }
+}
+
+/// A task training a `64-hidden-10` ReLU MLP on `dataset`.
+pub fn spec(
+	dataset: &DatasetRef,
+	hidden: &[u32],
+	optimizer: Optimizer,
+	batch_size: u32,
+	steps: u32,
+	interval: u32,
+) -> TaskSpec {
+	TaskSpec {
+		name: BoundedVec::truncate_from(b"digits".to_vec()),
+		license: BoundedVec::truncate_from(b"Apache-2.0".to_vec()),
+		model: ModelInit::Fresh {
+			architecture: Architecture::Mlp(Mlp {
+				input: 64,
+				hidden: BoundedVec::truncate_from(hidden.to_vec()),
+				output: 10,
+				activation: Activation::Relu,
+			}),
+			init_seed: 42,
+		},
+		dataset: dataset.clone(),
+		training: TrainingConfig {
+			optimizer,
+			batch_size,
+			steps,
+			data_order_seed: 7,
+			checkpoint_interval: interval,
+		},
+		verification: VerificationPolicy { verifiers: 1, segments_per_verifier: 1 },
+	}
+}
+
+/// Hashes of every checkpoint of a full run, in order.
+pub fn checkpoint_hashes(spec: &TaskSpec, dataset: &cairn_train::Dataset) -> Vec<[u8; 32]> {
+	let mut hashes = Vec::new();
+	cairn_train::train(spec, dataset, None, |c| {
+		hashes.push(c.hash());
+		Ok::<_, cairn_train::TrainError>(())
+	})
+	.expect("training");
+	hashes
+}

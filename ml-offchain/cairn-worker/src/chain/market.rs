@@ -1,0 +1,244 @@
+//! The compute market: providers (compute staking) and training tasks, read at finalized blocks and
+//! driven with signed extrinsics. Generated types are turned into the small structs below so that
+//! the rest of the worker does not depend on the shape of the generated API.
+
+use anyhow::anyhow;
+use cairn_primitives::{HardwareProfile, ResultCommitment, Roles, TaskId, TaskSpec};
+use subxt::{
+	client::{ClientAtBlock, OnlineClientAtBlockImpl},
+	utils::{AccountId32, Static, H256},
+	SubstrateConfig,
+};
+use subxt_signer::sr25519::Keypair;
+
+use super::{api, BlockId, Chain, Explain};
+
+type AtBlock = ClientAtBlock<SubstrateConfig, OnlineClientAtBlockImpl<SubstrateConfig>>;
+type GeneratedStatus = api::runtime_types::pallet_tasks::types::TaskStatus<AccountId32, u128, u32>;
+
+/// A registered compute provider, as far as the worker cares.
+#[derive(Debug)]
+pub struct Provider {
+	pub roles: Roles,
+	/// Active bond.
+	pub bonded: u128,
+}
+
+/// Protocol parameters the worker needs.
+#[derive(Debug)]
+pub struct MarketParams {
+	/// Least active bond of a solver.
+	pub min_solver_bond: u128,
+}
+
+/// Where a task is in its lifecycle.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TaskStatus {
+	/// Claimable until block `until` (inclusive).
+	Open { until: u32 },
+	/// `solver` must commit by block `deadline` (inclusive).
+	Claimed { solver: AccountId32, deadline: u32 },
+	/// `solver` committed to `commitment`.
+	Submitted { solver: AccountId32, commitment: ResultCommitment },
+}
+
+/// A live task.
+#[derive(Clone, Debug)]
+pub struct TaskRecord {
+	pub id: TaskId,
+	pub submitter: AccountId32,
+	pub spec: TaskSpec,
+	pub reward: u128,
+	pub status: TaskStatus,
+}
+
+/// Every live task at one finalized block, by increasing id.
+#[derive(Debug)]
+pub struct TasksAt {
+	pub block: BlockId,
+	pub tasks: Vec<TaskRecord>,
+}
+
+/// A task posted by [`Chain::create_task`].
+#[derive(Debug)]
+pub struct CreatedTask {
+	pub task_id: TaskId,
+	/// The finalized block that includes the extrinsic.
+	pub block: H256,
+	pub flops: u128,
+	pub open_until: u32,
+}
+
+/// A task claimed by [`Chain::claim_task`].
+#[derive(Debug)]
+pub struct ClaimedTask {
+	pub bond: u128,
+	pub deadline: u32,
+}
+
+impl From<GeneratedStatus> for TaskStatus {
+	fn from(status: GeneratedStatus) -> Self {
+		match status {
+			GeneratedStatus::Open { until } => TaskStatus::Open { until },
+			GeneratedStatus::Claimed { solver, deadline, .. } => {
+				TaskStatus::Claimed { solver, deadline }
+			},
+			GeneratedStatus::Submitted { solver, commitment, .. } => {
+				TaskStatus::Submitted { solver, commitment: commitment.0 }
+			},
+		}
+	}
+}
+
+impl Chain {
+	/// The provider record of `who` at the finalized block, if registered.
+	pub async fn provider(&self, who: &AccountId32) -> anyhow::Result<Option<Provider>> {
+		let at = self.finalized().await?;
+		let provider = at
+			.storage()
+			.try_fetch(api::storage().compute_staking().providers(), (*who,))
+			.await
+			.explain("cannot read ComputeStaking.Providers")?;
+		let Some(provider) = provider else {
+			return Ok(None);
+		};
+		let provider =
+			provider.decode().explain("cannot decode a ComputeStaking.Providers entry")?;
+		Ok(Some(Provider { roles: provider.roles.0, bonded: provider.bonded }))
+	}
+
+	/// The protocol parameters the worker needs, at the finalized block.
+	pub async fn market_params(&self) -> anyhow::Result<MarketParams> {
+		let at = self.finalized().await?;
+		let staking = at
+			.storage()
+			.fetch(api::storage().compute_staking().params(), ())
+			.await
+			.explain("cannot read ComputeStaking.Params")?
+			.decode()
+			.explain("cannot decode ComputeStaking.Params")?;
+		Ok(MarketParams { min_solver_bond: staking.min_solver_bond })
+	}
+
+	/// Registers `signer` as a compute provider serving `roles` on `hardware`, holding `bond`.
+	pub async fn register_provider(
+		&self,
+		signer: &Keypair,
+		roles: Roles,
+		hardware: HardwareProfile,
+		bond: u128,
+	) -> anyhow::Result<H256> {
+		let call = api::transactions().compute_staking().register_provider(
+			Static(roles),
+			Static(hardware),
+			bond,
+		);
+		let (block, _) = self.submit(signer, &call, "register_provider").await?;
+		Ok(block)
+	}
+
+	/// Posts a training task with `reward` and returns its id from the `TaskCreated` event.
+	pub async fn create_task(
+		&self,
+		signer: &Keypair,
+		spec: TaskSpec,
+		reward: u128,
+	) -> anyhow::Result<CreatedTask> {
+		let call = api::transactions().tasks().create_task(Static(spec), reward);
+		let (block, events) = self.submit(signer, &call, "create_task").await?;
+		let created = events
+			.find_first::<api::tasks::events::TaskCreated>()
+			.ok_or_else(|| anyhow!("the extrinsic succeeded but emitted no TaskCreated event"))?
+			.explain("cannot decode the TaskCreated event")?;
+		Ok(CreatedTask {
+			task_id: created.task_id,
+			block,
+			flops: created.flops,
+			open_until: created.open_until,
+		})
+	}
+
+	/// Claims an open task as `signer`; returns the bond held and the deadline to commit.
+	pub async fn claim_task(
+		&self,
+		signer: &Keypair,
+		task_id: TaskId,
+	) -> anyhow::Result<ClaimedTask> {
+		let call = api::transactions().tasks().claim_task(task_id);
+		let (_, events) = self.submit(signer, &call, "claim_task").await?;
+		let claimed = events
+			.find_first::<api::tasks::events::TaskClaimed>()
+			.ok_or_else(|| anyhow!("the extrinsic succeeded but emitted no TaskClaimed event"))?
+			.explain("cannot decode the TaskClaimed event")?;
+		Ok(ClaimedTask { bond: claimed.bond, deadline: claimed.deadline })
+	}
+
+	/// Commits to the result of a claimed task; returns the finalized block that includes it.
+	pub async fn submit_result(
+		&self,
+		signer: &Keypair,
+		task_id: TaskId,
+		commitment: ResultCommitment,
+	) -> anyhow::Result<H256> {
+		let call = api::transactions().tasks().submit_result(task_id, Static(commitment));
+		let (block, _) = self.submit(signer, &call, "submit_result").await?;
+		Ok(block)
+	}
+
+	/// One task at the finalized block, or `None` when it does not exist (any more).
+	pub async fn task(&self, task_id: TaskId) -> anyhow::Result<Option<TaskRecord>> {
+		let at = self.finalized().await?;
+		let record = at
+			.storage()
+			.try_fetch(api::storage().tasks().tasks(), (task_id,))
+			.await
+			.explain(format!("cannot read task {task_id}"))?;
+		record
+			.map(|record| {
+				let record = record.decode().explain(format!("cannot decode task {task_id}"))?;
+				Ok(TaskRecord {
+					id: task_id,
+					submitter: record.submitter,
+					spec: record.spec.0,
+					reward: record.reward,
+					status: record.status.into(),
+				})
+			})
+			.transpose()
+	}
+
+	/// Every live task at block `hash` (a finalized block), by increasing id.
+	pub async fn tasks_at(&self, hash: H256) -> anyhow::Result<TasksAt> {
+		let at = self
+			.client
+			.at_block(hash)
+			.await
+			.explain(format!("cannot read block {hash:?}"))?;
+		let mut tasks = Vec::new();
+		let mut entries = at
+			.storage()
+			.iter(api::storage().tasks().tasks(), ())
+			.await
+			.explain("cannot iterate over Tasks.Tasks")?;
+		while let Some(entry) = entries.next().await {
+			let entry = entry.explain("cannot read a Tasks.Tasks entry")?;
+			let (id,) =
+				entry.key().and_then(|key| key.decode()).explain("cannot decode a task id")?;
+			let record = entry.value().decode().explain(format!("cannot decode task {id}"))?;
+			tasks.push(TaskRecord {
+				id,
+				submitter: record.submitter,
+				spec: record.spec.0,
+				reward: record.reward,
+				status: record.status.into(),
+			});
+		}
+		tasks.sort_by_key(|task| task.id);
+		Ok(TasksAt { block: BlockId { number: at.block_number(), hash }, tasks })
+	}
+
+	/// A client at the finalized block.
+	async fn finalized(&self) -> anyhow::Result<AtBlock> {
+		self.client.at_current_block().await.explain("cannot read the finalized block")
+	}
+}

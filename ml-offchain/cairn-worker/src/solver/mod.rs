@@ -1,0 +1,641 @@
+//! `run --role solver`: a solver that follows finalized blocks, claims tasks it can serve, trains
+//! them, and commits the results, one task at a time.
+//!
+//! At every finalized block the solver reads the live tasks and brings its records
+//! ([`state`]) in line with the chain before acting, so that the same code resumes after a
+//! restart, a reconnection or a crash at any point:
+//! - a task it holds (claimed on chain by its account) is trained, resuming from the last
+//!   checkpoint on record; a trained one is committed, unless a commitment is already on chain
+//!   or one was just sent;
+//! - a task lost (expired, reopened, refunded) stops its training and is marked abandoned;
+//! - when idle, it claims the lowest open task whose model it can train and whose dataset it
+//!   has or can download (checked before claiming).
+//!
+//! Each claim and commitment is recorded before it is sent; a sent extrinsic whose outcome is
+//! unknown (the connection dropped) is given [`RESEND_AFTER`] blocks to appear before it is sent
+//! again, so the solver never sends a second commitment while the first may still land (the chain
+//! itself refuses a second one).
+
+mod datasets;
+mod server;
+mod state;
+
+use std::{
+	collections::HashMap,
+	path::PathBuf,
+	sync::{
+		atomic::{AtomicBool, Ordering},
+		Arc,
+	},
+	time::Duration,
+};
+
+use anyhow::{anyhow, Context};
+use cairn_primitives::{task::Uri, ResultCommitment, Roles, TaskId, TaskSpec};
+use cairn_train::ArtifactStore;
+use subxt::utils::AccountId32;
+use subxt_signer::sr25519::Keypair;
+use tokio::{net::TcpListener, task::JoinHandle};
+
+use crate::{
+	chain::{self, BlockId, Chain, ModuleError, TaskRecord, TaskStatus, TasksAt},
+	hardware,
+	offline::store_in,
+	record::{hex0x, RunRecord},
+	training::{load_checkpoint, train_run, Outcome, Stopped},
+	units::format_cairn,
+};
+use state::{Phase, TaskDir, TaskState};
+
+/// Blocks to wait for a sent claim or commitment to show on chain before sending it again.
+const RESEND_AFTER: u64 = 5;
+/// Blocks before a task that could not be served (dataset unreachable, claim refused) is tried
+/// again.
+const RETRY_AFTER: u64 = 20;
+/// Reconnection delays: doubling from the first to the last.
+const BACKOFF: (Duration, Duration) = (Duration::from_secs(1), Duration::from_secs(30));
+
+/// How the solver is set up.
+pub struct Config {
+	/// WebSocket RPC endpoint of a Cairn node.
+	pub url: String,
+	pub signer: Keypair,
+	/// Holds `artifacts/` and `tasks/`.
+	pub work_dir: PathBuf,
+	pub listen: std::net::SocketAddr,
+	/// Base URL of the artifact server as others reach it [default: `http://<listen address>`].
+	pub public_url: Option<String>,
+	/// Dataset files to import into the store at start.
+	pub dataset_files: Vec<PathBuf>,
+	/// Bond to register with [default: the minimum solver bond].
+	pub bond: Option<u128>,
+}
+
+/// Runs the solver until a fatal error or a termination signal.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+	let store = store_in(&config.work_dir)?;
+	let tasks = TaskDir::open(config.work_dir.join("tasks"))?;
+	datasets::import(&store, &config.dataset_files)?;
+
+	let listener = TcpListener::bind(config.listen)
+		.await
+		.with_context(|| format!("cannot listen on {}", config.listen))?;
+	let address = listener.local_addr().context("the listener has no address")?;
+	let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{address}"));
+	let artifacts_uri = Uri::try_from(public_url.clone().into_bytes()).map_err(|_| {
+		anyhow!("--public-url is longer than {} bytes", cairn_primitives::task::MAX_URI_LEN)
+	})?;
+	let mut server = tokio::spawn(server::serve(listener, store.clone(), tasks.clone()));
+	tracing::info!(listen = %address, public_url, "serving artifacts");
+
+	let mut solver = Solver {
+		me: chain::account_of(&config.signer),
+		signer: config.signer,
+		bond: config.bond,
+		store,
+		tasks,
+		artifacts_uri,
+		job: None,
+		skipped: HashMap::new(),
+		next_block: 0,
+	};
+	tracing::info!(account = %solver.me, work_dir = %config.work_dir.display(), "solver starting");
+	let mut delay = BACKOFF.0;
+	let outcome = loop {
+		let mut connected = false;
+		let ended = tokio::select! {
+			ended = solver.session(&config.url, &mut connected) => ended,
+			served = &mut server => break Err(match served {
+				Ok(Ok(())) => anyhow!("the artifact server stopped"),
+				Ok(Err(error)) => anyhow!("the artifact server failed: {error}"),
+				Err(error) => anyhow!("the artifact server panicked: {error}"),
+			}),
+			() = terminated() => break Ok(()),
+		};
+		match ended {
+			Ended::Fatal(error) => break Err(error),
+			Ended::Retry(error) => {
+				if connected {
+					delay = BACKOFF.0;
+				}
+				tracing::warn!("{error:#}; reconnecting in {delay:?}");
+			},
+		}
+		tokio::select! {
+			() = tokio::time::sleep(delay) => {},
+			() = terminated() => break Ok(()),
+		}
+		delay = (delay * 2).min(BACKOFF.1);
+	};
+	solver.stop_job("the solver is shutting down");
+	server.abort();
+	outcome
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn terminated() {
+	let interrupt = tokio::signal::ctrl_c();
+	#[cfg(unix)]
+	{
+		let mut terminate =
+			match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+				Ok(signal) => signal,
+				Err(_) => {
+					let _ = interrupt.await;
+					return;
+				},
+			};
+		tokio::select! {
+			_ = interrupt => {},
+			_ = terminate.recv() => {},
+		}
+	}
+	#[cfg(not(unix))]
+	let _ = interrupt.await;
+	tracing::info!("stopping");
+}
+
+/// Why a session with the node ended.
+enum Ended {
+	/// The connection or a read failed: reconnect.
+	Retry(anyhow::Error),
+	/// Nothing will change by retrying (for example, the account cannot register).
+	Fatal(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Ended {
+	fn from(error: anyhow::Error) -> Self {
+		Ended::Retry(error)
+	}
+}
+
+/// Training in progress on a blocking thread.
+struct Job {
+	task_id: TaskId,
+	stop: Arc<AtomicBool>,
+	/// Why the task is being given up, once it is.
+	abandon: Option<String>,
+	/// The record as training left it, and how training ended.
+	handle: JoinHandle<(TaskState, anyhow::Result<Outcome>)>,
+}
+
+/// How a training job ended: the record as training left it, and the outcome.
+type JobResult = Result<(TaskState, anyhow::Result<Outcome>), tokio::task::JoinError>;
+
+/// What woke the solver up.
+enum Event {
+	Block(Option<anyhow::Result<BlockId>>),
+	JobDone(Box<JobResult>),
+}
+
+struct Solver {
+	signer: Keypair,
+	me: AccountId32,
+	bond: Option<u128>,
+	store: ArtifactStore,
+	tasks: TaskDir,
+	artifacts_uri: Uri,
+	job: Option<Job>,
+	/// Tasks not to consider before the given block number.
+	skipped: HashMap<TaskId, u64>,
+	/// Lowest finalized block number still to handle: a new subscription starts with a few
+	/// older finalized blocks, whose stale view of the tasks must not be acted on.
+	next_block: u64,
+}
+
+impl Solver {
+	/// Connects, checks the registration (registering if needed), and follows finalized blocks
+	/// until something fails.
+	async fn session(&mut self, url: &str, connected: &mut bool) -> Ended {
+		let chain = match Chain::connect(url).await {
+			Ok(chain) => chain,
+			Err(error) => return Ended::Retry(error),
+		};
+		*connected = true;
+		tracing::info!(url, "connected");
+		if let Err(ended) = self.ensure_registered(&chain).await {
+			return ended;
+		}
+		match self.follow(&chain).await {
+			Ok(never) => match never {},
+			Err(ended) => ended,
+		}
+	}
+
+	/// Makes sure the account is a solver with at least the minimum bond, registering it with the
+	/// detected hardware profile when it is not a provider yet.
+	async fn ensure_registered(&self, chain: &Chain) -> Result<(), Ended> {
+		let params = chain.market_params().await?;
+		match chain.provider(&self.me).await? {
+			Some(provider) if !provider.roles.solver => Err(Ended::Fatal(anyhow!(
+				"{} is a provider without the solver role: add it with \
+				 ComputeStaking.update_profile",
+				self.me
+			))),
+			Some(provider) if provider.bonded < params.min_solver_bond => {
+				Err(Ended::Fatal(anyhow!(
+					"{} has bonded {}, below the minimum solver bond of {}: add to it with \
+					 ComputeStaking.bond_more",
+					self.me,
+					format_cairn(provider.bonded),
+					format_cairn(params.min_solver_bond)
+				)))
+			},
+			Some(provider) => {
+				tracing::info!(bond = format_cairn(provider.bonded), "registered as a solver");
+				Ok(())
+			},
+			None => {
+				let hardware = hardware::detect().map_err(Ended::Fatal)?;
+				let bond = self.bond.unwrap_or(params.min_solver_bond);
+				let roles = Roles { solver: true, ..Roles::default() };
+				tracing::info!(?hardware, bond = format_cairn(bond), "registering as a solver");
+				chain.register_provider(&self.signer, roles, hardware, bond).await.map_err(
+					|error| match error.downcast_ref::<ModuleError>() {
+						Some(_) => Ended::Fatal(error.context("cannot register as a solver")),
+						None => Ended::Retry(error),
+					},
+				)?;
+				tracing::info!("registered");
+				Ok(())
+			},
+		}
+	}
+
+	/// Handles finalized blocks and finished training until the connection fails.
+	async fn follow(&mut self, chain: &Chain) -> Result<std::convert::Infallible, Ended> {
+		let mut blocks = chain.finalized_blocks().await?;
+		self.next_block = self.next_block.max(chain.finalized_block().await?.number);
+		loop {
+			let event = tokio::select! {
+				block = blocks.next() => Event::Block(block),
+				done = job_done(&mut self.job) => Event::JobDone(Box::new(done)),
+			};
+			match event {
+				Event::Block(None) => {
+					return Err(anyhow!("the node ended the finalized-block subscription").into())
+				},
+				Event::Block(Some(block)) => {
+					let block = block?;
+					if block.number < self.next_block {
+						tracing::debug!(block = block.number, "skipping an older finalized block");
+						continue;
+					}
+					self.on_block(chain, block).await?;
+					self.next_block = block.number + 1;
+				},
+				Event::JobDone(done) => self.on_job_done(*done)?,
+			}
+		}
+	}
+
+	/// One finalized block: align the records with the chain, then act.
+	async fn on_block(&mut self, chain: &Chain, block: BlockId) -> anyhow::Result<()> {
+		let view = chain.tasks_at(block.hash).await?;
+		tracing::debug!(block = view.block.number, tasks = view.tasks.len(), "finalized block");
+		let mut busy = self.job.is_some();
+		for mut state in self.tasks.load_all()?.into_iter().filter(|s| s.phase.is_active()) {
+			busy |= self.reconcile(chain, &view, &mut state).await?;
+		}
+		if busy {
+			return Ok(());
+		}
+		if self.adopt(&view).await? {
+			return Ok(());
+		}
+		self.claim_next(chain, &view).await
+	}
+
+	/// Brings one active record in line with the chain and moves it on; returns whether the task
+	/// keeps the solver busy.
+	async fn reconcile(
+		&mut self,
+		chain: &Chain,
+		view: &TasksAt,
+		state: &mut TaskState,
+	) -> anyhow::Result<bool> {
+		let now = view.block.number;
+		let status = view.tasks.iter().find(|t| t.id == state.task_id).map(|t| &t.status);
+		let training = self.job.as_ref().is_some_and(|job| job.task_id == state.task_id);
+		match status {
+			Some(TaskStatus::Submitted { solver, commitment }) if *solver == self.me => {
+				tracing::info!(
+					task = state.task_id,
+					root = hex0x(&commitment.checkpoint_root),
+					"the commitment is on chain"
+				);
+				state.phase = Phase::Submitted { block: format!("{:?}", view.block.hash) };
+				self.tasks.save(state)?;
+				Ok(false)
+			},
+			Some(TaskStatus::Claimed { solver, deadline }) if *solver == self.me => {
+				let deadline = *deadline;
+				if now > u64::from(deadline) {
+					self.give_up(
+						state,
+						training,
+						format!("its deadline, block {deadline}, has passed"),
+					)?;
+					return Ok(training);
+				}
+				if matches!(state.phase, Phase::Claiming { .. }) {
+					state.phase = Phase::Claimed { deadline };
+					self.tasks.save(state)?;
+					tracing::info!(task = state.task_id, deadline, "claim confirmed");
+				}
+				if training {
+					return Ok(true);
+				}
+				if !state.run.is_complete() {
+					if self.job.is_none() {
+						self.start_job(state.clone()).await?;
+					}
+					return Ok(true);
+				}
+				if let Phase::Submitting { since, .. } = state.phase {
+					if now <= since + RESEND_AFTER {
+						return Ok(true);
+					}
+					tracing::warn!(
+						task = state.task_id,
+						"the commitment sent at block {since} did not land; sending it again"
+					);
+				}
+				self.submit(chain, state, now, deadline).await?;
+				Ok(true)
+			},
+			Some(TaskStatus::Open { .. }) if matches!(state.phase, Phase::Claiming { .. }) => {
+				if let Phase::Claiming { since } = state.phase {
+					if now <= since + RESEND_AFTER {
+						return Ok(true);
+					}
+				}
+				self.give_up(state, training, "the claim did not land".into())?;
+				Ok(false)
+			},
+			_ => {
+				self.give_up(
+					state,
+					training,
+					"the task is no longer claimed by this solver".into(),
+				)?;
+				Ok(training)
+			},
+		}
+	}
+
+	/// Marks a task abandoned, stopping its training first if it runs (the record is then
+	/// written when training has stopped).
+	fn give_up(
+		&mut self,
+		state: &mut TaskState,
+		training: bool,
+		reason: String,
+	) -> anyhow::Result<()> {
+		if training && self.job.as_ref().is_some_and(|job| job.abandon.is_some()) {
+			return Ok(()); // already stopping
+		}
+		tracing::warn!(task = state.task_id, "giving the task up: {reason}");
+		if training {
+			self.stop_job(&reason);
+			return Ok(());
+		}
+		state.phase = Phase::Abandoned { reason };
+		self.tasks.save(state)
+	}
+
+	/// Asks the running training, if any, to stop; its record is marked abandoned when it has.
+	fn stop_job(&mut self, reason: &str) {
+		if let Some(job) = &mut self.job {
+			job.stop.store(true, Ordering::Relaxed);
+			job.abandon.get_or_insert_with(|| reason.to_string());
+		}
+	}
+
+	/// Starts training for a task this solver holds and has no record of (its records were lost,
+	/// or it claimed from elsewhere); returns whether it did. A task with a record is left to
+	/// [`reconcile`](Self::reconcile) (active) or stays given up (abandoned: training failed).
+	async fn adopt(&mut self, view: &TasksAt) -> anyhow::Result<bool> {
+		for task in &view.tasks {
+			let TaskStatus::Claimed { solver, deadline } = &task.status else {
+				continue;
+			};
+			if *solver != self.me
+				|| view.block.number > u64::from(*deadline)
+				|| self.tasks.load(task.id)?.is_some()
+			{
+				continue;
+			}
+			tracing::info!(task = task.id, "adopting a task this account holds");
+			let state = TaskState {
+				task_id: task.id,
+				run: RunRecord::new(task.spec.clone()),
+				phase: Phase::Claimed { deadline: *deadline },
+			};
+			self.tasks.save(&state)?;
+			self.start_job(state).await?;
+			return Ok(true);
+		}
+		Ok(false)
+	}
+
+	/// Claims the lowest open task this solver can serve, if any, and starts training it.
+	async fn claim_next(&mut self, chain: &Chain, view: &TasksAt) -> anyhow::Result<()> {
+		let now = view.block.number;
+		for task in &view.tasks {
+			let TaskStatus::Open { until } = task.status else {
+				continue;
+			};
+			// The claim lands in a later block, which must not be past the window.
+			if u64::from(until) <= now || task.submitter == self.me {
+				continue;
+			}
+			if self.skipped.get(&task.id).is_some_and(|retry_at| now < *retry_at) {
+				continue;
+			}
+			// Only a task given up before may be claimed again (after it reopened).
+			let known = self.tasks.load(task.id)?;
+			if known.is_some_and(|state| !matches!(state.phase, Phase::Abandoned { .. })) {
+				continue;
+			}
+			if let Err(error) = datasets::obtain(&self.store, &task.spec).await {
+				tracing::info!(task = task.id, "cannot serve the task: {error:#}");
+				self.skipped.insert(task.id, now + RETRY_AFTER);
+				continue;
+			}
+			return self.claim(chain, task, now).await;
+		}
+		Ok(())
+	}
+
+	/// Claims `task`, recording the attempt first, and starts training it.
+	async fn claim(&mut self, chain: &Chain, task: &TaskRecord, now: u64) -> anyhow::Result<()> {
+		let mut state = TaskState {
+			task_id: task.id,
+			run: reuse(self.tasks.load(task.id)?, &task.spec),
+			phase: Phase::Claiming { since: now },
+		};
+		self.tasks.save(&state)?;
+		tracing::info!(task = task.id, reward = format_cairn(task.reward), "claiming");
+		match chain.claim_task(&self.signer, task.id).await {
+			Ok(claimed) => {
+				tracing::info!(
+					task = task.id,
+					bond = format_cairn(claimed.bond),
+					deadline = claimed.deadline,
+					"claimed"
+				);
+				state.phase = Phase::Claimed { deadline: claimed.deadline };
+				self.tasks.save(&state)?;
+				self.start_job(state).await
+			},
+			Err(error) if error.downcast_ref::<ModuleError>().is_some() => {
+				tracing::warn!(task = task.id, "claim refused: {error:#}");
+				state.phase = Phase::Abandoned { reason: error.to_string() };
+				self.tasks.save(&state)?;
+				self.skipped.insert(task.id, now + RETRY_AFTER);
+				Ok(())
+			},
+			Err(error) => Err(error),
+		}
+	}
+
+	/// Starts (or resumes) training `state` on a blocking thread.
+	async fn start_job(&mut self, mut state: TaskState) -> anyhow::Result<()> {
+		let dataset = match datasets::obtain(&self.store, &state.run.spec).await {
+			Ok(dataset) => dataset,
+			Err(error) => {
+				// Held, but not trainable here: the deadline will pass and the bond be slashed.
+				let reason = format!("cannot train it: {error:#}");
+				tracing::error!(task = state.task_id, "{reason}");
+				state.phase = Phase::Abandoned { reason };
+				return self.tasks.save(&state);
+			},
+		};
+		let stop = Arc::new(AtomicBool::new(false));
+		let (store, tasks, flag) = (self.store.clone(), self.tasks.clone(), stop.clone());
+		let task_id = state.task_id;
+		tracing::info!(
+			task = task_id,
+			checkpoints_done = state.run.checkpoints.len(),
+			checkpoints = state.run.spec.training.checkpoint_count(),
+			"training"
+		);
+		let handle = tokio::task::spawn_blocking(move || {
+			let _span = tracing::info_span!("task", id = task_id).entered();
+			let mut run = state.run.clone();
+			let outcome = train_run(&mut run, &dataset, &store, &flag, |run| {
+				tasks.save(&TaskState { run: run.clone(), ..state.clone() })
+			});
+			state.run = run;
+			(state, outcome)
+		});
+		self.job = Some(Job { task_id, stop, abandon: None, handle });
+		Ok(())
+	}
+
+	/// Training ended: log it, or record why the task is given up. The commitment is sent from
+	/// the next finalized block, after checking the task's status there.
+	fn on_job_done(&mut self, done: JobResult) -> anyhow::Result<()> {
+		let Some(job) = self.job.take() else {
+			return Ok(());
+		};
+		let (mut state, outcome) =
+			done.map_err(|error| anyhow!("training of task {} panicked: {error}", job.task_id))?;
+		match (outcome, job.abandon) {
+			(Ok(outcome), None) => {
+				tracing::info!(
+					task = state.task_id,
+					root = hex0x(&state.run.root()),
+					weights = hex0x(&outcome.weights_hash),
+					accuracy = format!("{}/{}", outcome.accuracy.correct, outcome.accuracy.total),
+					steps = outcome.steps_taken,
+					samples_per_s = format!("{:.0}", outcome.samples_per_second),
+					"trained"
+				);
+				Ok(())
+			},
+			(Err(error), None) if error.downcast_ref::<Stopped>().is_none() => {
+				tracing::error!(task = state.task_id, "training failed: {error:#}");
+				state.phase = Phase::Abandoned { reason: format!("training failed: {error:#}") };
+				self.tasks.save(&state)
+			},
+			(_, reason) => {
+				state.phase = Phase::Abandoned {
+					reason: reason.unwrap_or_else(|| "training was stopped".into()),
+				};
+				self.tasks.save(&state)
+			},
+		}
+	}
+
+	/// Commits a trained task, recording the attempt first. A pallet error is re-checked against
+	/// the chain (the first commitment may have landed after all).
+	async fn submit(
+		&mut self,
+		chain: &Chain,
+		state: &mut TaskState,
+		now: u64,
+		deadline: u32,
+	) -> anyhow::Result<()> {
+		let commitment = self.commitment(&state.run)?;
+		let root = hex0x(&commitment.checkpoint_root);
+		state.phase = Phase::Submitting { deadline, since: now };
+		self.tasks.save(state)?;
+		tracing::info!(task = state.task_id, root, "committing");
+		match chain.submit_result(&self.signer, state.task_id, commitment).await {
+			Ok(block) => {
+				tracing::info!(task = state.task_id, root, block = ?block, "committed");
+				state.phase = Phase::Submitted { block: format!("{block:?}") };
+				self.tasks.save(state)
+			},
+			Err(error) if error.downcast_ref::<ModuleError>().is_some() => {
+				match chain.task(state.task_id).await?.map(|task| task.status) {
+					Some(TaskStatus::Submitted { solver, .. }) if solver == self.me => {
+						state.phase = Phase::Submitted { block: "unknown".into() };
+					},
+					_ => {
+						tracing::error!(
+							task = state.task_id,
+							"the commitment was refused: {error:#}"
+						);
+						state.phase = Phase::Abandoned { reason: error.to_string() };
+					},
+				}
+				self.tasks.save(state)
+			},
+			Err(error) => Err(error),
+		}
+	}
+
+	/// The commitment of a complete run: the final weights' hash, the root over the checkpoints,
+	/// their count and this solver's artifact URL.
+	fn commitment(&self, run: &RunRecord) -> anyhow::Result<ResultCommitment> {
+		let last = run.checkpoints.last().ok_or_else(|| anyhow!("the run has no checkpoint"))?;
+		let weights = load_checkpoint(&self.store, last)?.weights()?;
+		let weights_hash = self.store.put(&weights).context("cannot store the final weights")?;
+		Ok(ResultCommitment {
+			final_weights_hash: weights_hash,
+			checkpoint_root: run.root(),
+			checkpoint_count: run.checkpoints.len() as u32,
+			artifacts_uri: self.artifacts_uri.clone(),
+		})
+	}
+}
+
+/// The run to continue for `spec`: an earlier record's checkpoints when it trained the same spec
+/// (training is deterministic, so they are the same checkpoints), else a fresh run.
+fn reuse(known: Option<TaskState>, spec: &TaskSpec) -> RunRecord {
+	match known {
+		Some(state) if state.run.spec == *spec => state.run,
+		_ => RunRecord::new(spec.clone()),
+	}
+}
+
+/// Resolves when the running job ends; never when there is none.
+async fn job_done(job: &mut Option<Job>) -> JobResult {
+	match job {
+		Some(job) => (&mut job.handle).await,
+		None => std::future::pending().await,
+	}
+}

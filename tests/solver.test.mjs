@@ -1,0 +1,378 @@
+// End-to-end test of the solver: a dev node, `cairn-worker run --role solver` as Bob (the 8x8
+// digits dataset imported into its artifact store), and Alice posting tasks with polkadot-js.
+//
+// 1. Bob's worker registers, claims Alice's task, trains it and commits. The test then checks the
+//    commitment without trusting the worker: it reads the checkpoint index the worker serves
+//    (`GET <artifacts_uri>/tasks/<id>/checkpoints`), recomputes the Merkle root from those hashes
+//    with binary-merkle-tree's rules (below) and compares it with the on-chain root, then fetches
+//    every checkpoint (`GET <artifacts_uri>/artifacts/<hex>`), hashes it with BLAKE2b-256 and
+//    verifies a Merkle proof of it against the on-chain root. The root also equals the one
+//    `cairn-worker train` computes offline for the same spec.
+// 2. The worker is killed (SIGKILL) in the middle of a longer task and started again on the same
+//    work directory: it resumes from its last checkpoint and the task gets exactly one
+//    ResultSubmitted event, with a root that again checks out.
+
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, test } from 'node:test';
+
+import { Keyring } from '@polkadot/api';
+import { u8aConcat, u8aEq, u8aToHex, hexToU8a } from '@polkadot/util';
+import { blake2AsU8a } from '@polkadot/util-crypto';
+
+import { NodeGroup, freePort } from './lib/node.mjs';
+import { decodeDispatchError, signSendFinalized } from './lib/tx.mjs';
+
+/** The worker binary: `$CAIRN_WORKER`, else `${CAIRN_WORKER_TARGET_DIR:-~/.cache/cairn-worker-target}/debug/cairn-worker`. */
+const WORKER_BIN =
+  process.env.CAIRN_WORKER ||
+  join(process.env.CAIRN_WORKER_TARGET_DIR || join(homedir(), '.cache', 'cairn-worker-target'), 'debug', 'cairn-worker');
+const DIGITS = join(dirname(fileURLToPath(import.meta.url)), '..', 'ml-offchain', 'data', 'digits.bin');
+const UNIT = 10n ** 12n;
+
+const blake2 = (bytes) => blake2AsU8a(bytes, 256);
+const f32Bits = (x) => {
+  const view = new DataView(new ArrayBuffer(4));
+  view.setFloat32(0, x);
+  return view.getUint32(0);
+};
+
+// ---- binary-merkle-tree (polkadot-sdk), as cairn_primitives::merkle uses it over checkpoint
+// hashes: leaves are not rehashed; each level hashes pairs (left || right); an odd last node is
+// promoted to the next level unchanged; one leaf is its own root.
+
+function merkleRoot(leaves) {
+  if (leaves.length === 0) return new Uint8Array(32);
+  let row = leaves;
+  while (row.length > 1) {
+    const next = [];
+    for (let i = 0; i < row.length; i += 2) {
+      next.push(i + 1 < row.length ? blake2(u8aConcat(row[i], row[i + 1])) : row[i]);
+    }
+    row = next;
+  }
+  return row[0];
+}
+
+/** Siblings from leaf `index` up (`merkle_proof_raw`): none at a level where the node is promoted. */
+function merkleProof(leaves, index) {
+  const proof = [];
+  let row = leaves;
+  let position = index;
+  while (row.length > 1) {
+    const sibling = position ^ 1;
+    if (sibling < row.length) proof.push(row[sibling]);
+    const next = [];
+    for (let i = 0; i < row.length; i += 2) {
+      next.push(i + 1 < row.length ? blake2(u8aConcat(row[i], row[i + 1])) : row[i]);
+    }
+    row = next;
+    position >>= 1;
+  }
+  return proof;
+}
+
+/** `binary_merkle_tree::verify_proof` with a leaf hash, step for step. */
+function verifyProof(root, proof, numberOfLeaves, index, leaf) {
+  if (index >= numberOfLeaves) return false;
+  let hash = leaf;
+  let position = index;
+  let width = numberOfLeaves;
+  for (const sibling of proof) {
+    hash =
+      position % 2 === 1 || position + 1 === width ? blake2(u8aConcat(sibling, hash)) : blake2(u8aConcat(hash, sibling));
+    position = Math.floor(position / 2);
+    width = Math.floor((width - 1) / 2) + 1;
+  }
+  return u8aEq(root, hash);
+}
+
+// ---- worker processes
+
+const workers = new Set();
+process.on('exit', () => {
+  for (const worker of workers) worker.child.kill('SIGKILL');
+});
+
+/** A running `cairn-worker run --role solver`; output appended to `logFile`. */
+class Worker {
+  constructor({ rpcUrl, workDir, port, logFile, suri }) {
+    this.logFile = logFile;
+    this.url = `http://127.0.0.1:${port}`;
+    const fd = openSync(logFile, 'a');
+    try {
+      this.child = spawn(
+        WORKER_BIN,
+        [
+          '--url', rpcUrl, 'run', '--role', 'solver', '--work-dir', workDir,
+          '--listen', `127.0.0.1:${port}`, '--public-url', this.url, '--dataset-file', DIGITS,
+        ],
+        { stdio: ['ignore', fd, fd], env: { ...process.env, CAIRN_SURI: suri, RUST_LOG: 'info' } },
+      );
+    } finally {
+      closeSync(fd);
+    }
+    workers.add(this);
+    this.exited = new Promise((resolve) => {
+      this.child.once('exit', (code, signal) => {
+        workers.delete(this);
+        this.exitInfo = { code, signal };
+        resolve(this.exitInfo);
+      });
+    });
+  }
+
+  log() {
+    return existsSync(this.logFile) ? readFileSync(this.logFile, 'utf8') : '';
+  }
+
+  async waitForLog(regex, timeoutMs) {
+    const end = Date.now() + timeoutMs;
+    while (!regex.test(this.log())) {
+      if (this.exitInfo) throw new Error(`the worker exited (${JSON.stringify(this.exitInfo)}) before logging ${regex}`);
+      if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${regex} in the worker's log`);
+      await sleep(100);
+    }
+  }
+
+  async kill(signal) {
+    if (!this.exitInfo) this.child.kill(signal);
+    return this.exited;
+  }
+}
+
+/** JSON from `url`. */
+async function getJson(url) {
+  const response = await fetch(url);
+  assert.equal(response.status, 200, `GET ${url}`);
+  return response.json();
+}
+
+/** Bytes from `url`. */
+async function getBytes(url) {
+  const response = await fetch(url);
+  assert.equal(response.status, 200, `GET ${url}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+describe('solver worker on the dev chain', () => {
+  const group = new NodeGroup('cairn-e2e-solver-');
+  const workDir = mkdtempSync(join(tmpdir(), 'cairn-e2e-solver-work-'));
+  const datasetHash = u8aToHex(blake2(readFileSync(DIGITS)));
+  const datasetSize = readFileSync(DIGITS).length;
+  let api;
+  let node;
+  let alice;
+  let bob;
+  let port;
+  let worker;
+  let firstTaskId; // the task of the first test, committed before the second starts
+
+  // The spec of a task, and the same spec as `cairn-worker train` flags.
+  const spec = ({ steps, interval, seed }) => ({
+    name: 'digits-mlp',
+    license: 'Apache-2.0',
+    model: { Fresh: { architecture: { Mlp: { input: 64, hidden: [32], output: 10, activation: 'Relu' } }, initSeed: seed } },
+    dataset: { hash: datasetHash, size: datasetSize, uri: `http://127.0.0.1:${port}/artifacts/${datasetHash.slice(2)}` },
+    training: {
+      optimizer: { Sgd: { learningRateBits: f32Bits(0.05), momentumBits: f32Bits(0.9) } },
+      batchSize: 32,
+      steps,
+      dataOrderSeed: 7,
+      checkpointInterval: interval,
+    },
+    verification: { verifiers: 1, segmentsPerVerifier: 2 },
+  });
+  const trainFlags = ({ steps, interval, seed }) => [
+    '--name', 'digits-mlp', '--license', 'Apache-2.0', '--mlp', '64-32-10', '--activation', 'relu',
+    '--init-seed', String(seed), '--dataset-file', DIGITS, '--learning-rate', '0.05', '--momentum', '0.9',
+    '--batch-size', '32', '--steps', String(steps), '--data-order-seed', '7', '--checkpoint-interval', String(interval),
+    '--verifiers', '1', '--segments', '2',
+  ];
+
+  const startWorker = () =>
+    new Worker({ rpcUrl: node.rpcUrl, workDir, port, logFile: join(group.logDir, 'worker.log'), suri: '//Bob' });
+
+  /** Alice posts a task; returns its id and the block it was created in. */
+  async function createTask(params) {
+    const result = await signSendFinalized(api, api.tx.tasks.createTask(spec(params), 5n * UNIT), alice);
+    assert.equal(result.dispatchError, undefined, JSON.stringify(decodeDispatchError(api, result.dispatchError)));
+    const event = result.events.find(({ event }) => api.events.tasks.TaskCreated.is(event)).event;
+    const header = await api.rpc.chain.getHeader(result.blockHash);
+    return { taskId: event.data.taskId.toNumber(), createdAt: header.number.toNumber() };
+  }
+
+  /** The task's status once `done(status)` holds (polling finalized state). */
+  async function waitForStatus(taskId, done, what, timeoutMs) {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const task = await api.query.tasks.tasks(taskId);
+      if (task.isSome && done(task.unwrap().status)) return task.unwrap().status;
+      if (worker?.exitInfo) throw new Error(`the worker exited (${JSON.stringify(worker.exitInfo)}) while waiting for ${what}`);
+      if (Date.now() > end) throw new Error(`task ${taskId}: ${what} not reached within ${timeoutMs} ms`);
+      await sleep(250);
+    }
+  }
+
+  /** ResultSubmitted events of `taskId` in finalized blocks `from..=` the finalized head. */
+  async function resultSubmittedEvents(taskId, from) {
+    const head = (await api.rpc.chain.getHeader(await api.rpc.chain.getFinalizedHead())).number.toNumber();
+    const found = [];
+    for (let number = from; number <= head; number++) {
+      const hash = await api.rpc.chain.getBlockHash(number);
+      const events = await (await api.at(hash)).query.system.events();
+      for (const { event } of events) {
+        if (api.events.tasks.ResultSubmitted.is(event) && event.data.taskId.toNumber() === taskId) found.push(number);
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Checks the commitment of `taskId` against what the worker serves: the index's hashes give
+   * the on-chain root, every checkpoint hashes to its leaf and proves against the root, and the
+   * final weights hash to the committed hash. Returns the leaves.
+   */
+  async function checkCommitment(taskId, checkpointCount) {
+    const status = (await api.query.tasks.tasks(taskId)).unwrap().status;
+    assert.equal(status.isSubmitted, true);
+    assert.equal(status.asSubmitted.solver.toString(), bob.address);
+    const commitment = status.asSubmitted.commitment;
+    const root = commitment.checkpointRoot.toU8a();
+    const base = commitment.artifactsUri.toUtf8();
+    assert.equal(base, worker.url);
+    assert.equal(commitment.checkpointCount.toNumber(), checkpointCount);
+
+    const index = await getJson(`${base}/tasks/${taskId}/checkpoints`);
+    assert.equal(index.complete, true);
+    const leaves = index.checkpoints.map((hex) => hexToU8a(hex));
+    assert.equal(leaves.length, checkpointCount);
+    assert.equal(u8aToHex(merkleRoot(leaves)), u8aToHex(root), 'root recomputed from the index');
+
+    for (let i = 0; i < leaves.length; i++) {
+      const bytes = await getBytes(`${base}/artifacts/${u8aToHex(leaves[i]).slice(2)}`);
+      const leaf = blake2(bytes);
+      assert.ok(u8aEq(leaf, leaves[i]), `checkpoint ${i} hashes to its leaf`);
+      const proof = merkleProof(leaves, i);
+      assert.ok(verifyProof(root, proof, leaves.length, i, leaf), `checkpoint ${i} proves against the root`);
+      if (i === 1) {
+        const tampered = bytes.slice();
+        tampered[tampered.length - 1] ^= 1;
+        assert.ok(!verifyProof(root, proof, leaves.length, i, blake2(tampered)), 'a changed checkpoint does not prove');
+        assert.ok(!verifyProof(root, proof, leaves.length, i + 1, leaf), 'a checkpoint does not prove at another index');
+      }
+    }
+    const weights = await getBytes(`${base}/artifacts/${commitment.finalWeightsHash.toHex().slice(2)}`);
+    assert.equal(u8aToHex(blake2(weights)), commitment.finalWeightsHash.toHex());
+    return { root: u8aToHex(root), leaves };
+  }
+
+  /** Runs a test body; on failure prints the worker's log tail (the node's comes from group.run). */
+  const run = (fn) =>
+    group.run(async (t) => {
+      try {
+        return await fn(t);
+      } catch (e) {
+        const log = worker?.log() ?? '';
+        process.stderr.write(`\n----- worker log (tail) -----\n${log.split('\n').slice(-60).join('\n')}\n-----\n`);
+        throw e;
+      }
+    });
+
+  before(
+    group.run(async () => {
+      if (!existsSync(WORKER_BIN)) {
+        throw new Error(`cairn-worker not found at ${WORKER_BIN}: build it (cd ml-offchain && cargo build) or set CAIRN_WORKER`);
+      }
+      ({ node, api } = await group.startDev());
+      port = await freePort();
+      const keyring = new Keyring({ type: 'sr25519' });
+      [alice, bob] = ['//Alice', '//Bob'].map((uri) => keyring.addFromUri(uri));
+    }),
+  );
+
+  after(async () => {
+    for (const w of [...workers]) await w.kill('SIGTERM');
+    await group.stopAll();
+    rmSync(workDir, { recursive: true, force: true });
+  });
+
+  test(
+    'Bob registers, claims, trains and commits; every checkpoint proves against the on-chain root',
+    run(async () => {
+      worker = startWorker();
+      await worker.waitForLog(/registered/, 60_000);
+      const provider = (await api.query.computeStaking.providers(bob.address)).unwrap();
+      assert.equal(provider.roles.solver.isTrue, true);
+      assert.equal(provider.bonded.toBigInt(), (await api.query.computeStaking.params()).minSolverBond.toBigInt());
+
+      const params = { steps: 40, interval: 10, seed: 42 };
+      const { taskId, createdAt } = await createTask(params);
+      firstTaskId = taskId;
+      await waitForStatus(taskId, (s) => s.isSubmitted, 'Submitted', 120_000);
+      const { root } = await checkCommitment(taskId, 5);
+      assert.deepEqual((await resultSubmittedEvents(taskId, createdAt)).length, 1);
+
+      // An uninterrupted offline run of the same spec commits to the same root.
+      const scratch = mkdtempSync(join(tmpdir(), 'cairn-e2e-train-'));
+      try {
+        const out = execFileSync(WORKER_BIN, ['train', ...trainFlags(params), '--dir', scratch], {
+          env: { ...process.env, RUST_LOG: 'warn' },
+        }).toString();
+        assert.equal(out.match(/checkpoint root:\s+(0x[0-9a-f]{64})/)[1], root);
+      } finally {
+        rmSync(scratch, { recursive: true, force: true });
+      }
+      const samplesPerSecond = worker.log().match(/trained task=\d+ .*samples_per_s="(\d+)"/)?.[1];
+      process.stderr.write(`solver figures: ${samplesPerSecond} samples/s over task ${taskId}\n`);
+    }),
+  );
+
+  test(
+    'a worker killed in the middle of training resumes from its last checkpoint and commits once',
+    run(async () => {
+      assert.ok(worker && firstTaskId !== undefined, 'runs after the first test, with its worker');
+      // About 30 checkpoints of 100 steps: long enough to be killed in the middle.
+      const params = { steps: 3000, interval: 100, seed: 43 };
+      const { taskId, createdAt } = await createTask(params);
+      const record = join(workDir, 'tasks', `${taskId}.json`);
+      const checkpointsOnRecord = () => {
+        try {
+          return JSON.parse(readFileSync(record, 'utf8')).checkpoints.length;
+        } catch {
+          return 0; // not written yet, or mid-rename
+        }
+      };
+      const end = Date.now() + 120_000;
+      while (checkpointsOnRecord() < 4) {
+        if (Date.now() > end) throw new Error(`task ${taskId}: fewer than 4 checkpoints recorded within 120 s`);
+        if (worker.exitInfo) throw new Error(`the worker exited (${JSON.stringify(worker.exitInfo)})`);
+        await sleep(50);
+      }
+      await worker.kill('SIGKILL');
+      const kept = checkpointsOnRecord();
+      assert.ok(kept < 31, `killed after the last checkpoint (${kept}); make the task longer`);
+      assert.equal((await api.query.tasks.tasks(taskId)).unwrap().status.isClaimed, true);
+
+      const before = worker.log().length;
+      worker = startWorker();
+      await waitForStatus(taskId, (s) => s.isSubmitted, 'Submitted after the restart', 300_000);
+      const restarted = worker.log().slice(before);
+      assert.match(restarted, new RegExp(`task\\{id=${taskId}\\}.*resuming step=${(kept - 1) * 100}`));
+      // Nothing is claimed again, given up or retrained from scratch after the restart.
+      assert.doesNotMatch(restarted, /claiming|claim refused|giving the task up|checkpoints_done=0/);
+      await checkCommitment(taskId, 31);
+      // Let a few more blocks pass: no second commitment follows.
+      await sleep(7_000);
+      assert.equal((await resultSubmittedEvents(taskId, createdAt)).length, 1);
+      const records = [firstTaskId, taskId].map((id) => JSON.parse(readFileSync(join(workDir, 'tasks', `${id}.json`), 'utf8')));
+      assert.deepEqual(records.map((r) => Object.keys(r.phase)), [['submitted'], ['submitted']]);
+      process.stderr.write(`killed after ${kept} of 31 checkpoints; resumed and committed once\n`);
+    }),
+  );
+});
