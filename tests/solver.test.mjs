@@ -2,12 +2,13 @@
 // digits dataset imported into its artifact store), and Alice posting tasks with polkadot-js.
 //
 // 1. Bob's worker registers, claims Alice's task, trains it and commits. The test then checks the
-//    commitment without trusting the worker: it reads the checkpoint index the worker serves
-//    (`GET <artifacts_uri>/tasks/<id>/checkpoints`), recomputes the Merkle root from those hashes
-//    with binary-merkle-tree's rules (below) and compares it with the on-chain root, then fetches
-//    every checkpoint (`GET <artifacts_uri>/artifacts/<hex>`), hashes it with BLAKE2b-256 and
-//    verifies a Merkle proof of it against the on-chain root. The root also equals the one
-//    `cairn-worker train` computes offline for the same spec.
+//    commitment without trusting the worker: it fetches every checkpoint listed in the index the
+//    worker serves (`GET <artifacts_uri>/tasks/<id>/checkpoints`, then
+//    `GET <artifacts_uri>/artifacts/<hex>`), hashes it with BLAKE2b-256, fetches the worker's
+//    Merkle proof of it (`GET <artifacts_uri>/tasks/<id>/checkpoints/<i>/proof`) and has the
+//    runtime check the proof against the committed root (`TasksApi::checkpoint_is_committed`,
+//    the pallet's own code); a changed checkpoint or a moved index does not prove. The root also
+//    equals the one `cairn-worker train` computes offline for the same spec.
 // 2. The worker is killed (SIGKILL) in the middle of a longer task and started again on the same
 //    work directory: it resumes from its last checkpoint and the task gets exactly one
 //    ResultSubmitted event, with a root that again checks out.
@@ -22,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
 import { Keyring } from '@polkadot/api';
-import { u8aConcat, u8aEq, u8aToHex, hexToU8a } from '@polkadot/util';
+import { u8aEq, u8aToHex, hexToU8a } from '@polkadot/util';
 import { blake2AsU8a } from '@polkadot/util-crypto';
 
 import { NodeGroup, freePort } from './lib/node.mjs';
@@ -41,56 +42,6 @@ const f32Bits = (x) => {
   view.setFloat32(0, x);
   return view.getUint32(0);
 };
-
-// ---- binary-merkle-tree (polkadot-sdk), as cairn_primitives::merkle uses it over checkpoint
-// hashes: leaves are not rehashed; each level hashes pairs (left || right); an odd last node is
-// promoted to the next level unchanged; one leaf is its own root.
-
-function merkleRoot(leaves) {
-  if (leaves.length === 0) return new Uint8Array(32);
-  let row = leaves;
-  while (row.length > 1) {
-    const next = [];
-    for (let i = 0; i < row.length; i += 2) {
-      next.push(i + 1 < row.length ? blake2(u8aConcat(row[i], row[i + 1])) : row[i]);
-    }
-    row = next;
-  }
-  return row[0];
-}
-
-/** Siblings from leaf `index` up (`merkle_proof_raw`): none at a level where the node is promoted. */
-function merkleProof(leaves, index) {
-  const proof = [];
-  let row = leaves;
-  let position = index;
-  while (row.length > 1) {
-    const sibling = position ^ 1;
-    if (sibling < row.length) proof.push(row[sibling]);
-    const next = [];
-    for (let i = 0; i < row.length; i += 2) {
-      next.push(i + 1 < row.length ? blake2(u8aConcat(row[i], row[i + 1])) : row[i]);
-    }
-    row = next;
-    position >>= 1;
-  }
-  return proof;
-}
-
-/** `binary_merkle_tree::verify_proof` with a leaf hash, step for step. */
-function verifyProof(root, proof, numberOfLeaves, index, leaf) {
-  if (index >= numberOfLeaves) return false;
-  let hash = leaf;
-  let position = index;
-  let width = numberOfLeaves;
-  for (const sibling of proof) {
-    hash =
-      position % 2 === 1 || position + 1 === width ? blake2(u8aConcat(sibling, hash)) : blake2(u8aConcat(hash, sibling));
-    position = Math.floor(position / 2);
-    width = Math.floor((width - 1) / 2) + 1;
-  }
-  return u8aEq(root, hash);
-}
 
 // ---- worker processes
 
@@ -250,21 +201,24 @@ describe('solver worker on the dev chain', () => {
 
     const index = await getJson(`${base}/tasks/${taskId}/checkpoints`);
     assert.equal(index.complete, true);
+    assert.equal(index.root, u8aToHex(root), "the worker's root is the committed one");
     const leaves = index.checkpoints.map((hex) => hexToU8a(hex));
     assert.equal(leaves.length, checkpointCount);
-    assert.equal(u8aToHex(merkleRoot(leaves)), u8aToHex(root), 'root recomputed from the index');
 
+    const committed = async (proof) => (await api.call.tasksApi.checkpointIsCommitted(taskId, proof)).isTrue;
     for (let i = 0; i < leaves.length; i++) {
       const bytes = await getBytes(`${base}/artifacts/${u8aToHex(leaves[i]).slice(2)}`);
       const leaf = blake2(bytes);
       assert.ok(u8aEq(leaf, leaves[i]), `checkpoint ${i} hashes to its leaf`);
-      const proof = merkleProof(leaves, i);
-      assert.ok(verifyProof(root, proof, leaves.length, i, leaf), `checkpoint ${i} proves against the root`);
+      const served = await getJson(`${base}/tasks/${taskId}/checkpoints/${i}/proof`);
+      const proof = { leaf, leafIndex: i, numberOfLeaves: checkpointCount, siblings: served.siblings };
+      assert.deepEqual([served.leaf, served.leaf_index, served.number_of_leaves], [u8aToHex(leaf), i, checkpointCount]);
+      assert.ok(await committed(proof), `checkpoint ${i} proves against the on-chain root`);
       if (i === 1) {
         const tampered = bytes.slice();
         tampered[tampered.length - 1] ^= 1;
-        assert.ok(!verifyProof(root, proof, leaves.length, i, blake2(tampered)), 'a changed checkpoint does not prove');
-        assert.ok(!verifyProof(root, proof, leaves.length, i + 1, leaf), 'a checkpoint does not prove at another index');
+        assert.ok(!(await committed({ ...proof, leaf: blake2(tampered) })), 'a changed checkpoint does not prove');
+        assert.ok(!(await committed({ ...proof, leafIndex: i + 1 })), 'a checkpoint does not prove at another index');
       }
     }
     const weights = await getBytes(`${base}/artifacts/${commitment.finalWeightsHash.toHex().slice(2)}`);

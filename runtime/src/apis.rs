@@ -18,7 +18,7 @@ use sp_version::RuntimeVersion;
 
 use super::{
 	genesis_config_presets, opaque::SessionKeys, AccountId, Aura, Balance, Block, Executive,
-	Grandpa, InherentDataExt, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, System,
+	Grandpa, InherentDataExt, Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, System, Tasks,
 	TransactionPayment, VERSION,
 };
 
@@ -142,6 +142,15 @@ impl_runtime_apis! {
 	impl frame_system_rpc_runtime_api::AccountNonceApi<Block, AccountId, Nonce> for Runtime {
 		fn account_nonce(account: AccountId) -> Nonce {
 			System::account_nonce(account)
+		}
+	}
+
+	impl pallet_tasks_runtime_api::TasksApi<Block> for Runtime {
+		fn checkpoint_is_committed(
+			task_id: cairn_primitives::TaskId,
+			proof: cairn_primitives::merkle::CheckpointProof,
+		) -> bool {
+			Tasks::checkpoint_is_committed(task_id, &proof)
 		}
 	}
 

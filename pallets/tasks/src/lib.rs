@@ -29,8 +29,9 @@ mod types;
 pub mod weights;
 
 use cairn_primitives::{
-	task::task_flops, Architecture, ModelId, ModelInit, ResultCommitment, Role, SpecError, TaskId,
-	TaskSpec,
+	merkle::{verify_checkpoint, CheckpointProof},
+	task::task_flops,
+	Architecture, ModelId, ModelInit, ResultCommitment, Role, SpecError, TaskId, TaskSpec,
 };
 use frame_support::{
 	pallet_prelude::*,
@@ -514,6 +515,16 @@ impl<T: Config> Pallet<T> {
 			},
 			_ => Err(Error::<T>::TaskNotSubmitted),
 		}
+	}
+
+	/// Whether `proof` shows a checkpoint of the run task `task_id`'s solver committed to: the
+	/// task is submitted, the proof covers the committed checkpoint count, and its leaf is under
+	/// the committed root. Verifiers check every checkpoint they fetch with this.
+	pub fn checkpoint_is_committed(task_id: TaskId, proof: &CheckpointProof) -> bool {
+		let Some(task) = Tasks::<T>::get(task_id) else { return false };
+		let Ok((_, _, commitment)) = Self::submitted_parts(&task) else { return false };
+		proof.number_of_leaves == commitment.checkpoint_count
+			&& verify_checkpoint(&commitment.checkpoint_root, proof)
 	}
 
 	fn do_accept(

@@ -2,6 +2,7 @@
 
 use crate::{mock::*, Error, Event, HoldReason, Params, TaskSettlement, TaskStatus, Tasks};
 use cairn_primitives::{
+	merkle::{blake2_256, checkpoint_proof, checkpoint_root, CheckpointProof},
 	Architecture, Backend, BoundedVec, HardwareProfile, IsaClass, ModelInit, Optimizer,
 	ResultCommitment, Roles, TaskSpec,
 };
@@ -486,6 +487,35 @@ fn settlement_rejects_wrong_calls_and_changes_nothing() {
 			<TaskMarket as TaskSettlement<_, _>>::accept(0, &[(CHARLIE, Balance::MAX), (POT, 2)]),
 			Error::<Test>::FeesExceedReward
 		);
+	});
+}
+
+#[test]
+fn checkpoints_prove_only_against_a_submitted_commitment() {
+	test(|| {
+		let leaves: Vec<_> = (0..11u8).map(|i| blake2_256(&[i])).collect();
+		let proof = |index| checkpoint_proof(&leaves, index).unwrap();
+		register_solver(BOB);
+		assert_ok!(create(ALICE, spec(), REWARD));
+		assert!(!TaskMarket::checkpoint_is_committed(0, &proof(3)), "open task");
+		assert_ok!(TaskMarket::claim_task(RuntimeOrigin::signed(BOB), 0));
+		assert!(!TaskMarket::checkpoint_is_committed(0, &proof(3)), "claimed task");
+		let committed =
+			ResultCommitment { checkpoint_root: checkpoint_root(&leaves), ..commitment(11) };
+		assert_ok!(TaskMarket::submit_result(RuntimeOrigin::signed(BOB), 0, committed));
+
+		for index in 0..11 {
+			assert!(TaskMarket::checkpoint_is_committed(0, &proof(index)), "checkpoint {index}");
+		}
+		let tampered = CheckpointProof { leaf: blake2_256(b"other"), ..proof(4) };
+		let moved = CheckpointProof { leaf_index: 5, ..proof(4) };
+		let shorter = checkpoint_proof(&leaves[..10], 4).unwrap();
+		for (wrong, what) in
+			[(tampered, "tampered leaf"), (moved, "moved leaf"), (shorter, "other count")]
+		{
+			assert!(!TaskMarket::checkpoint_is_committed(0, &wrong), "{what}");
+		}
+		assert!(!TaskMarket::checkpoint_is_committed(1, &proof(4)), "unknown task");
 	});
 }
 

@@ -5,8 +5,15 @@
 //! `GET /tasks/<id>/checkpoints` answers
 //! `{"task_id": 3, "complete": true, "root": "0x..", "checkpoints": ["0x..", ...]}`: the hashes
 //! in order (checkpoint `i` is at step `i * interval`) and the Merkle root over them, which equals
-//! the committed `checkpoint_root` once `complete`. Nothing here needs trust: every artifact is
-//! checked against its hash and the list against the on-chain root.
+//! the committed `checkpoint_root` once `complete`.
+//!
+//! `GET /tasks/<id>/checkpoints/<i>/proof` answers, for a complete run,
+//! `{"task_id": 3, "leaf": "0x..", "leaf_index": i, "number_of_leaves": n, "siblings": ["0x..", ..]}`:
+//! the Merkle proof of checkpoint `i` (`cairn_primitives::merkle::checkpoint_proof`), which the
+//! runtime API `TasksApi::checkpoint_is_committed` checks against the committed root.
+//!
+//! Nothing here needs trust: every artifact is checked against its hash, and the list and the
+//! proofs against the on-chain root.
 
 use axum::{
 	extract::{Path, State},
@@ -15,17 +22,18 @@ use axum::{
 	routing::get,
 	Router,
 };
-use cairn_primitives::TaskId;
+use cairn_primitives::{merkle::checkpoint_proof, TaskId};
 use cairn_train::ArtifactStore;
 use tokio::net::TcpListener;
 
-use super::state::TaskDir;
+use super::state::{TaskDir, TaskState};
 use crate::record::hex0x;
 
 /// The routes: artifacts from `store`, checkpoint indexes from `tasks`.
 pub fn router(store: ArtifactStore, tasks: TaskDir) -> Router {
 	let index = Router::new()
 		.route("/tasks/{task_id}/checkpoints", get(checkpoints))
+		.route("/tasks/{task_id}/checkpoints/{index}/proof", get(proof))
 		.with_state(tasks);
 	cairn_train::server::router(store).merge(index)
 }
@@ -39,31 +47,67 @@ pub async fn serve(
 	axum::serve(listener, router(store, tasks)).await
 }
 
+/// The record of task `task_id`, or the response that explains why there is none.
+async fn task_state(tasks: TaskDir, task_id: TaskId) -> Result<TaskState, Response> {
+	let failed = || (StatusCode::INTERNAL_SERVER_ERROR, "cannot read the task record\n");
+	match tokio::task::spawn_blocking(move || tasks.load(task_id)).await {
+		Ok(Ok(Some(state))) => Ok(state),
+		Ok(Ok(None)) => Err((StatusCode::NOT_FOUND, "no such task\n").into_response()),
+		Ok(Err(error)) => {
+			tracing::warn!("cannot serve the checkpoints of task {task_id}: {error:#}");
+			Err(failed().into_response())
+		},
+		Err(_) => Err(failed().into_response()),
+	}
+}
+
+fn json(body: serde_json::Value) -> Response {
+	([(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+}
+
 async fn checkpoints(State(tasks): State<TaskDir>, Path(task_id): Path<String>) -> Response {
 	let Ok(task_id) = task_id.parse::<TaskId>() else {
 		return (StatusCode::BAD_REQUEST, "expected /tasks/<task id>/checkpoints\n")
 			.into_response();
 	};
-	let state = match tokio::task::spawn_blocking(move || tasks.load(task_id)).await {
-		Ok(Ok(Some(state))) => state,
-		Ok(Ok(None)) => return (StatusCode::NOT_FOUND, "no such task\n").into_response(),
-		Ok(Err(error)) => {
-			tracing::warn!("cannot serve the checkpoints of task {task_id}: {error:#}");
-			return (StatusCode::INTERNAL_SERVER_ERROR, "cannot read the task record\n")
-				.into_response();
-		},
-		Err(_) => {
-			return (StatusCode::INTERNAL_SERVER_ERROR, "cannot read the task record\n")
-				.into_response()
-		},
+	let state = match task_state(tasks, task_id).await {
+		Ok(state) => state,
+		Err(response) => return response,
 	};
-	let body = serde_json::json!({
+	json(serde_json::json!({
 		"task_id": task_id,
 		"complete": state.run.is_complete(),
 		"root": hex0x(&state.run.root()),
 		"checkpoints": state.run.checkpoints.iter().map(|hash| hex0x(hash)).collect::<Vec<_>>(),
-	});
-	([(header::CONTENT_TYPE, "application/json")], body.to_string()).into_response()
+	}))
+}
+
+async fn proof(
+	State(tasks): State<TaskDir>,
+	Path((task_id, index)): Path<(String, String)>,
+) -> Response {
+	let (Ok(task_id), Ok(index)) = (task_id.parse::<TaskId>(), index.parse::<u32>()) else {
+		return (StatusCode::BAD_REQUEST, "expected /tasks/<task id>/checkpoints/<index>/proof\n")
+			.into_response();
+	};
+	let state = match task_state(tasks, task_id).await {
+		Ok(state) => state,
+		Err(response) => return response,
+	};
+	// Proofs of an unfinished run would be against a root nobody committed to.
+	if !state.run.is_complete() {
+		return (StatusCode::CONFLICT, "the run is not complete yet\n").into_response();
+	}
+	let Some(proof) = checkpoint_proof(&state.run.checkpoints, index) else {
+		return (StatusCode::NOT_FOUND, "no such checkpoint\n").into_response();
+	};
+	json(serde_json::json!({
+		"task_id": task_id,
+		"leaf": hex0x(&proof.leaf),
+		"leaf_index": proof.leaf_index,
+		"number_of_leaves": proof.number_of_leaves,
+		"siblings": proof.siblings.iter().map(|hash| hex0x(hash)).collect::<Vec<_>>(),
+	}))
 }
 
 #[cfg(test)]
@@ -73,7 +117,7 @@ mod tests {
 		record::{tests::spec, RunRecord},
 		solver::state::{Phase, TaskState},
 	};
-	use cairn_primitives::merkle::checkpoint_root;
+	use cairn_primitives::merkle::{checkpoint_root, verify_checkpoint, CheckpointProof};
 	use cairn_train::ArtifactClient;
 
 	/// A raw HTTP/1.0 GET; returns the status line and the body.
@@ -91,7 +135,7 @@ mod tests {
 	}
 
 	#[tokio::test]
-	async fn serves_artifacts_and_checkpoint_indexes() {
+	async fn serves_artifacts_checkpoint_indexes_and_proofs() {
 		let dir = tempfile::tempdir().unwrap();
 		let store = ArtifactStore::open(dir.path().join("artifacts")).unwrap();
 		let tasks = TaskDir::open(dir.path().join("tasks")).unwrap();
@@ -105,7 +149,7 @@ mod tests {
 
 		let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
 		let addr = listener.local_addr().unwrap();
-		let server = tokio::spawn(serve(listener, store, tasks));
+		let server = tokio::spawn(serve(listener, store.clone(), tasks.clone()));
 
 		let (status, body) = get(addr, "/tasks/7/checkpoints").await;
 		assert!(status.contains("200"), "{status}");
@@ -122,6 +166,30 @@ mod tests {
 			.await
 			.unwrap();
 		assert_eq!(bytes, b"checkpoint 1");
+
+		assert!(get(addr, "/tasks/7/checkpoints/1/proof").await.0.contains("409"), "incomplete");
+		let mut run = RunRecord::new(spec());
+		run.checkpoints = vec![first, second, store.put(b"checkpoint 2").unwrap()];
+		let root = run.root();
+		tasks
+			.save(&TaskState { task_id: 7, run, phase: Phase::Claimed { deadline: 9 } })
+			.unwrap();
+		let (status, body) = get(addr, "/tasks/7/checkpoints/1/proof").await;
+		assert!(status.contains("200"), "{status}");
+		let served: serde_json::Value = serde_json::from_str(&body).unwrap();
+		let hash = |value: &serde_json::Value| -> [u8; 32] {
+			hex::decode(&value.as_str().unwrap()[2..]).unwrap().try_into().unwrap()
+		};
+		let proof = CheckpointProof {
+			leaf: hash(&served["leaf"]),
+			leaf_index: served["leaf_index"].as_u64().unwrap() as u32,
+			number_of_leaves: served["number_of_leaves"].as_u64().unwrap() as u32,
+			siblings: served["siblings"].as_array().unwrap().iter().map(hash).collect(),
+		};
+		assert_eq!((proof.leaf, proof.leaf_index, proof.number_of_leaves), (second, 1, 3));
+		assert!(verify_checkpoint(&root, &proof));
+		assert!(get(addr, "/tasks/7/checkpoints/3/proof").await.0.contains("404"));
+		assert!(get(addr, "/tasks/7/checkpoints/x/proof").await.0.contains("400"));
 		server.abort();
 	}
 }
