@@ -12,6 +12,8 @@
 // 2. The worker is killed (SIGKILL) in the middle of a longer task and started again on the same
 //    work directory: it resumes from its last checkpoint and the task gets exactly one
 //    ResultSubmitted event, with a root that again checks out.
+// 3. The node is stopped and started again on the same database and port: the worker reconnects
+//    on its own and serves the next task.
 
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
@@ -82,9 +84,10 @@ class Worker {
     return existsSync(this.logFile) ? readFileSync(this.logFile, 'utf8') : '';
   }
 
-  async waitForLog(regex, timeoutMs) {
+  /** Waits for `regex` in the log from character `from` on. */
+  async waitForLog(regex, timeoutMs, from = 0) {
     const end = Date.now() + timeoutMs;
-    while (!regex.test(this.log())) {
+    while (!regex.test(this.log().slice(from))) {
       if (this.exitInfo) throw new Error(`the worker exited (${JSON.stringify(this.exitInfo)}) before logging ${regex}`);
       if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${regex} in the worker's log`);
       await sleep(100);
@@ -114,6 +117,7 @@ async function getBytes(url) {
 describe('solver worker on the dev chain', () => {
   const group = new NodeGroup('cairn-e2e-solver-');
   const workDir = mkdtempSync(join(tmpdir(), 'cairn-e2e-solver-work-'));
+  const chainDir = mkdtempSync(join(tmpdir(), 'cairn-e2e-solver-chain-'));
   const datasetHash = u8aToHex(blake2(readFileSync(DIGITS)));
   const datasetSize = readFileSync(DIGITS).length;
   let api;
@@ -243,7 +247,7 @@ describe('solver worker on the dev chain', () => {
       if (!existsSync(WORKER_BIN)) {
         throw new Error(`cairn-worker not found at ${WORKER_BIN}: build it (cd ml-offchain && cargo build) or set CAIRN_WORKER`);
       }
-      ({ node, api } = await group.startDev());
+      ({ node, api } = await group.startDev('dev', { basePath: chainDir }));
       port = await freePort();
       const keyring = new Keyring({ type: 'sr25519' });
       [alice, bob] = ['//Alice', '//Bob'].map((uri) => keyring.addFromUri(uri));
@@ -254,6 +258,7 @@ describe('solver worker on the dev chain', () => {
     for (const w of [...workers]) await w.kill('SIGTERM');
     await group.stopAll();
     rmSync(workDir, { recursive: true, force: true });
+    rmSync(chainDir, { recursive: true, force: true });
   });
 
   test(
@@ -327,6 +332,23 @@ describe('solver worker on the dev chain', () => {
       const records = [firstTaskId, taskId].map((id) => JSON.parse(readFileSync(join(workDir, 'tasks', `${id}.json`), 'utf8')));
       assert.deepEqual(records.map((r) => Object.keys(r.phase)), [['submitted'], ['submitted']]);
       process.stderr.write(`killed after ${kept} of 31 checkpoints; resumed and committed once\n`);
+    }),
+  );
+
+  test(
+    'the worker reconnects after the node restarts and serves the next task',
+    run(async () => {
+      assert.ok(worker && !worker.exitInfo, 'runs after the other tests, with their worker');
+      const before = worker.log().length;
+      await node.stop();
+      await worker.waitForLog(/reconnecting in/, 30_000, before);
+      ({ node, api } = await group.restart(node, 'dev-restarted'));
+      const { taskId, createdAt } = await createTask({ steps: 40, interval: 10, seed: 44 });
+      await waitForStatus(taskId, (s) => s.isSubmitted, 'Submitted after the node restart', 120_000);
+      await checkCommitment(taskId, 5);
+      assert.equal((await resultSubmittedEvents(taskId, createdAt)).length, 1);
+      assert.match(worker.log().slice(before), /\bconnected url=/);
+      assert.equal(worker.exitInfo, undefined, 'the same worker process throughout');
     }),
   );
 });

@@ -231,15 +231,25 @@ export class NodeGroup {
     return node;
   }
 
-  /** Start `cairn-node --dev --tmp` on free ports and connect polkadot-js to it. */
-  async startDev(name = 'dev') {
+  /**
+   * Start `cairn-node --dev` on free ports and connect polkadot-js to it. Its database is
+   * temporary unless `basePath` is given, which lets `restart` bring the same chain back.
+   */
+  async startDev(name = 'dev', { basePath } = {}) {
     const [rpcPort, p2pPort] = await freePorts(2);
+    const storage = basePath ? ['--base-path', basePath] : ['--tmp'];
     const node = this.start(
       name,
-      ['--dev', '--tmp', '--rpc-port', String(rpcPort), '--port', String(p2pPort), '--no-prometheus', '--no-telemetry'],
+      ['--dev', ...storage, '--rpc-port', String(rpcPort), '--port', String(p2pPort), '--no-prometheus', '--no-telemetry'],
       rpcPort,
     );
     return { node, api: await node.connect(90_000) };
+  }
+
+  /** Start a stopped `node` again as `name`, with the same arguments and ports; connect polkadot-js. */
+  async restart(node, name) {
+    const again = this.start(name, node.args, node.rpcPort);
+    return { node: again, api: await again.connect(90_000) };
   }
 
   run(fn) {
