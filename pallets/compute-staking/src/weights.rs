@@ -5,7 +5,7 @@
 //! CPU `AMD EPYC`; wasm execution `Compiled`; chain `Some("dev")`.
 
 // Command:
-// /root/.cache/cairn-bench-target/debug/cairn-node
+// /root/.cache/cairn-bench-target/release/cairn-node
 // benchmark
 // pallet
 // --chain
@@ -56,8 +56,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	fn register_provider() -> Weight {
 		// Proof size: measured `257`, estimated `3958` bytes.
-		// Minimum execution time: 1_120_244_000 picoseconds.
-		Weight::from_parts(1_208_395_000, 3958)
+		// Minimum execution time: 60_069_000 picoseconds.
+		Weight::from_parts(64_606_000, 3958)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -67,8 +67,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ComputeStaking::Params` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `MaxEncodedLen`)
 	fn update_profile() -> Weight {
 		// Proof size: measured `281`, estimated `3958` bytes.
-		// Minimum execution time: 268_489_000 picoseconds.
-		Weight::from_parts(283_200_000, 3958)
+		// Minimum execution time: 14_281_000 picoseconds.
+		Weight::from_parts(15_683_000, 3958)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -80,8 +80,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	fn bond_more() -> Weight {
 		// Proof size: measured `470`, estimated `3958` bytes.
-		// Minimum execution time: 1_085_132_000 picoseconds.
-		Weight::from_parts(1_133_754_000, 3958)
+		// Minimum execution time: 60_790_000 picoseconds.
+		Weight::from_parts(63_996_000, 3958)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -91,8 +91,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ComputeStaking::Providers` (`max_values`: None, `max_size`: Some(493), added: 2968, mode: `MaxEncodedLen`)
 	fn unbond() -> Weight {
 		// Proof size: measured `581`, estimated `3958` bytes.
-		// Minimum execution time: 289_059_000 picoseconds.
-		Weight::from_parts(313_415_000, 3958)
+		// Minimum execution time: 15_653_000 picoseconds.
+		Weight::from_parts(17_256_000, 3958)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -104,8 +104,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	fn withdraw_unbonded() -> Weight {
 		// Proof size: measured `490`, estimated `3958` bytes.
-		// Minimum execution time: 980_937_000 picoseconds.
-		Weight::from_parts(1_022_979_000, 3958)
+		// Minimum execution time: 54_932_000 picoseconds.
+		Weight::from_parts(58_426_000, 3958)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -113,8 +113,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ComputeStaking::Params` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Minimum execution time: 124_465_000 picoseconds.
-		Weight::from_parts(130_714_000, 0)
+		// Minimum execution time: 5_599_000 picoseconds.
+		Weight::from_parts(6_409_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 }
@@ -122,32 +122,32 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 // For tests: the same figures against RocksDB's database weights.
 impl WeightInfo for () {
 	fn register_provider() -> Weight {
-		Weight::from_parts(1_208_395_000, 3958)
+		Weight::from_parts(64_606_000, 3958)
 			.saturating_add(RocksDbWeight::get().reads(4_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn update_profile() -> Weight {
-		Weight::from_parts(283_200_000, 3958)
+		Weight::from_parts(15_683_000, 3958)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn bond_more() -> Weight {
-		Weight::from_parts(1_133_754_000, 3958)
+		Weight::from_parts(63_996_000, 3958)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn unbond() -> Weight {
-		Weight::from_parts(313_415_000, 3958)
+		Weight::from_parts(17_256_000, 3958)
 			.saturating_add(RocksDbWeight::get().reads(2_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn withdraw_unbonded() -> Weight {
-		Weight::from_parts(1_022_979_000, 3958)
+		Weight::from_parts(58_426_000, 3958)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn set_params() -> Weight {
-		Weight::from_parts(130_714_000, 0)
+		Weight::from_parts(6_409_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 }

@@ -5,7 +5,7 @@
 //! CPU `AMD EPYC`; wasm execution `Compiled`; chain `Some("dev")`.
 
 // Command:
-// /root/.cache/cairn-bench-target/debug/cairn-node
+// /root/.cache/cairn-bench-target/release/cairn-node
 // benchmark
 // pallet
 // --chain
@@ -56,8 +56,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	fn register_model() -> Weight {
 		// Proof size: measured `377`, estimated `4082` bytes.
-		// Minimum execution time: 1_226_582_000 picoseconds.
-		Weight::from_parts(1_283_166_000, 4082)
+		// Minimum execution time: 70_445_000 picoseconds.
+		Weight::from_parts(75_212_000, 4082)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -69,8 +69,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	fn update_metadata() -> Weight {
 		// Proof size: measured `534`, estimated `4082` bytes.
-		// Minimum execution time: 1_101_246_000 picoseconds.
-		Weight::from_parts(1_162_356_000, 4082)
+		// Minimum execution time: 62_773_000 picoseconds.
+		Weight::from_parts(66_599_000, 4082)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -82,8 +82,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	fn transfer_model() -> Weight {
 		// Proof size: measured `969`, estimated `6196` bytes.
-		// Minimum execution time: 1_190_608_000 picoseconds.
-		Weight::from_parts(1_257_788_000, 6196)
+		// Minimum execution time: 68_612_000 picoseconds.
+		Weight::from_parts(77_505_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -91,8 +91,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(617), added: 3092, mode: `MaxEncodedLen`)
 	fn deprecate_model() -> Weight {
 		// Proof size: measured `635`, estimated `4082` bytes.
-		// Minimum execution time: 254_508_000 picoseconds.
-		Weight::from_parts(266_756_000, 4082)
+		// Minimum execution time: 13_951_000 picoseconds.
+		Weight::from_parts(15_723_000, 4082)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -101,22 +101,22 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 // For tests: the same figures against RocksDB's database weights.
 impl WeightInfo for () {
 	fn register_model() -> Weight {
-		Weight::from_parts(1_283_166_000, 4082)
+		Weight::from_parts(75_212_000, 4082)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	fn update_metadata() -> Weight {
-		Weight::from_parts(1_162_356_000, 4082)
+		Weight::from_parts(66_599_000, 4082)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn transfer_model() -> Weight {
-		Weight::from_parts(1_257_788_000, 6196)
+		Weight::from_parts(77_505_000, 6196)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(5_u64))
 	}
 	fn deprecate_model() -> Weight {
-		Weight::from_parts(266_756_000, 4082)
+		Weight::from_parts(15_723_000, 4082)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}

@@ -5,7 +5,7 @@
 //! CPU `AMD EPYC`; wasm execution `Compiled`; chain `Some("dev")`.
 
 // Command:
-// /root/.cache/cairn-bench-target/debug/cairn-node
+// /root/.cache/cairn-bench-target/release/cairn-node
 // benchmark
 // pallet
 // --chain
@@ -60,8 +60,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(1033), added: 3508, mode: `MaxEncodedLen`)
 	fn create_task() -> Weight {
 		// Proof size: measured `618`, estimated `4082` bytes.
-		// Minimum execution time: 1_208_755_000 picoseconds.
-		Weight::from_parts(1_262_955_000, 4082)
+		// Minimum execution time: 70_695_000 picoseconds.
+		Weight::from_parts(75_913_000, 4082)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -73,8 +73,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	fn cancel_task() -> Weight {
 		// Proof size: measured `931`, estimated `4498` bytes.
-		// Minimum execution time: 979_855_000 picoseconds.
-		Weight::from_parts(1_043_570_000, 4498)
+		// Minimum execution time: 56_494_000 picoseconds.
+		Weight::from_parts(59_889_000, 4498)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -92,8 +92,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(121), added: 2596, mode: `MaxEncodedLen`)
 	fn claim_task() -> Weight {
 		// Proof size: measured `1138`, estimated `4498` bytes.
-		// Minimum execution time: 1_298_689_000 picoseconds.
-		Weight::from_parts(1_386_309_000, 4498)
+		// Minimum execution time: 77_916_000 picoseconds.
+		Weight::from_parts(82_713_000, 4498)
 			.saturating_add(T::DbWeight::get().reads(6_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -101,8 +101,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(1033), added: 3508, mode: `MaxEncodedLen`)
 	fn submit_result() -> Weight {
 		// Proof size: measured `726`, estimated `4498` bytes.
-		// Minimum execution time: 297_662_000 picoseconds.
-		Weight::from_parts(337_210_000, 4498)
+		// Minimum execution time: 17_165_000 picoseconds.
+		Weight::from_parts(19_168_000, 4498)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -118,8 +118,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Tasks::Params` (`max_values`: Some(1), `max_size`: Some(61), added: 556, mode: `MaxEncodedLen`)
 	fn expire_task() -> Weight {
 		// Proof size: measured `1402`, estimated `6196` bytes.
-		// Minimum execution time: 1_955_725_000 picoseconds.
-		Weight::from_parts(2_024_066_000, 6196)
+		// Minimum execution time: 115_131_000 picoseconds.
+		Weight::from_parts(120_349_000, 6196)
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 	}
@@ -127,8 +127,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Tasks::Params` (`max_values`: Some(1), `max_size`: Some(61), added: 556, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Minimum execution time: 122_973_000 picoseconds.
-		Weight::from_parts(125_757_000, 0)
+		// Minimum execution time: 5_819_000 picoseconds.
+		Weight::from_parts(6_550_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 }
@@ -136,32 +136,32 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 // For tests: the same figures against RocksDB's database weights.
 impl WeightInfo for () {
 	fn create_task() -> Weight {
-		Weight::from_parts(1_262_955_000, 4082)
+		Weight::from_parts(75_913_000, 4082)
 			.saturating_add(RocksDbWeight::get().reads(5_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	fn cancel_task() -> Weight {
-		Weight::from_parts(1_043_570_000, 4498)
+		Weight::from_parts(59_889_000, 4498)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn claim_task() -> Weight {
-		Weight::from_parts(1_386_309_000, 4498)
+		Weight::from_parts(82_713_000, 4498)
 			.saturating_add(RocksDbWeight::get().reads(6_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	fn submit_result() -> Weight {
-		Weight::from_parts(337_210_000, 4498)
+		Weight::from_parts(19_168_000, 4498)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn expire_task() -> Weight {
-		Weight::from_parts(2_024_066_000, 6196)
+		Weight::from_parts(120_349_000, 6196)
 			.saturating_add(RocksDbWeight::get().reads(7_u64))
 			.saturating_add(RocksDbWeight::get().writes(6_u64))
 	}
 	fn set_params() -> Weight {
-		Weight::from_parts(125_757_000, 0)
+		Weight::from_parts(6_550_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 }
