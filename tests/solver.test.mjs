@@ -52,7 +52,7 @@ process.on('exit', () => {
   for (const worker of workers) worker.child.kill('SIGKILL');
 });
 
-/** A running `cairn-worker run --role solver`; output appended to `logFile`. */
+/** A running `cairn-worker run --role solver`; output appended to `logFile` (filter: `$CAIRN_WORKER_LOG`, default info). */
 class Worker {
   constructor({ rpcUrl, workDir, port, logFile, suri }) {
     this.logFile = logFile;
@@ -65,7 +65,7 @@ class Worker {
           '--url', rpcUrl, 'run', '--role', 'solver', '--work-dir', workDir,
           '--listen', `127.0.0.1:${port}`, '--public-url', this.url, '--dataset-file', DIGITS,
         ],
-        { stdio: ['ignore', fd, fd], env: { ...process.env, CAIRN_SURI: suri, RUST_LOG: 'info' } },
+        { stdio: ['ignore', fd, fd], env: { ...process.env, CAIRN_SURI: suri, RUST_LOG: process.env.CAIRN_WORKER_LOG || 'info' } },
       );
     } finally {
       closeSync(fd);

@@ -74,6 +74,8 @@ pub struct CreatedTask {
 pub struct ClaimedTask {
 	pub bond: u128,
 	pub deadline: u32,
+	/// Number of the finalized block that includes the claim.
+	pub block: u64,
 }
 
 impl From<GeneratedStatus> for TaskStatus {
@@ -165,12 +167,17 @@ impl Chain {
 		task_id: TaskId,
 	) -> anyhow::Result<ClaimedTask> {
 		let call = api::transactions().tasks().claim_task(task_id);
-		let (_, events) = self.submit(signer, &call, "claim_task").await?;
+		let (block, events) = self.submit(signer, &call, "claim_task").await?;
 		let claimed = events
 			.find_first::<api::tasks::events::TaskClaimed>()
 			.ok_or_else(|| anyhow!("the extrinsic succeeded but emitted no TaskClaimed event"))?
 			.explain("cannot decode the TaskClaimed event")?;
-		Ok(ClaimedTask { bond: claimed.bond, deadline: claimed.deadline })
+		let block = self.client.at_block(block).await.explain("cannot read the claim's block")?;
+		Ok(ClaimedTask {
+			bond: claimed.bond,
+			deadline: claimed.deadline,
+			block: block.block_number(),
+		})
 	}
 
 	/// Commits to the result of a claimed task; returns the finalized block that includes it.

@@ -199,7 +199,8 @@ struct Solver {
 	/// Tasks not to consider before the given block number.
 	skipped: HashMap<TaskId, u64>,
 	/// Lowest finalized block number still to handle: a new subscription starts with a few
-	/// older finalized blocks, whose stale view of the tasks must not be acted on.
+	/// older finalized blocks, and blocks queued while a claim was waiting for finality come in
+	/// after it; their stale view of the tasks must not be acted on.
 	next_block: u64,
 }
 
@@ -282,7 +283,7 @@ impl Solver {
 						continue;
 					}
 					self.on_block(chain, block).await?;
-					self.next_block = block.number + 1;
+					self.next_block = self.next_block.max(block.number + 1);
 				},
 				Event::JobDone(done) => self.on_job_done(*done)?,
 			}
@@ -487,6 +488,8 @@ impl Solver {
 				);
 				state.phase = Phase::Claimed { deadline: claimed.deadline };
 				self.tasks.save(&state)?;
+				// Blocks before the claim's would show the task open, as if the claim were lost.
+				self.next_block = self.next_block.max(claimed.block);
 				self.start_job(state).await
 			},
 			Err(error) if error.downcast_ref::<ModuleError>().is_some() => {
