@@ -3,7 +3,9 @@
 // Bob claims it (his solver bond held) and commits to a result. Balances and holds are read back
 // after every step, and wrong calls (a claim by a non-solver, a late or mismatched commitment, a
 // cancel by someone else) fail with their module errors without moving funds. Nothing is paid out:
-// settlement waits for verification.
+// settlement waits for verification, and a result it leaves unsettled past the verification
+// window (shortened by root through sudo) is expired: the submitter refunded, the solver's bond
+// released.
 
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
@@ -12,7 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import { Keyring } from '@polkadot/api';
 
 import { NodeGroup } from './lib/node.mjs';
-import { decodeDispatchError, signSendFinalized } from './lib/tx.mjs';
+import { awaitSubscription, decodeDispatchError, signSendFinalized } from './lib/tx.mjs';
 
 const UNIT = 10n ** 12n;
 const randomHash = () => '0x' + randomBytes(32).toString('hex');
@@ -160,6 +162,69 @@ describe('compute market on the dev chain', () => {
       assert.equal(submitted.status.asSubmitted.commitment.checkpointRoot.toHex(), result.checkpointRoot);
       assert.equal((await balances(alice, 'Tasks', 'TaskEscrow')).held, alice1.held);
       assert.equal((await balances(bob, 'Tasks', 'SolverBond')).held, bob3.held);
+    }),
+  );
+
+  test(
+    'a result left unverified past the verification window expires: Alice refunded, Bob released',
+    group.run(async () => {
+      /** Runs `call` as root; returns the module error inside `sudo.Sudid`, or null. */
+      async function asRoot(call) {
+        const { events } = await ok(api.tx.sudo.sudo(call), alice);
+        const sudid = events.find(({ event }) => api.events.sudo.Sudid.is(event)).event;
+        const result = sudid.data.sudoResult;
+        return result.isErr ? decodeDispatchError(api, result.asErr) : null;
+      }
+
+      // Root may shorten the window, never to zero.
+      const params = (await api.query.tasks.params()).toJSON();
+      const zero = await asRoot(api.tx.tasks.setParams({ ...params, verificationWindow: 0 }));
+      assert.deepEqual([zero?.section, zero?.name], ['tasks', 'InvalidParams']);
+      assert.equal((await api.query.tasks.params()).verificationWindow.toNumber(), params.verificationWindow);
+      assert.equal(await asRoot(api.tx.tasks.setParams({ ...params, verificationWindow: 3 })), null);
+
+      if ((await api.query.computeStaking.providers(bob.address)).isNone) {
+        const minBond = (await api.query.computeStaking.params()).minSolverBond;
+        await ok(
+          api.tx.computeStaking.registerProvider(
+            { solver: true, verifier: false, whistleblower: false },
+            { isa: 'X86_64V3', backend: 'FlexCpu', memoryGib: 16, gpu: null },
+            minBond,
+          ),
+          bob,
+        );
+      }
+      const openBefore = (await api.query.computeStaking.providers(bob.address)).unwrap().openTasks.toNumber();
+      const alice0 = await balances(alice, 'Tasks', 'TaskEscrow');
+      const bob0 = await balances(bob, 'Tasks', 'SolverBond');
+      const taskId = (await api.query.tasks.nextTaskId()).toNumber();
+      const created = await ok(api.tx.tasks.createTask(spec(), 10n * UNIT), alice);
+      const claimed = await ok(api.tx.tasks.claimTask(taskId), bob);
+      const submitted = await ok(api.tx.tasks.submitResult(taskId, commitment(11)), bob);
+      const submittedAt = (await api.query.tasks.tasks(taskId)).unwrap().status.asSubmitted.submittedAt.toNumber();
+
+      // Inside the window the task cannot be expired.
+      const early = await fails(api.tx.tasks.expireTask(taskId), charlie, 'tasks', 'TaskNotExpired');
+      assert.ok(early > 0n);
+      // The dev chain seals an empty block every 3 s; wait until the next block is past the window.
+      await awaitSubscription(
+        (callback) => api.rpc.chain.subscribeFinalizedHeads(callback),
+        (header) => (header.number.toNumber() >= submittedAt + 3 ? true : undefined),
+        60_000,
+        () => `no block past #${submittedAt + 3} within a minute`,
+      );
+      const expired = await ok(api.tx.tasks.expireTask(taskId), charlie);
+      const timedOut = expired.events.find(({ event }) => api.events.tasks.VerificationTimedOut.is(event));
+      assert.ok(timedOut, 'VerificationTimedOut emitted');
+      assert.equal(timedOut.event.data.solver.toString(), bob.address);
+      assert.equal((await api.query.tasks.tasks(taskId)).isNone, true);
+
+      // Alice paid only fees; Bob's bond came back whole; his open task closed.
+      const alice1 = await balances(alice, 'Tasks', 'TaskEscrow');
+      assert.deepEqual(alice1, { free: alice0.free - created.fee, held: alice0.held });
+      const bob1 = await balances(bob, 'Tasks', 'SolverBond');
+      assert.deepEqual(bob1, { free: bob0.free - claimed.fee - submitted.fee, held: bob0.held });
+      assert.equal((await api.query.computeStaking.providers(bob.address)).unwrap().openTasks.toNumber(), openBefore);
     }),
   );
 });

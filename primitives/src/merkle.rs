@@ -62,15 +62,32 @@ pub fn checkpoint_proof(leaves: &[Hash256], index: u32) -> Option<CheckpointProo
 	})
 }
 
-/// Whether `proof` shows its leaf under `root`.
+/// Siblings on the path from leaf `index` of `number_of_leaves` to the root. The last node of an
+/// odd row is promoted without a sibling, so paths differ in length.
+fn path_length(mut index: u32, mut width: u32) -> usize {
+	let mut siblings = 0;
+	while width > 1 {
+		let promoted = index % 2 == 0 && index.saturating_add(1) == width;
+		if !promoted {
+			siblings += 1;
+		}
+		index /= 2;
+		width = width.div_ceil(2);
+	}
+	siblings
+}
+
+/// Whether `proof` shows its leaf under `root`. A proof with fewer siblings than the leaf's path
+/// is refused: it would present an inner node of the tree as a checkpoint.
 pub fn verify_checkpoint(root: &Hash256, proof: &CheckpointProof) -> bool {
-	binary_merkle_tree::verify_proof::<Blake2Hasher, _, _>(
-		root,
-		proof.siblings.iter().copied(),
-		proof.number_of_leaves,
-		proof.leaf_index,
-		binary_merkle_tree::Leaf::Hash(proof.leaf),
-	)
+	proof.siblings.len() == path_length(proof.leaf_index, proof.number_of_leaves)
+		&& binary_merkle_tree::verify_proof::<Blake2Hasher, _, _>(
+			root,
+			proof.siblings.iter().copied(),
+			proof.number_of_leaves,
+			proof.leaf_index,
+			binary_merkle_tree::Leaf::Hash(proof.leaf),
+		)
 }
 
 #[cfg(test)]
@@ -110,6 +127,28 @@ mod tests {
 		out_of_range.leaf_index = 11;
 		assert!(!verify_checkpoint(&root, &out_of_range));
 		assert!(!verify_checkpoint(&checkpoint_root(&leaves[..10]), &proof));
+	}
+
+	#[test]
+	fn an_inner_node_is_not_a_checkpoint() {
+		let leaves = leaves(4);
+		let root = checkpoint_root(&leaves);
+		let pair = |a: &Hash256, b: &Hash256| blake2_256(&[a.as_slice(), b.as_slice()].concat());
+		let inner = CheckpointProof {
+			leaf: pair(&leaves[0], &leaves[1]),
+			leaf_index: 0,
+			number_of_leaves: 4,
+			siblings: vec![pair(&leaves[2], &leaves[3])],
+		};
+		// The upstream check alone accepts it; the path length does not.
+		assert!(binary_merkle_tree::verify_proof::<Blake2Hasher, _, _>(
+			&root,
+			inner.siblings.iter().copied(),
+			4,
+			0,
+			binary_merkle_tree::Leaf::Hash(inner.leaf),
+		));
+		assert!(!verify_checkpoint(&root, &inner));
 	}
 
 	#[test]

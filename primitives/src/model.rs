@@ -25,8 +25,11 @@ pub const MAX_FAMILY_LEN: u32 = 64;
 	TypeInfo,
 )]
 pub enum Activation {
+	/// `max(0, x)`.
 	Relu,
+	/// Hyperbolic tangent.
 	Tanh,
+	/// Gaussian error linear unit.
 	Gelu,
 }
 

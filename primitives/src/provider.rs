@@ -44,8 +44,11 @@ pub enum Role {
 	TypeInfo,
 )]
 pub struct Roles {
+	/// Trains tasks.
 	pub solver: bool,
+	/// Re-executes sampled segments of other solvers' training.
 	pub verifier: bool,
+	/// Re-checks verifiers' verdicts.
 	pub whistleblower: bool,
 }
 
@@ -122,7 +125,9 @@ pub enum Backend {
 	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
 )]
 pub struct HardwareProfile {
+	/// CPU instruction-set class, which decides bit-exact reproducibility.
 	pub isa: IsaClass,
+	/// Training backend.
 	pub backend: Backend,
 	/// Memory available for training, in GiB.
 	pub memory_gib: u32,

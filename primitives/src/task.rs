@@ -84,6 +84,7 @@ pub enum Optimizer {
 	TypeInfo,
 )]
 pub struct TrainingConfig {
+	/// Optimizer and its hyper-parameters.
 	pub optimizer: Optimizer,
 	/// Samples per step.
 	pub batch_size: u32,
@@ -124,9 +125,13 @@ pub struct TaskSpec {
 	pub name: Label,
 	/// License of the trained model (an SPDX expression such as `Apache-2.0`).
 	pub license: Label,
+	/// The model to start from.
 	pub model: ModelInit,
+	/// The data to train on.
 	pub dataset: DatasetRef,
+	/// How to train.
 	pub training: TrainingConfig,
+	/// How the result is verified.
 	pub verification: VerificationPolicy,
 }
 
@@ -184,6 +189,24 @@ fn unit_fraction(bits: u32) -> bool {
 }
 
 impl Optimizer {
+	/// SGD with the given learning rate and momentum (0.0 for none).
+	pub fn sgd(learning_rate: f32, momentum: f32) -> Self {
+		Optimizer::Sgd {
+			learning_rate_bits: learning_rate.to_bits(),
+			momentum_bits: momentum.to_bits(),
+		}
+	}
+
+	/// Adam with the given learning rate and PyTorch's default betas (0.9, 0.999) and epsilon (1e-8).
+	pub fn adam(learning_rate: f32) -> Self {
+		Optimizer::Adam {
+			learning_rate_bits: learning_rate.to_bits(),
+			beta1_bits: 0.9f32.to_bits(),
+			beta2_bits: 0.999f32.to_bits(),
+			epsilon_bits: 1e-8f32.to_bits(),
+		}
+	}
+
 	fn validate(&self) -> Result<(), SpecError> {
 		let ok = match *self {
 			Optimizer::Sgd { learning_rate_bits, momentum_bits } => {
@@ -281,12 +304,7 @@ mod tests {
 				uri: BoundedVec::truncate_from(b"http://data".to_vec()),
 			},
 			training: TrainingConfig {
-				optimizer: Optimizer::Adam {
-					learning_rate_bits: 1e-3f32.to_bits(),
-					beta1_bits: 0.9f32.to_bits(),
-					beta2_bits: 0.999f32.to_bits(),
-					epsilon_bits: 1e-8f32.to_bits(),
-				},
+				optimizer: Optimizer::adam(1e-3),
 				batch_size: 32,
 				steps: 100,
 				data_order_seed: 3,
@@ -329,8 +347,7 @@ mod tests {
 			assert_eq!(s.validate(), Err(SpecError::Optimizer), "learning rate bits {bits:#x}");
 		}
 		let mut s = spec();
-		s.training.optimizer =
-			Optimizer::Sgd { learning_rate_bits: 0.1f32.to_bits(), momentum_bits: 1f32.to_bits() };
+		s.training.optimizer = Optimizer::sgd(0.1, 1.0);
 		assert_eq!(s.validate(), Err(SpecError::Optimizer));
 	}
 

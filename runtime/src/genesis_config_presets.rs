@@ -28,6 +28,7 @@ impl Protocol {
 		unbonding_delay: BlockNumber,
 		claim: BlockNumber,
 		training: BlockNumber,
+		verification: BlockNumber,
 	) -> Self {
 		Protocol {
 			staking: StakingParams {
@@ -44,19 +45,20 @@ impl Protocol {
 				solver_bond_ratio: Perbill::from_percent(10),
 				claim_window: claim,
 				training_window: training,
+				verification_window: verification,
 				max_reopens: 2,
 			},
 		}
 	}
 
-	/// Blocks of 3 s: unbonding in 30 s, claims open 5 min, 10 min to train.
+	/// Blocks of 3 s: unbonding in 30 s, claims open 5 min, 10 min to train, 10 to verify.
 	fn dev() -> Self {
-		Self::with_windows(10, 100, 200)
+		Self::with_windows(10, 100, 200, 200)
 	}
 
-	/// Unbonding in a day, claims open an hour, six hours to train.
+	/// Unbonding in a day, claims open an hour, six hours to train, a day to verify.
 	fn testnet() -> Self {
-		Self::with_windows(DAYS, HOURS, 6 * HOURS)
+		Self::with_windows(DAYS, HOURS, 6 * HOURS, DAYS)
 	}
 }
 

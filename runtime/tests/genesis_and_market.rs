@@ -136,10 +136,7 @@ fn dev_preset_runs_the_task_market_with_short_windows() {
 			},
 			dataset: DatasetRef { hash: [3; 32], size: 116_805, uri: BoundedVec::new() },
 			training: TrainingConfig {
-				optimizer: Optimizer::Sgd {
-					learning_rate_bits: 0.05f32.to_bits(),
-					momentum_bits: 0,
-				},
+				optimizer: Optimizer::sgd(0.05, 0.0),
 				batch_size: 32,
 				steps: 100,
 				data_order_seed: 2,

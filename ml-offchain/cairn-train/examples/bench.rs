@@ -55,12 +55,7 @@ fn spec(args: &Args, dataset: &[u8]) -> TaskSpec {
 		},
 		dataset: dataset_ref(dataset, Uri::default()),
 		training: TrainingConfig {
-			optimizer: Optimizer::Adam {
-				learning_rate_bits: 1e-3f32.to_bits(),
-				beta1_bits: 0.9f32.to_bits(),
-				beta2_bits: 0.999f32.to_bits(),
-				epsilon_bits: 1e-8f32.to_bits(),
-			},
+			optimizer: Optimizer::adam(1e-3),
 			batch_size: args.batch,
 			steps: args.warmup + args.steps,
 			data_order_seed: 2,

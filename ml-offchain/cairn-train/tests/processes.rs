@@ -8,14 +8,15 @@ mod common;
 
 use std::process::Command;
 
-use common::{adam, checkpoint_hashes, digits, spec};
+use cairn_primitives::Optimizer;
+use common::{checkpoint_hashes, digits, spec};
 
 const CHILD: &str = "CAIRN_TRAIN_HASH_CHILD";
 const PREFIX: &str = "checkpoint-hash ";
 
 fn reference_spec() -> cairn_primitives::TaskSpec {
 	let (_, reference) = digits();
-	spec(&reference, &[256, 256], adam(1e-3), 128, 12, 4)
+	spec(&reference, &[256, 256], Optimizer::adam(1e-3), 128, 12, 4)
 }
 
 #[test]

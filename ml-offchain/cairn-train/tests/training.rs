@@ -4,15 +4,15 @@ mod common;
 
 use cairn_primitives::{
 	merkle::{checkpoint_proof, checkpoint_root, verify_checkpoint},
-	Backend,
+	Backend, Optimizer,
 };
 use cairn_train::{evaluate, replay_segment, train, Checkpoint, TrainError, Trainer};
-use common::{adam, checkpoint_hashes, digits, sgd, spec};
+use common::{checkpoint_hashes, digits, spec};
 
 #[test]
 fn training_the_same_spec_twice_gives_identical_checkpoints() {
 	let (data, reference) = digits();
-	let spec = spec(&reference, &[32], adam(1e-3), 32, 20, 5);
+	let spec = spec(&reference, &[32], Optimizer::adam(1e-3), 32, 20, 5);
 	let first = checkpoint_hashes(&spec, &data);
 	assert_eq!(first.len() as u32, spec.training.checkpoint_count());
 	assert_eq!(first, checkpoint_hashes(&spec, &data));
@@ -60,21 +60,21 @@ fn replay_and_prove(spec: &cairn_primitives::TaskSpec) {
 #[test]
 fn adam_segments_replay_and_leaves_prove() {
 	let (_, reference) = digits();
-	replay_and_prove(&spec(&reference, &[32, 16], adam(1e-3), 32, 24, 6));
+	replay_and_prove(&spec(&reference, &[32, 16], Optimizer::adam(1e-3), 32, 24, 6));
 }
 
 #[test]
 fn sgd_with_and_without_momentum_replay() {
 	let (_, reference) = digits();
-	replay_and_prove(&spec(&reference, &[32], sgd(0.05, 0.9), 16, 12, 4));
-	replay_and_prove(&spec(&reference, &[32], sgd(0.05, 0.0), 16, 12, 4));
+	replay_and_prove(&spec(&reference, &[32], Optimizer::sgd(0.05, 0.9), 16, 12, 4));
+	replay_and_prove(&spec(&reference, &[32], Optimizer::sgd(0.05, 0.0), 16, 12, 4));
 }
 
 #[test]
 fn a_single_step_replays_from_any_state() {
 	// What a dispute's arbitration re-executes: one step from an agreed state.
 	let (data, reference) = digits();
-	let spec = spec(&reference, &[32], adam(1e-3), 32, 10, 5);
+	let spec = spec(&reference, &[32], Optimizer::adam(1e-3), 32, 10, 5);
 	let mut trainer = Trainer::new(&spec, &data).unwrap();
 	for _ in 0..3 {
 		trainer.step().unwrap();
@@ -91,7 +91,7 @@ fn a_single_step_replays_from_any_state() {
 #[test]
 fn the_digits_model_learns() {
 	let (data, reference) = digits();
-	let spec = spec(&reference, &[64], adam(3e-3), 64, 300, 100);
+	let spec = spec(&reference, &[64], Optimizer::adam(3e-3), 64, 300, 100);
 	let last = train(&spec, &data, None, |_| Ok::<_, TrainError>(())).unwrap();
 	let accuracy = evaluate(&spec, &data, &last).unwrap();
 	assert_eq!(accuracy.total, 299);
@@ -107,7 +107,7 @@ fn the_initial_checkpoint_is_pinned() {
 	// the same on every machine; a change here is a change of the checkpoint format or of the
 	// initialisation, which every party must make together.
 	let (data, reference) = digits();
-	let spec = spec(&reference, &[32], adam(1e-3), 32, 10, 5);
+	let spec = spec(&reference, &[32], Optimizer::adam(1e-3), 32, 10, 5);
 	let first = Trainer::new(&spec, &data).unwrap().checkpoint().unwrap();
 	assert_eq!(
 		hex::encode(first.hash()),
@@ -121,11 +121,11 @@ fn the_initial_checkpoint_is_pinned() {
 #[test]
 fn checkpoints_of_another_task_or_dataset_are_refused() {
 	let (data, reference) = digits();
-	let adam_spec = spec(&reference, &[32], adam(1e-3), 32, 10, 5);
+	let adam_spec = spec(&reference, &[32], Optimizer::adam(1e-3), 32, 10, 5);
 	let adam_start = Trainer::new(&adam_spec, &data).unwrap().checkpoint().unwrap();
-	let sgd_spec = spec(&reference, &[32], sgd(0.1, 0.0), 32, 10, 5);
+	let sgd_spec = spec(&reference, &[32], Optimizer::sgd(0.1, 0.0), 32, 10, 5);
 	assert!(matches!(Trainer::resume(&sgd_spec, &data, &adam_start), Err(TrainError::Mismatch(_))));
-	let wider = spec(&reference, &[48], adam(1e-3), 32, 10, 5);
+	let wider = spec(&reference, &[48], Optimizer::adam(1e-3), 32, 10, 5);
 	assert!(matches!(Trainer::resume(&wider, &data, &adam_start), Err(TrainError::Mismatch(_))));
 
 	let last = train(&adam_spec, &data, None, |_| Ok::<_, TrainError>(())).unwrap();
@@ -146,8 +146,8 @@ fn checkpoints_of_another_task_or_dataset_are_refused() {
 #[test]
 fn weights_exclude_optimizer_state_and_step() {
 	let (data, reference) = digits();
-	let adam_spec = spec(&reference, &[32], adam(1e-3), 32, 10, 5);
-	let sgd_spec = spec(&reference, &[32], sgd(0.1, 0.9), 32, 10, 5);
+	let adam_spec = spec(&reference, &[32], Optimizer::adam(1e-3), 32, 10, 5);
+	let sgd_spec = spec(&reference, &[32], Optimizer::sgd(0.1, 0.9), 32, 10, 5);
 	let adam_start = Trainer::new(&adam_spec, &data).unwrap().checkpoint().unwrap();
 	let sgd_start = Trainer::new(&sgd_spec, &data).unwrap().checkpoint().unwrap();
 	assert_ne!(adam_start.hash(), sgd_start.hash());
@@ -166,7 +166,7 @@ fn a_dataset_that_is_not_the_named_one_is_a_clear_error() {
 #[test]
 fn moving_to_the_cpu_backend_keeps_the_state_and_missing_backends_are_errors() {
 	let (data, reference) = digits();
-	let spec = spec(&reference, &[32], adam(1e-3), 32, 10, 5);
+	let spec = spec(&reference, &[32], Optimizer::adam(1e-3), 32, 10, 5);
 	let mut trainer = Trainer::new(&spec, &data).unwrap();
 	trainer.step().unwrap();
 	let before = trainer.checkpoint().unwrap();

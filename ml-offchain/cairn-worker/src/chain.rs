@@ -11,7 +11,7 @@ use std::fmt::Display;
 use anyhow::anyhow;
 use cairn_primitives::{Architecture, Hash256, ModelId};
 use subxt::{
-	client::Blocks,
+	client::{Blocks, ClientAtBlock, OnlineClientAtBlockImpl},
 	config::RpcConfigFor,
 	error::{DispatchError, TransactionEventsError},
 	extrinsics::ExtrinsicEvents,
@@ -23,6 +23,8 @@ use subxt::{
 use subxt_signer::{sr25519::Keypair, ExposeSecret, SecretString, SecretUri};
 
 pub use market::{TaskRecord, TaskStatus, TasksAt};
+
+type AtBlock = ClientAtBlock<SubstrateConfig, OnlineClientAtBlockImpl<SubstrateConfig>>;
 
 /// The API generated from the runtime's metadata. Architectures, task specs, commitments and
 /// provider profiles are the types of `cairn-primitives`, so that the worker builds and checks
@@ -145,23 +147,20 @@ impl Chain {
 		})
 	}
 
+	/// A client at the finalized block.
+	async fn finalized(&self) -> anyhow::Result<AtBlock> {
+		self.client.at_current_block().await.explain("cannot read the finalized block")
+	}
+
 	/// The latest finalized block.
 	pub async fn finalized_block(&self) -> anyhow::Result<BlockId> {
-		let finalized = self
-			.client
-			.at_current_block()
-			.await
-			.explain("cannot read the finalized block")?;
+		let finalized = self.finalized().await?;
 		Ok(BlockId { number: finalized.block_number(), hash: finalized.block_hash() })
 	}
 
 	/// Every model in the registry at the finalized block.
 	pub async fn registry(&self) -> anyhow::Result<Registry> {
-		let at = self
-			.client
-			.at_current_block()
-			.await
-			.explain("cannot read the finalized block")?;
+		let at = self.finalized().await?;
 		let storage = at.storage();
 		let next_model_id = storage
 			.fetch(api::storage().model_registry().next_model_id(), ())

@@ -154,10 +154,7 @@ pub(crate) mod tests {
 				uri: BoundedVec::truncate_from(b"http://d".to_vec()),
 			},
 			training: TrainingConfig {
-				optimizer: Optimizer::Sgd {
-					learning_rate_bits: 0.1f32.to_bits(),
-					momentum_bits: 0,
-				},
+				optimizer: Optimizer::sgd(0.1, 0.0),
 				batch_size: 2,
 				steps: 4,
 				data_order_seed: 0,

@@ -64,6 +64,8 @@ mod benchmarks {
 	#[benchmark]
 	fn update_profile() {
 		let who = registered::<T>("provider");
+		// With a task open the hardware is compared too.
+		Pallet::<T>::task_opened(&who).expect("registered");
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), all_roles(), gpu_profile());
@@ -102,8 +104,16 @@ mod benchmarks {
 	#[benchmark]
 	fn withdraw_unbonded() {
 		let who = registered::<T>("provider");
+		// Every chunk slot in use, all matured: the most chunks this call walks through.
+		for _ in 1..T::MaxUnbondingChunks::get() {
+			Pallet::<T>::do_unbond(who.clone(), One::one()).expect("bond covers it");
+		}
 		let bonded = Providers::<T>::get(&who).expect("registered").bonded;
 		Pallet::<T>::do_unbond(who.clone(), bonded).expect("no open tasks");
+		assert_eq!(
+			Providers::<T>::get(&who).expect("registered").unbonding.len() as u32,
+			T::MaxUnbondingChunks::get()
+		);
 		let delay = Params::<T>::get().unbonding_delay;
 		frame_system::Pallet::<T>::set_block_number(
 			frame_system::Pallet::<T>::block_number().saturating_add(delay),

@@ -46,6 +46,9 @@ pub trait ComputeProviders<AccountId> {
 	/// The hardware `who` declared, if registered.
 	fn hardware(who: &AccountId) -> Option<HardwareProfile>;
 
+	/// Tasks `who` has taken on and not yet closed.
+	fn open_tasks(who: &AccountId) -> u32;
+
 	/// `who` took on a task: its bond must now cover its roles until the task closes.
 	fn task_opened(who: &AccountId) -> DispatchResult;
 
@@ -106,6 +109,7 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Providers<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, Provider<T>>;
 
+	/// The provider staking's protocol parameters at genesis.
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
@@ -167,6 +171,10 @@ pub mod pallet {
 		NothingToWithdraw,
 		/// Open-task counter overflow.
 		TooManyOpenTasks,
+		/// The provider has open tasks, which were claimed on its declared hardware.
+		HardwareNeededByOpenTasks,
+		/// Protocol parameters with a zero minimum bond.
+		InvalidParams,
 	}
 
 	#[pallet::hooks]
@@ -193,8 +201,8 @@ pub mod pallet {
 			Self::do_register(who, roles, hardware, bond)
 		}
 
-		/// Change roles and hardware; the active bond must cover the new roles.
-		/// Emits `ProfileUpdated`.
+		/// Change roles and hardware; the active bond must cover the new roles, and the hardware
+		/// stays as declared while tasks are open. Emits `ProfileUpdated`.
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::update_profile())]
 		pub fn update_profile(
@@ -232,7 +240,8 @@ pub mod pallet {
 			Self::do_withdraw(who)
 		}
 
-		/// Set the protocol parameters. Root only. Emits `ParamsUpdated`.
+		/// Set the protocol parameters. Root only; every minimum bond must be non-zero. Emits
+		/// `ParamsUpdated`.
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::set_params())]
 		pub fn set_params(
@@ -240,9 +249,7 @@ pub mod pallet {
 			params: StakingParams<BalanceOf<T>, BlockNumberFor<T>>,
 		) -> DispatchResult {
 			ensure_root(origin)?;
-			Params::<T>::put(params);
-			Self::deposit_event(Event::ParamsUpdated { params });
-			Ok(())
+			Self::do_set_params(params)
 		}
 	}
 }
@@ -282,6 +289,18 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	fn do_set_params(params: StakingParams<BalanceOf<T>, BlockNumberFor<T>>) -> DispatchResult {
+		ensure!(
+			!params.min_solver_bond.is_zero()
+				&& !params.min_verifier_bond.is_zero()
+				&& !params.min_whistleblower_bond.is_zero(),
+			Error::<T>::InvalidParams
+		);
+		Params::<T>::put(params);
+		Self::deposit_event(Event::ParamsUpdated { params });
+		Ok(())
+	}
+
 	fn do_update_profile(
 		who: T::AccountId,
 		roles: Roles,
@@ -293,6 +312,11 @@ impl<T: Config> Pallet<T> {
 			ensure!(
 				provider.bonded >= Params::<T>::get().required_bond(&roles),
 				Error::<T>::BondBelowMinimum
+			);
+			// Verifiers are matched to the solver's hardware class, so it holds until tasks close.
+			ensure!(
+				provider.open_tasks == 0 || provider.hardware == hardware,
+				Error::<T>::HardwareNeededByOpenTasks
 			);
 			provider.roles = roles;
 			provider.hardware = hardware;
@@ -390,6 +414,10 @@ impl<T: Config> ComputeProviders<T::AccountId> for Pallet<T> {
 
 	fn hardware(who: &T::AccountId) -> Option<HardwareProfile> {
 		Providers::<T>::get(who).map(|provider| provider.hardware)
+	}
+
+	fn open_tasks(who: &T::AccountId) -> u32 {
+		Providers::<T>::get(who).map_or(0, |provider| provider.open_tasks)
 	}
 
 	fn task_opened(who: &T::AccountId) -> DispatchResult {

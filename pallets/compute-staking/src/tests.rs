@@ -1,9 +1,10 @@
 //! Unit tests of compute staking on the mock runtime.
 
 use crate::{
-	mock::*, ComputeProviders, Error, Event, HoldReason, Params, Providers, UnbondingChunk,
+	mock::*, ComputeProviders, Error, Event, HoldReason, Params, Providers, StakingParams,
+	UnbondingChunk,
 };
-use cairn_primitives::{Role, Roles};
+use cairn_primitives::{IsaClass, Role, Roles};
 use frame_support::{
 	assert_noop, assert_ok,
 	traits::fungible::{Inspect, InspectHold},
@@ -185,7 +186,31 @@ fn update_profile_needs_a_bond_covering_the_new_roles() {
 }
 
 #[test]
-fn set_params_is_root_only() {
+fn hardware_stays_as_declared_while_tasks_are_open() {
+	test(|| {
+		assert_ok!(register(ALICE, solver(), MIN_SOLVER));
+		assert_ok!(ComputeStaking::task_opened(&ALICE));
+		let mut other = cpu();
+		other.isa = IsaClass::Aarch64;
+		assert_noop!(
+			ComputeStaking::update_profile(RuntimeOrigin::signed(ALICE), solver(), other.clone()),
+			Error::<Test>::HardwareNeededByOpenTasks
+		);
+		// Roles may change on the same hardware; the hardware once the task has closed.
+		let both = Roles { solver: true, verifier: true, whistleblower: false };
+		assert_ok!(ComputeStaking::update_profile(RuntimeOrigin::signed(ALICE), both, cpu()));
+		ComputeStaking::task_closed(&ALICE, true);
+		assert_ok!(ComputeStaking::update_profile(
+			RuntimeOrigin::signed(ALICE),
+			both,
+			other.clone()
+		));
+		assert_eq!(Providers::<Test>::get(ALICE).unwrap().hardware, other);
+	});
+}
+
+#[test]
+fn set_params_is_root_only_and_refuses_zero_bonds() {
 	test(|| {
 		let mut new = params();
 		new.unbonding_delay = 99;
@@ -193,6 +218,16 @@ fn set_params_is_root_only() {
 			ComputeStaking::set_params(RuntimeOrigin::signed(ALICE), new),
 			DispatchError::BadOrigin
 		);
+		for bad in [
+			StakingParams { min_solver_bond: 0, ..new },
+			StakingParams { min_verifier_bond: 0, ..new },
+			StakingParams { min_whistleblower_bond: 0, ..new },
+		] {
+			assert_noop!(
+				ComputeStaking::set_params(RuntimeOrigin::root(), bad),
+				Error::<Test>::InvalidParams
+			);
+		}
 		assert_ok!(ComputeStaking::set_params(RuntimeOrigin::root(), new));
 		assert_eq!(Params::<Test>::get(), new);
 	});

@@ -73,7 +73,9 @@ impl<Balance: Copy + Ord + Zero, BlockNumber> StakingParams<Balance, BlockNumber
 	TypeInfo,
 )]
 pub struct UnbondingChunk<Balance, BlockNumber> {
+	/// Amount leaving the bond.
 	pub amount: Balance,
+	/// First block at which it can be withdrawn.
 	pub unlock_at: BlockNumber,
 }
 

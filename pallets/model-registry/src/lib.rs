@@ -47,7 +47,8 @@ pub trait ModelRegistryInterface<AccountId> {
 	fn architecture(model: ModelId) -> Option<Architecture>;
 
 	/// Registers weights produced by verified training `task`, for `owner`, holding the deposit
-	/// from `owner`.
+	/// from `owner`. Weights already registered (trained identically before, or registered first
+	/// by anyone) keep their record and their id is returned, so that no settlement can be blocked.
 	fn register_trained(
 		owner: AccountId,
 		model: NewModel,
@@ -57,12 +58,19 @@ pub trait ModelRegistryInterface<AccountId> {
 
 /// What a new registration describes, before bounds are checked.
 pub struct NewModel {
+	/// Hash of the canonical encoding of the weights.
 	pub weights_hash: Hash256,
+	/// Human-readable name.
 	pub name: Vec<u8>,
+	/// What the weights are the parameters of.
 	pub architecture: Architecture,
+	/// The model these weights were fine-tuned from.
 	pub parent: Option<ModelId>,
+	/// Hash of the training dataset.
 	pub dataset: Option<Hash256>,
+	/// Where the weights and their documentation are served.
 	pub metadata_uri: Vec<u8>,
+	/// License of the weights.
 	pub license: Vec<u8>,
 }
 
@@ -444,6 +452,9 @@ impl<T: Config> ModelRegistryInterface<T::AccountId> for Pallet<T> {
 		model: NewModel,
 		task: TaskId,
 	) -> Result<ModelId, DispatchError> {
-		Self::do_register(owner, model, Provenance::Trained { task })
+		match ModelByHash::<T>::get(model.weights_hash) {
+			Some(existing) => Ok(existing),
+			None => Self::do_register(owner, model, Provenance::Trained { task }),
+		}
 	}
 }

@@ -158,7 +158,8 @@ mod benchmarks {
 
 	#[benchmark]
 	fn expire_task() {
-		// A late solver on a task out of reopenings: slash, close in staking, refund, remove.
+		// The heaviest of the three expiries: a late solver on a task out of reopenings is
+		// slashed to the submitter, then the task is refunded and removed.
 		Params::<T>::mutate(|params| params.max_reopens = 0);
 		let (_, _, task) = claimed::<T>();
 		let deadline = match Tasks::<T>::get(task).expect("exists").status {

@@ -112,6 +112,7 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Tasks<T: Config> = StorageMap<_, Twox64Concat, TaskId, TaskRecord<T>>;
 
+	/// The task market's protocol parameters at genesis.
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
@@ -155,6 +156,9 @@ pub mod pallet {
 		TaskReopened { task_id: TaskId, open_until: BlockNumberFor<T> },
 		/// A task ended without a result; reward and deposit went back to the submitter.
 		TaskRefunded { task_id: TaskId },
+		/// Verification did not settle a result within the verification window: the submitter
+		/// was refunded and the solver's bond released.
+		VerificationTimedOut { task_id: TaskId, solver: T::AccountId },
 		/// A verified task paid out and its model was registered.
 		TaskSettled {
 			task_id: TaskId,
@@ -221,7 +225,8 @@ pub mod pallet {
 		DeadlinePassed,
 		/// The commitment's checkpoint count differs from what the spec produces.
 		CheckpointCountMismatch,
-		/// The task is neither past its claim window nor past its solver's deadline.
+		/// The task is not past its claim window, its solver's deadline or its verification
+		/// window.
 		TaskNotExpired,
 		/// The task has no submitted result.
 		TaskNotSubmitted,
@@ -229,6 +234,8 @@ pub mod pallet {
 		FeesExceedReward,
 		/// Task ids are exhausted.
 		TaskIdOverflow,
+		/// Protocol parameters with a zero minimum reward or a zero window.
+		InvalidParams,
 	}
 
 	#[pallet::hooks]
@@ -284,8 +291,9 @@ pub mod pallet {
 			Self::do_submit(solver, task_id, commitment)
 		}
 
-		/// Expire an overdue task; anyone may call. Emits `TaskRefunded`, or
-		/// `SolverMissedDeadline` followed by `TaskReopened` or `TaskRefunded`.
+		/// Expire an overdue task; anyone may call. Emits `TaskRefunded` (claim window over),
+		/// `SolverMissedDeadline` followed by `TaskReopened` or `TaskRefunded` (training deadline
+		/// over), or `VerificationTimedOut` (verification window over).
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::expire_task())]
 		pub fn expire_task(origin: OriginFor<T>, task_id: TaskId) -> DispatchResult {
@@ -293,7 +301,8 @@ pub mod pallet {
 			Self::do_expire(task_id)
 		}
 
-		/// Set the protocol parameters. Root only. Emits `ParamsUpdated`.
+		/// Set the protocol parameters. Root only; the minimum reward and every window must be
+		/// non-zero. Emits `ParamsUpdated`.
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::set_params())]
 		pub fn set_params(
@@ -301,9 +310,7 @@ pub mod pallet {
 			params: TaskParams<BalanceOf<T>, BlockNumberFor<T>>,
 		) -> DispatchResult {
 			ensure_root(origin)?;
-			Params::<T>::put(params);
-			Self::deposit_event(Event::ParamsUpdated { params });
-			Ok(())
+			Self::do_set_params(params)
 		}
 	}
 }
@@ -446,6 +453,19 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	fn do_set_params(params: TaskParams<BalanceOf<T>, BlockNumberFor<T>>) -> DispatchResult {
+		ensure!(
+			!params.min_reward.is_zero()
+				&& !params.claim_window.is_zero()
+				&& !params.training_window.is_zero()
+				&& !params.verification_window.is_zero(),
+			Error::<T>::InvalidParams
+		);
+		Params::<T>::put(params);
+		Self::deposit_event(Event::ParamsUpdated { params });
+		Ok(())
+	}
+
 	fn do_expire(task_id: TaskId) -> DispatchResult {
 		let mut task = Tasks::<T>::get(task_id).ok_or(Error::<T>::UnknownTask)?;
 		let now = Self::now();
@@ -468,6 +488,14 @@ impl<T: Config> Pallet<T> {
 					Self::refund(task_id, &task)?;
 					Self::deposit_event(Event::TaskRefunded { task_id });
 				}
+			},
+			TaskStatus::Submitted { solver, bond, submitted_at, .. }
+				if now > submitted_at.saturating_add(Params::<T>::get().verification_window) =>
+			{
+				T::Currency::release(&Self::solver_bond(), &solver, bond, Precision::Exact)?;
+				T::Providers::task_closed(&solver, false);
+				Self::refund(task_id, &task)?;
+				Self::deposit_event(Event::VerificationTimedOut { task_id, solver });
 			},
 			_ => return Err(Error::<T>::TaskNotExpired.into()),
 		}
@@ -600,13 +628,13 @@ impl<T: Config> Pallet<T> {
 
 	/// Invariants: ids are below `NextTaskId`; each submitter's escrow hold is the sum of reward
 	/// and deposit of its tasks; each solver's bond hold is the sum of its claimed and submitted
-	/// tasks' bonds.
+	/// tasks' bonds, and compute staking counts exactly those tasks as its open tasks.
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
 
 		let next_id = NextTaskId::<T>::get();
 		let mut escrow: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
-		let mut bonds: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		let mut bonds: BTreeMap<T::AccountId, (BalanceOf<T>, u32)> = BTreeMap::new();
 		for (task_id, task) in Tasks::<T>::iter() {
 			ensure!(task_id < next_id, "task id not below NextTaskId");
 			let held = escrow.entry(task.submitter.clone()).or_insert_with(Zero::zero);
@@ -614,8 +642,9 @@ impl<T: Config> Pallet<T> {
 			if let TaskStatus::Claimed { solver, bond, .. }
 			| TaskStatus::Submitted { solver, bond, .. } = task.status
 			{
-				let held = bonds.entry(solver).or_insert_with(Zero::zero);
+				let (held, count) = bonds.entry(solver).or_insert_with(|| (Zero::zero(), 0));
 				*held = held.saturating_add(bond);
+				*count = count.saturating_add(1);
 			}
 		}
 		for (who, total) in escrow {
@@ -624,10 +653,14 @@ impl<T: Config> Pallet<T> {
 				"escrow hold differs from the submitter's tasks"
 			);
 		}
-		for (who, total) in bonds {
+		for (who, (total, count)) in bonds {
 			ensure!(
 				T::Currency::balance_on_hold(&Self::solver_bond(), &who) == total,
 				"solver bond hold differs from the solver's tasks"
+			);
+			ensure!(
+				T::Providers::open_tasks(&who) == count,
+				"compute staking's open-task count differs from the solver's tasks"
 			);
 		}
 		Ok(())

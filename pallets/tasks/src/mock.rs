@@ -97,6 +97,7 @@ pub const MIN_REWARD: Balance = 100;
 pub const TASK_DEPOSIT: Balance = 500;
 pub const CLAIM_WINDOW: u64 = 20;
 pub const TRAINING_WINDOW: u64 = 50;
+pub const VERIFICATION_WINDOW: u64 = 30;
 pub const MAX_REOPENS: u8 = 1;
 pub const BOND_RATIO: Perbill = Perbill::from_percent(10);
 
@@ -109,6 +110,7 @@ pub fn task_params() -> TaskParams<Balance, u64> {
 		solver_bond_ratio: BOND_RATIO,
 		claim_window: CLAIM_WINDOW,
 		training_window: TRAINING_WINDOW,
+		verification_window: VERIFICATION_WINDOW,
 		max_reopens: MAX_REOPENS,
 	}
 }
@@ -143,10 +145,7 @@ pub fn spec() -> TaskSpec {
 			uri: BoundedVec::truncate_from(b"http://127.0.0.1/digits".to_vec()),
 		},
 		training: TrainingConfig {
-			optimizer: Optimizer::Sgd {
-				learning_rate_bits: 0.05f32.to_bits(),
-				momentum_bits: 0.9f32.to_bits(),
-			},
+			optimizer: Optimizer::sgd(0.05, 0.9),
 			batch_size: 32,
 			steps: 100,
 			data_order_seed: 1,

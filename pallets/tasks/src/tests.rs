@@ -1,6 +1,8 @@
 //! Unit tests of the task market on the mock runtime, and a randomized funds-conservation test.
 
-use crate::{mock::*, Error, Event, HoldReason, Params, TaskSettlement, TaskStatus, Tasks};
+use crate::{
+	mock::*, Error, Event, HoldReason, Params, TaskParams, TaskSettlement, TaskStatus, Tasks,
+};
 use cairn_primitives::{
 	merkle::{blake2_256, checkpoint_proof, checkpoint_root, CheckpointProof},
 	Architecture, Backend, BoundedVec, HardwareProfile, IsaClass, ModelInit, Optimizer,
@@ -43,6 +45,11 @@ fn register_solver(who: u64) {
 
 fn create(who: u64, spec: TaskSpec, reward: Balance) -> frame_support::dispatch::DispatchResult {
 	TaskMarket::create_task(RuntimeOrigin::signed(who), spec, reward)
+}
+
+/// Charlie, a bystander, expires `task_id`.
+fn expire(task_id: u64) -> frame_support::dispatch::DispatchResult {
+	TaskMarket::expire_task(RuntimeOrigin::signed(CHARLIE), task_id)
 }
 
 fn commitment(checkpoints: u32) -> ResultCommitment {
@@ -360,7 +367,6 @@ fn expiry_refunds_unclaimed_tasks_and_punishes_late_solvers() {
 	test(|| {
 		register_solver(BOB);
 		assert_ok!(create(ALICE, spec(), REWARD));
-		let expire = |id| TaskMarket::expire_task(RuntimeOrigin::signed(CHARLIE), id);
 		assert_noop!(expire(0), Error::<Test>::TaskNotExpired);
 		assert_ok!(TaskMarket::claim_task(RuntimeOrigin::signed(BOB), 0));
 		assert_noop!(expire(0), Error::<Test>::TaskNotExpired);
@@ -430,6 +436,34 @@ fn accept_pays_solver_and_fees_and_registers_the_verified_model() {
 			}
 			.into(),
 		);
+	});
+}
+
+#[test]
+fn weights_registered_before_settlement_do_not_block_it() {
+	test(|| {
+		let task = submitted_task();
+		// Anyone can register the committed hash first, or an identical task trained it before.
+		assert_ok!(ModelRegistry::register_model(
+			RuntimeOrigin::signed(CHARLIE),
+			[5; 32],
+			b"first".to_vec(),
+			mlp(),
+			None,
+			None,
+			vec![],
+			vec![],
+		));
+		let bob_before = Balances::balance(&BOB);
+		let model_id = <TaskMarket as TaskSettlement<_, _>>::accept(task, &[]).expect("settles");
+		assert_eq!(model_id, 0);
+		assert_eq!(Models::<Test>::get(model_id).unwrap().owner, CHARLIE);
+		assert!(Models::<Test>::get(1).is_none());
+		assert_eq!(Balances::balance(&BOB), bob_before + REWARD + BOND_RATIO * REWARD);
+		// Alice paid the reward and holds nothing: no second registration took a deposit.
+		assert_eq!(Balances::balance(&ALICE), ENDOWMENT - REWARD);
+		assert_eq!(Balances::total_balance_on_hold(&ALICE), 0);
+		assert!(Tasks::<Test>::get(task).is_none());
 	});
 }
 
@@ -543,7 +577,31 @@ fn reject_slashes_the_solver_and_refunds_the_submitter() {
 }
 
 #[test]
-fn set_params_is_root_only() {
+fn an_unverified_result_expires_after_the_verification_window() {
+	test(|| {
+		let task = submitted_task();
+		let bob_before = Balances::balance(&BOB);
+		let submitted_at = System::block_number();
+		System::set_block_number(submitted_at + VERIFICATION_WINDOW);
+		assert_noop!(expire(task), Error::<Test>::TaskNotExpired);
+		System::set_block_number(submitted_at + VERIFICATION_WINDOW + 1);
+		assert_ok!(expire(task));
+		System::assert_last_event(
+			Event::VerificationTimedOut { task_id: task, solver: BOB }.into(),
+		);
+		// Nobody is paid and nobody is slashed: Alice and Bob have all their funds back.
+		assert!(Tasks::<Test>::get(task).is_none());
+		assert_eq!((escrow(ALICE), bond(BOB)), (0, 0));
+		assert_eq!(Balances::balance(&ALICE), ENDOWMENT);
+		assert_eq!(Balances::balance(&BOB), bob_before + BOND_RATIO * REWARD);
+		let provider = Providers::<Test>::get(BOB).unwrap();
+		assert_eq!((provider.open_tasks, provider.tasks_served, provider.slash_count), (0, 0, 0));
+		assert_noop!(expire(task), Error::<Test>::UnknownTask);
+	});
+}
+
+#[test]
+fn set_params_is_root_only_and_refuses_zero_windows() {
 	test(|| {
 		let mut params = task_params();
 		params.max_reopens = 5;
@@ -551,6 +609,20 @@ fn set_params_is_root_only() {
 			TaskMarket::set_params(RuntimeOrigin::signed(ALICE), params),
 			DispatchError::BadOrigin
 		);
+		let zeroed: [fn(&mut TaskParams<Balance, u64>); 4] = [
+			|p| p.min_reward = 0,
+			|p| p.claim_window = 0,
+			|p| p.training_window = 0,
+			|p| p.verification_window = 0,
+		];
+		for zero in zeroed {
+			let mut bad = params;
+			zero(&mut bad);
+			assert_noop!(
+				TaskMarket::set_params(RuntimeOrigin::root(), bad),
+				Error::<Test>::InvalidParams
+			);
+		}
 		assert_ok!(TaskMarket::set_params(RuntimeOrigin::root(), params));
 		assert_eq!(Params::<Test>::get(), params);
 	});
@@ -561,6 +633,16 @@ fn try_state_detects_an_escrow_mismatch() {
 	new_test_ext().execute_with(|| {
 		assert_ok!(create(ALICE, spec(), REWARD));
 		Tasks::<Test>::mutate(0, |t| t.as_mut().unwrap().reward += 1);
+		assert!(TaskMarket::do_try_state().is_err());
+	});
+}
+
+#[test]
+fn try_state_detects_an_open_task_count_mismatch() {
+	new_test_ext().execute_with(|| {
+		submitted_task();
+		assert_ok!(TaskMarket::do_try_state());
+		<ComputeStaking as pallet_compute_staking::ComputeProviders<_>>::task_closed(&BOB, false);
 		assert!(TaskMarket::do_try_state().is_err());
 	});
 }

@@ -46,6 +46,10 @@ pub struct TaskParams<Balance, BlockNumber> {
 	pub claim_window: BlockNumber,
 	/// Blocks a solver has, from its claim, to commit its result.
 	pub training_window: BlockNumber,
+	/// Blocks verification has, from the commitment, to settle a result; after them the task
+	/// can be expired: the submitter is refunded and the solver's bond released, since nothing
+	/// pays out unverified and nobody was shown at fault.
+	pub verification_window: BlockNumber,
 	/// Times a task is reopened after solvers miss their deadline before it is refunded.
 	pub max_reopens: u8,
 }
@@ -98,8 +102,12 @@ pub struct TaskRecord<T: Config> {
 /// A task awaiting verification, as the verification pallet sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SubmittedTask<AccountId> {
+	/// Who posted the task.
 	pub submitter: AccountId,
+	/// Who trained it.
 	pub solver: AccountId,
+	/// What was to be trained.
 	pub spec: TaskSpec,
+	/// What the solver committed to.
 	pub commitment: ResultCommitment,
 }

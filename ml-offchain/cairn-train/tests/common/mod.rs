@@ -15,21 +15,6 @@ pub fn digits() -> (cairn_train::Dataset, DatasetRef) {
 	)
 }
 
-/// Adam with PyTorch's default betas and epsilon.
-pub fn adam(lr: f32) -> Optimizer {
-	Optimizer::Adam {
-		learning_rate_bits: lr.to_bits(),
-		beta1_bits: 0.9f32.to_bits(),
-		beta2_bits: 0.999f32.to_bits(),
-		epsilon_bits: 1e-8f32.to_bits(),
-	}
-}
-
-/// SGD with the given momentum (0 for none).
-pub fn sgd(lr: f32, momentum: f32) -> Optimizer {
-	Optimizer::Sgd { learning_rate_bits: lr.to_bits(), momentum_bits: momentum.to_bits() }
-}
-
 /// A task training a `64-hidden-10` ReLU MLP on `dataset`.
 pub fn spec(
 	dataset: &DatasetRef,

@@ -4,16 +4,11 @@
 
 use anyhow::anyhow;
 use cairn_primitives::{HardwareProfile, ResultCommitment, Roles, TaskId, TaskSpec};
-use subxt::{
-	client::{ClientAtBlock, OnlineClientAtBlockImpl},
-	utils::{AccountId32, Static, H256},
-	SubstrateConfig,
-};
+use subxt::utils::{AccountId32, Static, H256};
 use subxt_signer::sr25519::Keypair;
 
 use super::{api, BlockId, Chain, Explain};
 
-type AtBlock = ClientAtBlock<SubstrateConfig, OnlineClientAtBlockImpl<SubstrateConfig>>;
 type GeneratedStatus = api::runtime_types::pallet_tasks::types::TaskStatus<AccountId32, u128, u32>;
 
 /// A registered compute provider, as far as the worker cares.
@@ -242,10 +237,5 @@ impl Chain {
 		}
 		tasks.sort_by_key(|task| task.id);
 		Ok(TasksAt { block: BlockId { number: at.block_number(), hash }, tasks })
-	}
-
-	/// A client at the finalized block.
-	async fn finalized(&self) -> anyhow::Result<AtBlock> {
-		self.client.at_current_block().await.explain("cannot read the finalized block")
 	}
 }

@@ -150,10 +150,7 @@ impl SpecArgs {
 				if self.beta1.is_some() || self.beta2.is_some() || self.epsilon.is_some() {
 					bail!("--beta1, --beta2 and --epsilon are Adam's: pass --optimizer adam");
 				}
-				Ok(Optimizer::Sgd {
-					learning_rate_bits: bits(self.learning_rate, 0.05),
-					momentum_bits: bits(self.momentum, 0.0),
-				})
+				Ok(Optimizer::sgd(self.learning_rate.unwrap_or(0.05), self.momentum.unwrap_or(0.0)))
 			},
 			OptimizerArg::Adam => {
 				if self.momentum.is_some() {
