@@ -47,6 +47,20 @@ fn create(who: u64, spec: TaskSpec, reward: Balance) -> frame_support::dispatch:
 	TaskMarket::create_task(RuntimeOrigin::signed(who), spec, reward)
 }
 
+/// `owner` registers MLP weights hashing to `hash`, with no lineage.
+fn register_mlp(owner: u64, hash: [u8; 32]) {
+	assert_ok!(ModelRegistry::register_model(
+		RuntimeOrigin::signed(owner),
+		hash,
+		b"mlp".to_vec(),
+		mlp(),
+		None,
+		None,
+		vec![],
+		vec![],
+	));
+}
+
 /// Charlie, a bystander, expires `task_id`.
 fn expire(task_id: u64) -> frame_support::dispatch::DispatchResult {
 	TaskMarket::expire_task(RuntimeOrigin::signed(CHARLIE), task_id)
@@ -199,16 +213,7 @@ fn continuing_a_registered_model_needs_a_trainable_architecture() {
 			vec![],
 			vec![],
 		));
-		assert_ok!(ModelRegistry::register_model(
-			RuntimeOrigin::signed(CHARLIE),
-			[2; 32],
-			b"digits".to_vec(),
-			mlp(),
-			None,
-			None,
-			vec![],
-			vec![],
-		));
+		register_mlp(CHARLIE, [2; 32]);
 		let mut external = spec();
 		external.model = ModelInit::FromRegistry { model: 0 };
 		assert_noop!(create(ALICE, external, REWARD), Error::<Test>::ModelNotTrainable);
@@ -444,16 +449,7 @@ fn weights_registered_before_settlement_do_not_block_it() {
 	test(|| {
 		let task = submitted_task();
 		// Anyone can register the committed hash first, or an identical task trained it before.
-		assert_ok!(ModelRegistry::register_model(
-			RuntimeOrigin::signed(CHARLIE),
-			[5; 32],
-			b"first".to_vec(),
-			mlp(),
-			None,
-			None,
-			vec![],
-			vec![],
-		));
+		register_mlp(CHARLIE, [5; 32]);
 		let bob_before = Balances::balance(&BOB);
 		let model_id = <TaskMarket as TaskSettlement<_, _>>::accept(task, &[]).expect("settles");
 		assert_eq!(model_id, 0);
@@ -471,16 +467,7 @@ fn weights_registered_before_settlement_do_not_block_it() {
 fn continued_training_records_its_parent() {
 	test(|| {
 		register_solver(BOB);
-		assert_ok!(ModelRegistry::register_model(
-			RuntimeOrigin::signed(ALICE),
-			[1; 32],
-			b"base".to_vec(),
-			mlp(),
-			None,
-			None,
-			vec![],
-			vec![],
-		));
+		register_mlp(ALICE, [1; 32]);
 		let mut continued = spec();
 		continued.model = ModelInit::FromRegistry { model: 0 };
 		assert_ok!(create(ALICE, continued, REWARD));
