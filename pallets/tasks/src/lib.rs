@@ -492,8 +492,7 @@ impl<T: Config> Pallet<T> {
 			TaskStatus::Submitted { solver, bond, submitted_at, .. }
 				if now > submitted_at.saturating_add(Params::<T>::get().verification_window) =>
 			{
-				T::Currency::release(&Self::solver_bond(), &solver, bond, Precision::Exact)?;
-				T::Providers::task_closed(&solver, false);
+				Self::release_solver(&solver, bond, false)?;
 				Self::refund(task_id, &task)?;
 				Self::deposit_event(Event::VerificationTimedOut { task_id, solver });
 			},
@@ -519,6 +518,13 @@ impl<T: Config> Pallet<T> {
 		)?;
 		T::Providers::task_closed(solver, false);
 		Ok(slashed)
+	}
+
+	/// Returns the solver's bond and closes the task in staking; `served` when it was paid.
+	fn release_solver(solver: &T::AccountId, bond: BalanceOf<T>, served: bool) -> DispatchResult {
+		T::Currency::release(&Self::solver_bond(), solver, bond, Precision::Exact)?;
+		T::Providers::task_closed(solver, served);
+		Ok(())
 	}
 
 	/// Returns reward and deposit to the submitter and removes the task.
@@ -583,8 +589,7 @@ impl<T: Config> Pallet<T> {
 		let solver_payment = task.reward.saturating_sub(total_fees);
 		pay(&solver, solver_payment)?;
 		T::Currency::release(&Self::escrow(), &task.submitter, task.deposit, Precision::Exact)?;
-		T::Currency::release(&Self::solver_bond(), &solver, bond, Precision::Exact)?;
-		T::Providers::task_closed(&solver, true);
+		Self::release_solver(&solver, bond, true)?;
 
 		let architecture = Self::architecture_of(&task.spec)?;
 		let parent = match task.spec.model {
