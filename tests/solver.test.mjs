@@ -16,89 +16,19 @@
 //    on its own and serves the next task.
 
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 
 import { Keyring } from '@polkadot/api';
 import { u8aEq, u8aToHex, hexToU8a } from '@polkadot/util';
-import { blake2AsU8a } from '@polkadot/util-crypto';
 
 import { NodeGroup, freePort } from './lib/node.mjs';
 import { decodeDispatchError, signSendFinalized } from './lib/tx.mjs';
-
-/** The worker binary: `$CAIRN_WORKER`, else `${CAIRN_WORKER_TARGET_DIR:-~/.cache/cairn-worker-target}/debug/cairn-worker`. */
-const WORKER_BIN =
-  process.env.CAIRN_WORKER ||
-  join(process.env.CAIRN_WORKER_TARGET_DIR || join(homedir(), '.cache', 'cairn-worker-target'), 'debug', 'cairn-worker');
-const DIGITS = join(dirname(fileURLToPath(import.meta.url)), '..', 'ml-offchain', 'data', 'digits.bin');
-const UNIT = 10n ** 12n;
-
-const blake2 = (bytes) => blake2AsU8a(bytes, 256);
-const f32Bits = (x) => {
-  const view = new DataView(new ArrayBuffer(4));
-  view.setFloat32(0, x);
-  return view.getUint32(0);
-};
-
-// ---- worker processes
-
-const workers = new Set();
-process.on('exit', () => {
-  for (const worker of workers) worker.child.kill('SIGKILL');
-});
-
-/** A running `cairn-worker run --role solver`; output appended to `logFile` (filter: `$CAIRN_WORKER_LOG`, default info). */
-class Worker {
-  constructor({ rpcUrl, workDir, port, logFile, suri }) {
-    this.logFile = logFile;
-    this.url = `http://127.0.0.1:${port}`;
-    const fd = openSync(logFile, 'a');
-    try {
-      this.child = spawn(
-        WORKER_BIN,
-        [
-          '--url', rpcUrl, 'run', '--role', 'solver', '--work-dir', workDir,
-          '--listen', `127.0.0.1:${port}`, '--public-url', this.url, '--dataset-file', DIGITS,
-        ],
-        { stdio: ['ignore', fd, fd], env: { ...process.env, CAIRN_SURI: suri, RUST_LOG: process.env.CAIRN_WORKER_LOG || 'info' } },
-      );
-    } finally {
-      closeSync(fd);
-    }
-    workers.add(this);
-    this.exited = new Promise((resolve) => {
-      this.child.once('exit', (code, signal) => {
-        workers.delete(this);
-        this.exitInfo = { code, signal };
-        resolve(this.exitInfo);
-      });
-    });
-  }
-
-  log() {
-    return existsSync(this.logFile) ? readFileSync(this.logFile, 'utf8') : '';
-  }
-
-  /** Waits for `regex` in the log from character `from` on. */
-  async waitForLog(regex, timeoutMs, from = 0) {
-    const end = Date.now() + timeoutMs;
-    while (!regex.test(this.log().slice(from))) {
-      if (this.exitInfo) throw new Error(`the worker exited (${JSON.stringify(this.exitInfo)}) before logging ${regex}`);
-      if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${regex} in the worker's log`);
-      await sleep(100);
-    }
-  }
-
-  async kill(signal) {
-    if (!this.exitInfo) this.child.kill(signal);
-    return this.exited;
-  }
-}
+import { DIGITS, UNIT, WORKER_BIN, Worker, blake2, digitsSpec } from './lib/worker.mjs';
 
 /** JSON from `url`. */
 async function getJson(url) {
@@ -118,8 +48,6 @@ describe('solver worker on the dev chain', () => {
   const group = new NodeGroup('cairn-e2e-solver-');
   const workDir = mkdtempSync(join(tmpdir(), 'cairn-e2e-solver-work-'));
   const chainDir = mkdtempSync(join(tmpdir(), 'cairn-e2e-solver-chain-'));
-  const datasetHash = u8aToHex(blake2(readFileSync(DIGITS)));
-  const datasetSize = readFileSync(DIGITS).length;
   let api;
   let node;
   let alice;
@@ -129,20 +57,7 @@ describe('solver worker on the dev chain', () => {
   let firstTaskId; // the task of the first test, committed before the second starts
 
   // The spec of a task, and the same spec as `cairn-worker train` flags.
-  const spec = ({ steps, interval, seed }) => ({
-    name: 'digits-mlp',
-    license: 'Apache-2.0',
-    model: { Fresh: { architecture: { Mlp: { input: 64, hidden: [32], output: 10, activation: 'Relu' } }, initSeed: seed } },
-    dataset: { hash: datasetHash, size: datasetSize, uri: `http://127.0.0.1:${port}/artifacts/${datasetHash.slice(2)}` },
-    training: {
-      optimizer: { Sgd: { learningRateBits: f32Bits(0.05), momentumBits: f32Bits(0.9) } },
-      batchSize: 32,
-      steps,
-      dataOrderSeed: 7,
-      checkpointInterval: interval,
-    },
-    verification: { verifiers: 1, segmentsPerVerifier: 2 },
-  });
+  const spec = (params) => digitsSpec({ port, ...params });
   const trainFlags = ({ steps, interval, seed }) => [
     '--name', 'digits-mlp', '--license', 'Apache-2.0', '--mlp', '64-32-10', '--activation', 'relu',
     '--init-seed', String(seed), '--dataset-file', DIGITS, '--learning-rate', '0.05', '--momentum', '0.9',
@@ -255,7 +170,7 @@ describe('solver worker on the dev chain', () => {
   );
 
   after(async () => {
-    for (const w of [...workers]) await w.kill('SIGTERM');
+    for (const w of Worker.running()) await w.kill('SIGTERM');
     await group.stopAll();
     rmSync(workDir, { recursive: true, force: true });
     rmSync(chainDir, { recursive: true, force: true });

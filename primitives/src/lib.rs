@@ -9,6 +9,7 @@ pub mod merkle;
 pub mod model;
 pub mod provider;
 pub mod task;
+pub mod verification;
 
 pub use bounded_collections::{BoundedVec, ConstU32};
 pub use model::{Activation, Architecture, ArchitectureError, Mlp};
@@ -17,6 +18,7 @@ pub use task::{
 	DatasetRef, Label, ModelInit, Optimizer, ResultCommitment, SpecError, TaskSpec, TrainingConfig,
 	VerificationPolicy,
 };
+pub use verification::{Computed, Finding, Verdict};
 
 /// A 32-byte content hash (weights, datasets, checkpoints): BLAKE2b-256 unless stated otherwise.
 pub type Hash256 = [u8; 32];

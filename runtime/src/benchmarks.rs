@@ -14,4 +14,5 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_model_registry, ModelRegistry]
 	[pallet_compute_staking, ComputeStaking]
 	[pallet_tasks, Tasks]
+	[pallet_verification, Verification]
 );

@@ -1,10 +1,11 @@
 //! Configuration of every pallet in the runtime.
 
+use frame_support::PalletId;
 use frame_support::{
 	derive_impl,
 	dispatch::DispatchClass,
 	parameter_types,
-	traits::{ConstBool, ConstU32, ConstU64, ConstU8, VariantCountOf},
+	traits::{ConstBool, ConstU32, ConstU64, ConstU8, Randomness, VariantCountOf},
 	weights::{
 		constants::{ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND},
 		IdentityFee, Weight,
@@ -13,13 +14,17 @@ use frame_support::{
 use frame_system::limits::{BlockLength, BlockWeights};
 use pallet_transaction_payment::{ConstFeeMultiplier, FungibleAdapter, Multiplier};
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
-use sp_runtime::{traits::One, Perbill};
+use sp_runtime::{
+	traits::{BlakeTwo256, Hash as _, One},
+	Perbill,
+};
 use sp_version::RuntimeVersion;
 
 use super::{
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, ComputeStaking, Hash, ModelRegistry,
 	Nonce, PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason,
-	RuntimeOrigin, RuntimeTask, System, EXISTENTIAL_DEPOSIT, MILLI_UNIT, SLOT_DURATION, VERSION,
+	RuntimeOrigin, RuntimeTask, System, Tasks, Verification, EXISTENTIAL_DEPOSIT, MILLI_UNIT,
+	SLOT_DURATION, VERSION,
 };
 
 const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
@@ -146,6 +151,7 @@ impl pallet_compute_staking::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type MaxUnbondingChunks = ConstU32<16>;
+	type MaxPoolSize = ConstU32<256>;
 	type WeightInfo = pallet_compute_staking::weights::SubstrateWeight<Runtime>;
 }
 
@@ -154,5 +160,35 @@ impl pallet_tasks::Config for Runtime {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Providers = ComputeStaking;
 	type Models = ModelRegistry;
+	type Verifier = Verification;
 	type WeightInfo = pallet_tasks::weights::SubstrateWeight<Runtime>;
+}
+
+/// Randomness from the parent block's hash. INSECURE: a block author can bias it by choosing
+/// what goes into its block, so it serves the dev chain and the local testnet only. A public
+/// network must draw verifiers from a source no single party controls, such as BABE's VRF output
+/// from an epoch ago (`pallet_babe::RandomnessFromOneEpochAgo`).
+pub struct ParentHashRandomness;
+
+impl Randomness<Hash, BlockNumber> for ParentHashRandomness {
+	fn random(subject: &[u8]) -> (Hash, BlockNumber) {
+		let parent = System::parent_hash();
+		let block = System::block_number();
+		(BlakeTwo256::hash_of(&(subject, parent)), block.saturating_sub(1))
+	}
+}
+
+parameter_types! {
+	/// The protocol pot, which receives the slashes of silent verifiers.
+	pub const VerificationPotId: PalletId = PalletId(*b"cairn/vp");
+}
+
+impl pallet_verification::Config for Runtime {
+	type Currency = Balances;
+	type Providers = ComputeStaking;
+	type Tasks = Tasks;
+	type Randomness = ParentHashRandomness;
+	type PotId = VerificationPotId;
+	type MaxAgendaPerBlock = ConstU32<8>;
+	type WeightInfo = pallet_verification::weights::SubstrateWeight<Runtime>;
 }

@@ -4,6 +4,7 @@ use crate::{AccountId, Balance, BlockNumber, DAYS, HOURS, MILLI_UNIT, UNIT};
 use alloc::{vec, vec::Vec};
 use pallet_compute_staking::StakingParams;
 use pallet_tasks::TaskParams;
+use pallet_verification::VerificationParams;
 use serde_json::Value;
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
@@ -21,6 +22,7 @@ type Authority = (Sr25519Keyring, Ed25519Keyring);
 struct Protocol {
 	staking: StakingParams<Balance, BlockNumber>,
 	tasks: TaskParams<Balance, BlockNumber>,
+	verification: VerificationParams<Balance, BlockNumber>,
 }
 
 impl Protocol {
@@ -29,6 +31,7 @@ impl Protocol {
 		claim: BlockNumber,
 		training: BlockNumber,
 		verification: BlockNumber,
+		phase: BlockNumber,
 	) -> Self {
 		Protocol {
 			staking: StakingParams {
@@ -48,17 +51,32 @@ impl Protocol {
 				verification_window: verification,
 				max_reopens: 2,
 			},
+			verification: VerificationParams {
+				// Two blocks: the draw's randomness comes after the commitment's block.
+				draw_delay: 2,
+				redraw_interval: phase / 4,
+				commit_window: phase,
+				reveal_window: phase,
+				availability_window: phase,
+				recheck_verifiers: 3,
+				max_recheck_rounds: 2,
+				verification_fee: Perbill::from_percent(10),
+				// A fifth of the least verifier bond.
+				verifier_slash: 10 * UNIT,
+			},
 		}
 	}
 
-	/// Blocks of 3 s: unbonding in 30 s, claims open 5 min, 10 min to train, 10 to verify.
+	/// Blocks of at most 3 s: unbonding in 30 s, claims open 5 min, 10 min to train, 10 to
+	/// verify, a minute for each verification phase.
 	fn dev() -> Self {
-		Self::with_windows(10, 100, 200, 200)
+		Self::with_windows(10, 100, 200, 200, 20)
 	}
 
-	/// Unbonding in a day, claims open an hour, six hours to train, a day to verify.
+	/// Unbonding in a day, claims open an hour, six hours to train, a day to verify, an hour for
+	/// each verification phase.
 	fn testnet() -> Self {
-		Self::with_windows(DAYS, HOURS, 6 * HOURS, DAYS)
+		Self::with_windows(DAYS, HOURS, 6 * HOURS, DAYS, HOURS)
 	}
 }
 
@@ -80,6 +98,7 @@ fn genesis(
 		"sudo": { "key": Some(root) },
 		"computeStaking": { "params": protocol.staking },
 		"tasks": { "params": protocol.tasks },
+		"verification": { "params": protocol.verification },
 	})
 }
 

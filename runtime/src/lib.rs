@@ -28,6 +28,7 @@ pub use configs::{DepositBase, DepositPerByte};
 pub use pallet_compute_staking;
 pub use pallet_model_registry;
 pub use pallet_tasks;
+pub use pallet_verification;
 
 /// Opaque types for the node, which does not need to know the runtime's call types.
 pub mod opaque {
@@ -55,7 +56,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("cairn"),
 	impl_name: alloc::borrow::Cow::Borrowed("cairn"),
 	authoring_version: 1,
-	spec_version: 100,
+	spec_version: 101,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -161,4 +162,6 @@ mod runtime {
 	pub type ComputeStaking = pallet_compute_staking;
 	#[runtime::pallet_index(12)]
 	pub type Tasks = pallet_tasks;
+	#[runtime::pallet_index(13)]
+	pub type Verification = pallet_verification;
 }

@@ -96,31 +96,51 @@ fn registering_a_model_holds_its_deposit_in_balances() {
 	});
 }
 
+/// A task on the dev preset, from posting to settlement, through the real verification: a
+/// verifier is drawn in `on_initialize`, commits, reveals what it recomputed, and the result is
+/// accepted, paying the solver and the verifier and registering the model for the submitter.
 #[test]
-fn dev_preset_runs_the_task_market_with_short_windows() {
+fn dev_preset_runs_a_task_through_verification_to_settlement() {
 	use cairn_primitives::{
-		Backend, DatasetRef, HardwareProfile, IsaClass, ModelInit, Optimizer, ResultCommitment,
-		Roles, TaskSpec, TrainingConfig, VerificationPolicy,
+		merkle::{blake2_256, checkpoint_proof, checkpoint_root},
+		verification::reveal_commitment,
+		Backend, Computed, DatasetRef, Finding, HardwareProfile, IsaClass, ModelInit, Optimizer,
+		ResultCommitment, Roles, TaskSpec, TrainingConfig, VerificationPolicy,
 	};
-	use cairn_runtime::{ComputeStaking, Runtime, Tasks, UNIT};
-	use pallet_tasks::TaskSettlement;
+	use cairn_runtime::{ComputeStaking, Runtime, Tasks, Verification, UNIT};
+	use codec::Encode;
+	use frame_support::traits::Hooks;
 
 	externalities(development_config_genesis()).execute_with(|| {
-		let (alice, bob) = (account(Sr25519Keyring::Alice), account(Sr25519Keyring::Bob));
-		let params = pallet_tasks::Params::<Runtime>::get();
-		assert_eq!(params.claim_window, 100);
+		let (alice, bob, charlie) = (
+			account(Sr25519Keyring::Alice),
+			account(Sr25519Keyring::Bob),
+			account(Sr25519Keyring::Charlie),
+		);
+		assert_eq!(pallet_tasks::Params::<Runtime>::get().claim_window, 100);
 		assert_eq!(pallet_compute_staking::Params::<Runtime>::get().min_solver_bond, 100 * UNIT);
+		assert_eq!(pallet_verification::Params::<Runtime>::get().commit_window, 20);
+		let pot = Verification::pot();
+		assert!(Balances::balance(&pot) > 0, "the pot exists from genesis");
 
+		let cpu = HardwareProfile {
+			isa: IsaClass::X86_64V3,
+			backend: Backend::FlexCpu,
+			memory_gib: 8,
+			gpu: None,
+		};
+		let roles = |solver, verifier| Roles { solver, verifier, whistleblower: false };
 		assert_ok!(ComputeStaking::register_provider(
 			RuntimeOrigin::signed(bob.clone()),
-			Roles { solver: true, verifier: false, whistleblower: false },
-			HardwareProfile {
-				isa: IsaClass::X86_64V3,
-				backend: Backend::FlexCpu,
-				memory_gib: 8,
-				gpu: None
-			},
+			roles(true, false),
+			cpu.clone(),
 			100 * UNIT,
+		));
+		assert_ok!(ComputeStaking::register_provider(
+			RuntimeOrigin::signed(charlie.clone()),
+			roles(false, true),
+			cpu,
+			50 * UNIT,
 		));
 		let spec = TaskSpec {
 			name: BoundedVec::truncate_from(b"digits".to_vec()),
@@ -146,20 +166,63 @@ fn dev_preset_runs_the_task_market_with_short_windows() {
 		};
 		assert_ok!(Tasks::create_task(RuntimeOrigin::signed(alice.clone()), spec, 10 * UNIT));
 		assert_ok!(Tasks::claim_task(RuntimeOrigin::signed(bob.clone()), 0));
+		let leaves: Vec<[u8; 32]> = (0..11u8).map(|i| blake2_256(&[i])).collect();
+		let weights = blake2_256(b"final weights");
 		let commitment = ResultCommitment {
-			final_weights_hash: [4; 32],
-			checkpoint_root: [5; 32],
+			final_weights_hash: weights,
+			checkpoint_root: checkpoint_root(&leaves),
 			checkpoint_count: 11,
 			artifacts_uri: BoundedVec::new(),
 		};
 		assert_ok!(Tasks::submit_result(RuntimeOrigin::signed(bob.clone()), 0, commitment));
 
-		let model_id = <Tasks as TaskSettlement<_, _>>::accept(0, &[]).expect("settles");
+		let run_to = |block: u32| {
+			while System::block_number() < block {
+				let next = System::block_number() + 1;
+				System::set_block_number(next);
+				Verification::on_initialize(next);
+			}
+		};
+		run_to(System::block_number() + 2);
+		let verification = pallet_verification::Verifications::<Runtime>::get(0).expect("drawn");
+		let check = &verification.checks[0];
+		assert_eq!(check.verifier, charlie);
+		// An honest verifier recomputes every target to the solver's values.
+		let findings: Vec<Finding> = check
+			.targets
+			.iter()
+			.map(|&target| match checkpoint_proof(&leaves, target) {
+				Some(proof) => Finding {
+					computed: Computed::Hash(proof.leaf),
+					leaf: Some((proof.leaf, BoundedVec::truncate_from(proof.siblings))),
+				},
+				None => Finding { computed: Computed::Hash(weights), leaf: None },
+			})
+			.collect();
+		let computed: Vec<Computed> = findings.iter().map(|f| f.computed.clone()).collect();
+		let salt = [9; 32];
+		let hash = reveal_commitment(0, 0, &charlie.encode(), &computed, &salt);
+		assert_ok!(Verification::commit(RuntimeOrigin::signed(charlie.clone()), 0, hash));
+		assert_ok!(Verification::reveal(
+			RuntimeOrigin::signed(charlie.clone()),
+			0,
+			BoundedVec::truncate_from(findings),
+			salt
+		));
+		run_to(System::block_number() + 1);
+
+		assert!(pallet_tasks::Tasks::<Runtime>::get(0).is_none(), "settled");
+		let model_id =
+			pallet_model_registry::ModelByHash::<Runtime>::get(weights).expect("registered");
 		let record = Models::<Runtime>::get(model_id).expect("registered");
 		assert_eq!(record.owner, alice);
 		assert!(record.provenance.is_verified());
-		assert_eq!(Balances::balance(&bob), ENDOWMENT - 100 * UNIT + 10 * UNIT);
+		// The verifier earned the whole fee share: a tenth of the reward.
+		assert_eq!(Balances::balance(&charlie), ENDOWMENT - 50 * UNIT + UNIT);
+		assert_eq!(Balances::balance(&bob), ENDOWMENT - 100 * UNIT + 9 * UNIT);
 		pallet_tasks::Pallet::<Runtime>::do_try_state().expect("task invariants hold");
 		pallet_compute_staking::Pallet::<Runtime>::do_try_state().expect("staking invariants hold");
+		pallet_verification::Pallet::<Runtime>::do_try_state()
+			.expect("verification invariants hold");
 	});
 }

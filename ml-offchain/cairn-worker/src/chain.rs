@@ -5,6 +5,7 @@
 //! [`market`] the compute market (providers and training tasks).
 
 mod market;
+mod verification;
 
 use std::fmt::Display;
 
@@ -23,6 +24,7 @@ use subxt::{
 use subxt_signer::{sr25519::Keypair, ExposeSecret, SecretString, SecretUri};
 
 pub use market::{TaskRecord, TaskStatus, TasksAt};
+pub use verification::{Phase as VerificationPhase, Verification};
 
 type AtBlock = ClientAtBlock<SubstrateConfig, OnlineClientAtBlockImpl<SubstrateConfig>>;
 
@@ -50,6 +52,14 @@ type AtBlock = ClientAtBlock<SubstrateConfig, OnlineClientAtBlockImpl<SubstrateC
 	substitute_type(
 		path = "cairn_primitives::provider::HardwareProfile",
 		with = "::subxt::utils::Static<::cairn_primitives::HardwareProfile>"
+	),
+	substitute_type(
+		path = "cairn_primitives::verification::Finding",
+		with = "::subxt::utils::Static<::cairn_primitives::Finding>"
+	),
+	substitute_type(
+		path = "cairn_primitives::verification::Verdict",
+		with = "::subxt::utils::Static<::cairn_primitives::Verdict>"
 	)
 )]
 pub mod api {}

@@ -113,7 +113,7 @@ pub struct ReplayArgs {
 /// Flags of `run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-	/// Protocol role to serve (verifier and whistleblower are not implemented yet).
+	/// Protocol role to serve (whistleblower is not implemented yet).
 	#[arg(long, value_enum)]
 	pub role: RoleArg,
 
@@ -142,12 +142,20 @@ pub struct RunArgs {
 	/// Bond to hold when registering as a provider, in CAIRN [default: the role's minimum].
 	#[arg(long, value_name = "CAIRN", value_parser = parse_amount)]
 	pub bond: Option<u128>,
+
+	/// Solver only, test builds only (feature `dishonest`): commit a run cheated this way.
+	#[cfg(feature = "dishonest")]
+	#[arg(long, value_enum)]
+	pub cheat: Option<crate::solver::cheat::Cheat>,
 }
 
 /// The roles `run` can serve.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum RoleArg {
+	/// Claims, trains and commits tasks; serves its checkpoints; answers availability challenges.
 	Solver,
+	/// Re-executes the targets it is drawn for; commits, then reveals, what it computed.
+	Verifier,
 }
 
 /// Flags of `register-model`.

@@ -2,16 +2,20 @@
 //!
 //! `inspect` prints the chain's state and the model registry; `register-model` registers a model
 //! by the hash of its weights; `submit-task` posts a training task; `train` and `replay` train and
-//! re-execute segments offline; `run --role solver` claims, trains and commits tasks.
+//! re-execute segments offline; `run --role solver` claims, trains and commits tasks and
+//! `run --role verifier` re-executes the segments it is drawn for and commits and reveals them.
 
 mod chain;
 mod cli;
+mod datasets;
 mod hardware;
 mod offline;
+mod provider;
 mod record;
 mod solver;
 mod training;
 mod units;
+mod verifier;
 
 use std::{io::IsTerminal, process::ExitCode};
 
@@ -163,6 +167,19 @@ async fn run(url: String, args: RunArgs) -> anyhow::Result<()> {
 				work_dir: args.work_dir,
 				listen: args.listen,
 				public_url: args.public_url,
+				dataset_files: args.dataset_file,
+				bond: args.bond,
+				#[cfg(feature = "dishonest")]
+				cheat: args.cheat,
+			})
+			.await
+		},
+		RoleArg::Verifier => {
+			let signer = chain::keypair(&args.key.secret()?)?;
+			verifier::run(verifier::Config {
+				url,
+				signer,
+				work_dir: args.work_dir,
 				dataset_files: args.dataset_file,
 				bond: args.bond,
 			})

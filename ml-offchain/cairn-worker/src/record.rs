@@ -79,7 +79,7 @@ fn unhex(text: &str) -> Result<Vec<u8>, hex::FromHexError> {
 }
 
 /// A SCALE-encodable value as a hex string.
-mod scale_hex {
+pub(crate) mod scale_hex {
 	use serde::{de::Error, Deserialize, Deserializer, Serializer};
 	use subxt::ext::codec::{Decode, Encode};
 
@@ -100,7 +100,7 @@ mod scale_hex {
 }
 
 /// A list of 32-byte hashes as hex strings.
-mod hashes_hex {
+pub(crate) mod hashes_hex {
 	use cairn_primitives::Hash256;
 	use serde::{de::Error, ser::SerializeSeq, Deserialize, Deserializer, Serializer};
 

@@ -39,6 +39,15 @@ fn funded<T: Config>(name: &'static str) -> T::AccountId {
 	who
 }
 
+/// Fills every pool but one place with other accounts: joining or leaving then walks the most.
+fn fill_pools<T: Config>() {
+	for role in Pallet::<T>::POOLED {
+		let members =
+			(1..T::MaxPoolSize::get()).map(|i| account("member", i, 0)).collect::<Vec<_>>();
+		Pools::<T>::insert(role, BoundedVec::truncate_from(members));
+	}
+}
+
 fn registered<T: Config>(name: &'static str) -> T::AccountId {
 	let who = funded::<T>(name);
 	let bond = required::<T>().saturating_mul(2u32.into());
@@ -54,6 +63,7 @@ mod benchmarks {
 	fn register_provider() {
 		let who = funded::<T>("provider");
 		let bond = required::<T>();
+		fill_pools::<T>();
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), all_roles(), gpu_profile(), bond);
@@ -63,9 +73,14 @@ mod benchmarks {
 
 	#[benchmark]
 	fn update_profile() {
-		let who = registered::<T>("provider");
-		// With a task open the hardware is compared too.
-		Pallet::<T>::task_opened(&who).expect("registered");
+		let who = funded::<T>("provider");
+		let solver = Roles { solver: true, verifier: false, whistleblower: false };
+		let bond = required::<T>().saturating_mul(2u32.into());
+		Pallet::<T>::do_register(who.clone(), solver, gpu_profile(), bond).expect("funded");
+		// With a task open the hardware and the collateral are compared too; joining both pools,
+		// nearly full, is the most pool work.
+		Pallet::<T>::task_opened(&who, Role::Solver).expect("registered");
+		fill_pools::<T>();
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), all_roles(), gpu_profile());
@@ -104,6 +119,11 @@ mod benchmarks {
 	#[benchmark]
 	fn withdraw_unbonded() {
 		let who = registered::<T>("provider");
+		// Full pools with the provider last: leaving walks every member.
+		fill_pools::<T>();
+		for role in Pallet::<T>::POOLED {
+			Pools::<T>::mutate(role, |pool| pool.try_push(who.clone()).expect("one place left"));
+		}
 		// Every chunk slot in use, all matured: the most chunks this call walks through.
 		for _ in 1..T::MaxUnbondingChunks::get() {
 			Pallet::<T>::do_unbond(who.clone(), One::one()).expect("bond covers it");

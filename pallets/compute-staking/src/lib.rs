@@ -3,11 +3,16 @@
 //! Compute providers (solvers, verifiers, whistleblowers) register here with the roles they serve,
 //! a declared hardware profile and a bond, held with `fungible::MutateHold`. A role needs a
 //! minimum active bond. Unbonding moves funds into chunks that stay held, and slashable, for
-//! `unbonding_delay` blocks before they can be withdrawn. While a provider has open tasks its
-//! active bond may not fall below what its roles need.
+//! `unbonding_delay` blocks before they can be withdrawn.
 //!
-//! Other pallets use [`ComputeProviders`]: eligibility by role, hardware, open-task accounting,
-//! and slashing, which moves at most what is held to a beneficiary (an account or a pot).
+//! Collateral scales with the work a provider holds: every open task needs one minimum bond of
+//! the role it was taken in ([`StakingParams::collateral`]), so one bond cannot back any number
+//! of claims, and neither unbonding nor dropping a role can lower the bond an open task relies on.
+//!
+//! Other pallets use [`ComputeProviders`]: eligibility by role, hardware, the pool of verifiers
+//! and whistleblowers to draw from, open-task accounting, and slashing, which moves at most what
+//! is held to a beneficiary (an account or a pot). Slashes of task bonds held by other pallets are
+//! recorded here too, so a provider's record shows every slash.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -24,7 +29,10 @@ mod tests;
 mod types;
 pub mod weights;
 
-use cairn_primitives::{HardwareProfile, Role, Roles};
+extern crate alloc;
+
+use alloc::vec::Vec;
+use cairn_primitives::{HardwareProfile, IsaClass, Role, Roles};
 use frame_support::{
 	pallet_prelude::*,
 	traits::{
@@ -46,14 +54,27 @@ pub trait ComputeProviders<AccountId> {
 	/// The hardware `who` declared, if registered.
 	fn hardware(who: &AccountId) -> Option<HardwareProfile>;
 
-	/// Tasks `who` has taken on and not yet closed.
-	fn open_tasks(who: &AccountId) -> u32;
+	/// Tasks `who` has taken on in `role` and not yet closed.
+	fn open_tasks(who: &AccountId, role: Role) -> u32;
 
-	/// `who` took on a task: its bond must now cover its roles until the task closes.
-	fn task_opened(who: &AccountId) -> DispatchResult;
+	/// `who` takes on a task in `role`: its active bond must cover one more task of the role
+	/// ([`StakingParams::collateral`]) and stays pinned until the task closes.
+	fn task_opened(who: &AccountId, role: Role) -> DispatchResult;
 
-	/// A task of `who` closed; `served` when it was completed and paid.
-	fn task_closed(who: &AccountId, served: bool);
+	/// A task `who` held in `role` closed; `served` when it was completed and paid.
+	fn task_closed(who: &AccountId, role: Role, served: bool);
+
+	/// Records in `who`'s provider record that `amount` of a task bond held by another pallet was
+	/// slashed.
+	fn note_slash(who: &AccountId, amount: Self::Balance);
+
+	/// Providers of `role` on `isa` that are eligible and whose bond covers one more task of the
+	/// role, with their active bond (the weight of a stake-weighted draw). At most
+	/// `MaxPoolSize` providers are read: only verifiers and whistleblowers are pooled.
+	fn candidates(role: Role, isa: IsaClass) -> Vec<(AccountId, Self::Balance)>;
+
+	/// Most providers a pool holds.
+	fn pool_capacity() -> u32;
 
 	/// Moves up to `amount` of `who`'s held bond (active first, then unbonding) to
 	/// `beneficiary`, never more than is held. Returns what was moved.
@@ -89,6 +110,10 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxUnbondingChunks: Get<u32>;
 
+		/// Most providers in the pool of one drawn role (verifiers, whistleblowers).
+		#[pallet::constant]
+		type MaxPoolSize: Get<u32>;
+
 		/// Weights of this pallet's calls, from its benchmarks.
 		type WeightInfo: WeightInfo;
 	}
@@ -109,17 +134,40 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Providers<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, Provider<T>>;
 
+	/// Providers serving a drawn role (verifier or whistleblower), from which verification draws.
+	#[pallet::storage]
+	pub type Pools<T: Config> =
+		StorageMap<_, Twox64Concat, Role, BoundedVec<T::AccountId, T::MaxPoolSize>, ValueQuery>;
+
 	/// The provider staking's protocol parameters at genesis.
 	#[pallet::genesis_config]
-	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
 		/// Initial protocol parameters.
 		pub params: StakingParams<BalanceOf<T>, BlockNumberFor<T>>,
 	}
 
+	/// The least valid parameters: a bond of one unit for every role, no unbonding delay.
+	impl<T: Config> Default for GenesisConfig<T> {
+		fn default() -> Self {
+			let one: BalanceOf<T> = 1u32.into();
+			GenesisConfig {
+				params: StakingParams {
+					min_solver_bond: one,
+					min_verifier_bond: one,
+					min_whistleblower_bond: one,
+					unbonding_delay: Zero::zero(),
+				},
+			}
+		}
+	}
+
 	#[pallet::genesis_build]
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
 		fn build(&self) {
+			assert!(
+				Pallet::<T>::params_are_valid(&self.params),
+				"staking parameters: a zero minimum bond"
+			);
 			Params::<T>::put(self.params);
 		}
 	}
@@ -173,6 +221,12 @@ pub mod pallet {
 		TooManyOpenTasks,
 		/// The provider has open tasks, which were claimed on its declared hardware.
 		HardwareNeededByOpenTasks,
+		/// The provider has open tasks in a role it tried to drop.
+		RoleNeededByOpenTasks,
+		/// The active bond does not cover another task: bond more or finish open tasks first.
+		InsufficientCollateral,
+		/// The pool of verifiers or whistleblowers is full.
+		PoolFull,
 		/// Protocol parameters with a zero minimum bond.
 		InvalidParams,
 	}
@@ -201,8 +255,9 @@ pub mod pallet {
 			Self::do_register(who, roles, hardware, bond)
 		}
 
-		/// Change roles and hardware; the active bond must cover the new roles, and the hardware
-		/// stays as declared while tasks are open. Emits `ProfileUpdated`.
+		/// Change roles and hardware; the active bond must cover the new roles and the open tasks,
+		/// a role with open tasks cannot be dropped, and the hardware stays as declared while tasks
+		/// are open. Emits `ProfileUpdated`.
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::update_profile())]
 		pub fn update_profile(
@@ -222,8 +277,8 @@ pub mod pallet {
 			Self::do_bond_more(who, amount)
 		}
 
-		/// Start unbonding `amount` of the active bond. What remains must cover the roles, or be
-		/// zero when no task is open. Emits `Unbonding`.
+		/// Start unbonding `amount` of the active bond. What remains must cover the roles and one
+		/// role minimum per open task, or be zero when no task is open. Emits `Unbonding`.
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::unbond())]
 		pub fn unbond(origin: OriginFor<T>, amount: BalanceOf<T>) -> DispatchResult {
@@ -269,6 +324,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(!roles.is_empty(), Error::<T>::NoRoles);
 		ensure!(bond >= Params::<T>::get().required_bond(&roles), Error::<T>::BondBelowMinimum);
 		ensure!(!bond.is_zero(), Error::<T>::ZeroAmount);
+		Self::join_pools(&who, &Roles::default(), &roles)?;
 		T::Currency::hold(&Self::reason(), &who, bond)
 			.map_err(|_| Error::<T>::InsufficientBalance)?;
 		Providers::<T>::insert(
@@ -278,7 +334,7 @@ impl<T: Config> Pallet<T> {
 				hardware,
 				bonded: bond,
 				unbonding: BoundedVec::new(),
-				open_tasks: 0,
+				open_tasks: OpenTasks::default(),
 				tasks_served: 0,
 				slash_count: 0,
 				slashed_total: Zero::zero(),
@@ -289,13 +345,15 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// Whether every role has a minimum bond.
+	pub fn params_are_valid(params: &StakingParams<BalanceOf<T>, BlockNumberFor<T>>) -> bool {
+		!params.min_solver_bond.is_zero()
+			&& !params.min_verifier_bond.is_zero()
+			&& !params.min_whistleblower_bond.is_zero()
+	}
+
 	fn do_set_params(params: StakingParams<BalanceOf<T>, BlockNumberFor<T>>) -> DispatchResult {
-		ensure!(
-			!params.min_solver_bond.is_zero()
-				&& !params.min_verifier_bond.is_zero()
-				&& !params.min_whistleblower_bond.is_zero(),
-			Error::<T>::InvalidParams
-		);
+		ensure!(Self::params_are_valid(&params), Error::<T>::InvalidParams);
 		Params::<T>::put(params);
 		Self::deposit_event(Event::ParamsUpdated { params });
 		Ok(())
@@ -310,14 +368,21 @@ impl<T: Config> Pallet<T> {
 		Providers::<T>::try_mutate(&who, |maybe| {
 			let provider = maybe.as_mut().ok_or(Error::<T>::NotRegistered)?;
 			ensure!(
-				provider.bonded >= Params::<T>::get().required_bond(&roles),
+				[Role::Solver, Role::Verifier, Role::Whistleblower]
+					.into_iter()
+					.all(|role| roles.contains(role) || provider.open_tasks.of(role) == 0),
+				Error::<T>::RoleNeededByOpenTasks
+			);
+			ensure!(
+				provider.bonded >= Params::<T>::get().collateral(&roles, &provider.open_tasks),
 				Error::<T>::BondBelowMinimum
 			);
 			// Verifiers are matched to the solver's hardware class, so it holds until tasks close.
 			ensure!(
-				provider.open_tasks == 0 || provider.hardware == hardware,
+				provider.open_tasks.total() == 0 || provider.hardware == hardware,
 				Error::<T>::HardwareNeededByOpenTasks
 			);
+			Self::join_pools(&who, &provider.roles, &roles)?;
 			provider.roles = roles;
 			provider.hardware = hardware;
 			Ok::<_, DispatchError>(())
@@ -347,9 +412,13 @@ impl<T: Config> Pallet<T> {
 			let provider = maybe.as_mut().ok_or(Error::<T>::NotRegistered)?;
 			ensure!(amount <= provider.bonded, Error::<T>::UnbondExceedsBond);
 			let remaining = provider.bonded.saturating_sub(amount);
-			let required = Params::<T>::get().required_bond(&provider.roles);
-			if provider.open_tasks > 0 {
-				ensure!(remaining >= required, Error::<T>::BondNeededByOpenTasks);
+			let params = Params::<T>::get();
+			let required = params.required_bond(&provider.roles);
+			if provider.open_tasks.total() > 0 {
+				ensure!(
+					remaining >= params.collateral(&provider.roles, &provider.open_tasks),
+					Error::<T>::BondNeededByOpenTasks
+				);
 			} else {
 				ensure!(remaining.is_zero() || remaining >= required, Error::<T>::BondBelowMinimum);
 			}
@@ -373,7 +442,7 @@ impl<T: Config> Pallet<T> {
 			.filter(|chunk| chunk.unlock_at <= now)
 			.fold(BalanceOf::<T>::zero(), |total, chunk| total.saturating_add(chunk.amount));
 		provider.unbonding.retain(|chunk| chunk.unlock_at > now);
-		let leaving = provider.total_held().is_zero() && provider.open_tasks == 0;
+		let leaving = provider.total_held().is_zero() && provider.open_tasks.total() == 0;
 		// A provider slashed down to nothing may still leave.
 		ensure!(!matured.is_zero() || leaving, Error::<T>::NothingToWithdraw);
 		if !matured.is_zero() {
@@ -381,6 +450,7 @@ impl<T: Config> Pallet<T> {
 			Self::deposit_event(Event::Withdrawn { provider: who.clone(), amount: matured });
 		}
 		if leaving {
+			Self::join_pools(&who, &provider.roles, &Roles::default())?;
 			Providers::<T>::remove(&who);
 			Self::deposit_event(Event::ProviderDeregistered { provider: who });
 		} else {
@@ -389,15 +459,47 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Invariants: each provider's hold equals its active bond plus unbonding chunks, and every
-	/// provider with open tasks has roles.
+	/// The roles whose providers are pooled for draws.
+	const POOLED: [Role; 2] = [Role::Verifier, Role::Whistleblower];
+
+	/// Moves `who` between pools as its roles change from `old` to `new`.
+	fn join_pools(who: &T::AccountId, old: &Roles, new: &Roles) -> DispatchResult {
+		for role in Self::POOLED {
+			match (old.contains(role), new.contains(role)) {
+				(false, true) => Pools::<T>::try_mutate(role, |pool| {
+					pool.try_push(who.clone()).map_err(|_| Error::<T>::PoolFull)
+				})?,
+				(true, false) => {
+					Pools::<T>::mutate(role, |pool| pool.retain(|member| member != who))
+				},
+				_ => {},
+			}
+		}
+		Ok(())
+	}
+
+	/// Invariants: each provider's hold equals its active bond plus unbonding chunks; every
+	/// provider has roles; the pools hold exactly the providers serving their role, once each.
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		let mut pooled = [0usize; 2];
 		for (who, provider) in Providers::<T>::iter() {
 			ensure!(
 				T::Currency::balance_on_hold(&Self::reason(), &who) == provider.total_held(),
 				"held bond differs from the provider record"
 			);
 			ensure!(!provider.roles.is_empty(), "provider without roles");
+			for (count, role) in pooled.iter_mut().zip(Self::POOLED) {
+				if provider.roles.contains(role) {
+					*count += 1;
+					ensure!(
+						Pools::<T>::get(role).iter().filter(|member| **member == who).count() == 1,
+						"a provider is not in its role's pool exactly once"
+					);
+				}
+			}
+		}
+		for (count, role) in pooled.into_iter().zip(Self::POOLED) {
+			ensure!(Pools::<T>::get(role).len() == count, "a pool holds a non-member");
 		}
 		Ok(())
 	}
@@ -416,28 +518,65 @@ impl<T: Config> ComputeProviders<T::AccountId> for Pallet<T> {
 		Providers::<T>::get(who).map(|provider| provider.hardware)
 	}
 
-	fn open_tasks(who: &T::AccountId) -> u32 {
-		Providers::<T>::get(who).map_or(0, |provider| provider.open_tasks)
+	fn open_tasks(who: &T::AccountId, role: Role) -> u32 {
+		Providers::<T>::get(who).map_or(0, |provider| provider.open_tasks.of(role))
 	}
 
-	fn task_opened(who: &T::AccountId) -> DispatchResult {
+	fn task_opened(who: &T::AccountId, role: Role) -> DispatchResult {
 		Providers::<T>::try_mutate(who, |maybe| {
 			let provider = maybe.as_mut().ok_or(Error::<T>::NotRegistered)?;
-			provider.open_tasks =
-				provider.open_tasks.checked_add(1).ok_or(Error::<T>::TooManyOpenTasks)?;
+			let mut open = provider.open_tasks;
+			let count = open.of_mut(role);
+			*count = count.checked_add(1).ok_or(Error::<T>::TooManyOpenTasks)?;
+			ensure!(
+				provider.bonded >= Params::<T>::get().collateral(&provider.roles, &open),
+				Error::<T>::InsufficientCollateral
+			);
+			provider.open_tasks = open;
 			Ok(())
 		})
 	}
 
-	fn task_closed(who: &T::AccountId, served: bool) {
+	fn task_closed(who: &T::AccountId, role: Role, served: bool) {
 		Providers::<T>::mutate(who, |maybe| {
 			if let Some(provider) = maybe.as_mut() {
-				provider.open_tasks = provider.open_tasks.saturating_sub(1);
+				let count = provider.open_tasks.of_mut(role);
+				*count = count.saturating_sub(1);
 				if served {
 					provider.tasks_served = provider.tasks_served.saturating_add(1);
 				}
 			}
 		});
+	}
+
+	fn note_slash(who: &T::AccountId, amount: BalanceOf<T>) {
+		Providers::<T>::mutate(who, |maybe| {
+			if let Some(provider) = maybe.as_mut() {
+				provider.slash_count = provider.slash_count.saturating_add(1);
+				provider.slashed_total = provider.slashed_total.saturating_add(amount);
+			}
+		});
+	}
+
+	fn pool_capacity() -> u32 {
+		T::MaxPoolSize::get()
+	}
+
+	fn candidates(role: Role, isa: IsaClass) -> Vec<(T::AccountId, BalanceOf<T>)> {
+		let params = Params::<T>::get();
+		Pools::<T>::get(role)
+			.into_iter()
+			.filter_map(|who| {
+				let provider = Providers::<T>::get(&who)?;
+				let mut open = provider.open_tasks;
+				let count = open.of_mut(role);
+				*count = count.saturating_add(1);
+				let eligible = provider.roles.contains(role)
+					&& provider.hardware.isa == isa
+					&& provider.bonded >= params.collateral(&provider.roles, &open);
+				eligible.then_some((who, provider.bonded))
+			})
+			.collect()
 	}
 
 	fn slash(
@@ -469,9 +608,8 @@ impl<T: Config> ComputeProviders<T::AccountId> for Pallet<T> {
 			rest = rest.saturating_sub(taken);
 		}
 		provider.unbonding.retain(|chunk| !chunk.amount.is_zero());
-		provider.slash_count = provider.slash_count.saturating_add(1);
-		provider.slashed_total = provider.slashed_total.saturating_add(amount);
 		Providers::<T>::insert(who, provider);
+		Self::note_slash(who, amount);
 		Self::deposit_event(Event::Slashed {
 			provider: who.clone(),
 			amount,
@@ -487,9 +625,11 @@ impl<T: Config> ComputeProviders<T::AccountId> for Pallet<T> {
 			verifier: role == Role::Verifier,
 			whistleblower: role == Role::Whistleblower,
 		};
+		// Collateral for a few open tasks at once.
 		let bond = Params::<T>::get()
 			.min_bond(role)
-			.max(<T::Currency as frame_support::traits::fungible::Inspect<_>>::minimum_balance());
+			.max(<T::Currency as frame_support::traits::fungible::Inspect<_>>::minimum_balance())
+			.saturating_mul(4u32.into());
 		let existing = <T::Currency as frame_support::traits::fungible::Inspect<_>>::balance(who);
 		T::Currency::set_balance(who, existing.saturating_add(bond.saturating_mul(2u32.into())));
 		let hardware = HardwareProfile {

@@ -50,6 +50,7 @@ impl pallet_compute_staking::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type MaxUnbondingChunks = ConstU32<3>;
+	type MaxPoolSize = ConstU32<4>;
 	type WeightInfo = ();
 }
 

@@ -1,13 +1,13 @@
 //! Unit tests of compute staking on the mock runtime.
 
 use crate::{
-	mock::*, ComputeProviders, Error, Event, HoldReason, Params, Providers, StakingParams,
-	UnbondingChunk,
+	mock::*, ComputeProviders, Error, Event, HoldReason, OpenTasks, Params, Pools, Providers,
+	StakingParams, UnbondingChunk,
 };
 use cairn_primitives::{IsaClass, Role, Roles};
 use frame_support::{
 	assert_noop, assert_ok,
-	traits::fungible::{Inspect, InspectHold},
+	traits::fungible::{Inspect, InspectHold, Mutate},
 };
 use sp_runtime::DispatchError;
 
@@ -37,7 +37,7 @@ fn register_holds_the_bond_and_records_the_provider() {
 		assert_eq!(provider.roles, solver());
 		assert_eq!(provider.hardware, cpu());
 		assert_eq!(provider.bonded, MIN_SOLVER);
-		assert_eq!(provider.open_tasks, 0);
+		assert_eq!(provider.open_tasks, OpenTasks::default());
 		assert_eq!(held(ALICE), MIN_SOLVER);
 		assert_eq!(Balances::balance(&ALICE), ENDOWMENT - MIN_SOLVER);
 		System::assert_last_event(
@@ -134,8 +134,8 @@ fn unbond_rejects_wrong_calls() {
 fn open_tasks_pin_the_bond() {
 	test(|| {
 		assert_ok!(register(ALICE, solver(), MIN_SOLVER + 100));
-		assert_ok!(ComputeStaking::task_opened(&ALICE));
-		assert_eq!(Providers::<Test>::get(ALICE).unwrap().open_tasks, 1);
+		assert_ok!(ComputeStaking::task_opened(&ALICE, Role::Solver));
+		assert_eq!(Providers::<Test>::get(ALICE).unwrap().open_tasks.solver, 1);
 		assert_noop!(
 			ComputeStaking::unbond(RuntimeOrigin::signed(ALICE), MIN_SOLVER + 100),
 			Error::<Test>::BondNeededByOpenTasks
@@ -145,9 +145,9 @@ fn open_tasks_pin_the_bond() {
 			Error::<Test>::BondNeededByOpenTasks
 		);
 		assert_ok!(ComputeStaking::unbond(RuntimeOrigin::signed(ALICE), 100));
-		ComputeStaking::task_closed(&ALICE, true);
+		ComputeStaking::task_closed(&ALICE, Role::Solver, true);
 		let provider = Providers::<Test>::get(ALICE).unwrap();
-		assert_eq!((provider.open_tasks, provider.tasks_served), (0, 1));
+		assert_eq!((provider.open_tasks.total(), provider.tasks_served), (0, 1));
 		assert_ok!(ComputeStaking::unbond(RuntimeOrigin::signed(ALICE), MIN_SOLVER));
 		assert!(!ComputeStaking::is_eligible(&ALICE, Role::Solver));
 	});
@@ -189,7 +189,7 @@ fn update_profile_needs_a_bond_covering_the_new_roles() {
 fn hardware_stays_as_declared_while_tasks_are_open() {
 	test(|| {
 		assert_ok!(register(ALICE, solver(), MIN_SOLVER));
-		assert_ok!(ComputeStaking::task_opened(&ALICE));
+		assert_ok!(ComputeStaking::task_opened(&ALICE, Role::Solver));
 		let mut other = cpu();
 		other.isa = IsaClass::Aarch64;
 		assert_noop!(
@@ -199,7 +199,7 @@ fn hardware_stays_as_declared_while_tasks_are_open() {
 		// Roles may change on the same hardware; the hardware once the task has closed.
 		let both = Roles { solver: true, verifier: true, whistleblower: false };
 		assert_ok!(ComputeStaking::update_profile(RuntimeOrigin::signed(ALICE), both, cpu()));
-		ComputeStaking::task_closed(&ALICE, true);
+		ComputeStaking::task_closed(&ALICE, Role::Solver, true);
 		assert_ok!(ComputeStaking::update_profile(
 			RuntimeOrigin::signed(ALICE),
 			both,
@@ -264,6 +264,116 @@ fn try_state_detects_a_hold_mismatch() {
 	new_test_ext().execute_with(|| {
 		assert_ok!(register(ALICE, solver(), MIN_SOLVER));
 		Providers::<Test>::mutate(ALICE, |p| p.as_mut().unwrap().bonded += 1);
+		assert!(ComputeStaking::do_try_state().is_err());
+	});
+}
+
+#[test]
+fn collateral_scales_with_open_tasks() {
+	test(|| {
+		assert_ok!(register(ALICE, solver(), MIN_SOLVER * 2));
+		assert_ok!(ComputeStaking::task_opened(&ALICE, Role::Solver));
+		assert_ok!(ComputeStaking::task_opened(&ALICE, Role::Solver));
+		// A third task needs a third minimum bond.
+		assert_noop!(
+			ComputeStaking::task_opened(&ALICE, Role::Solver),
+			Error::<Test>::InsufficientCollateral
+		);
+		// Nothing can be unbonded while two tasks rely on both minimums.
+		assert_noop!(
+			ComputeStaking::unbond(RuntimeOrigin::signed(ALICE), 1),
+			Error::<Test>::BondNeededByOpenTasks
+		);
+		assert_ok!(ComputeStaking::bond_more(RuntimeOrigin::signed(ALICE), MIN_SOLVER));
+		assert_ok!(ComputeStaking::task_opened(&ALICE, Role::Solver));
+		assert_eq!(Providers::<Test>::get(ALICE).unwrap().open_tasks.solver, 3);
+	});
+}
+
+#[test]
+fn a_role_with_open_tasks_cannot_be_dropped() {
+	test(|| {
+		let both = Roles { solver: true, verifier: true, whistleblower: false };
+		assert_ok!(register(ALICE, both, MIN_SOLVER + MIN_VERIFIER));
+		assert_ok!(ComputeStaking::task_opened(&ALICE, Role::Solver));
+		assert_ok!(ComputeStaking::task_opened(&ALICE, Role::Verifier));
+		let update =
+			|roles| ComputeStaking::update_profile(RuntimeOrigin::signed(ALICE), roles, cpu());
+		assert_noop!(update(verifier()), Error::<Test>::RoleNeededByOpenTasks);
+		assert_noop!(update(solver()), Error::<Test>::RoleNeededByOpenTasks);
+		// Switching to the cheaper role cannot free the solver collateral for unbonding.
+		assert_noop!(
+			ComputeStaking::unbond(RuntimeOrigin::signed(ALICE), 1),
+			Error::<Test>::BondNeededByOpenTasks
+		);
+		ComputeStaking::task_closed(&ALICE, Role::Solver, false);
+		assert_ok!(update(verifier()));
+		assert_ok!(ComputeStaking::unbond(RuntimeOrigin::signed(ALICE), MIN_SOLVER));
+	});
+}
+
+#[test]
+fn task_bond_slashes_show_in_the_provider_record() {
+	test(|| {
+		assert_ok!(register(ALICE, solver(), MIN_SOLVER));
+		ComputeStaking::note_slash(&ALICE, 70);
+		assert_ok!(ComputeStaking::slash(&ALICE, 30, &BOB));
+		let provider = Providers::<Test>::get(ALICE).unwrap();
+		assert_eq!((provider.slash_count, provider.slashed_total), (2, 100));
+	});
+}
+
+#[test]
+fn pools_follow_roles_and_draw_only_eligible_candidates() {
+	test(|| {
+		let both = Roles { solver: true, verifier: true, whistleblower: false };
+		assert_ok!(register(ALICE, both, MIN_SOLVER));
+		assert_ok!(register(BOB, verifier(), MIN_VERIFIER * 2));
+		assert_eq!(Pools::<Test>::get(Role::Verifier).to_vec(), vec![ALICE, BOB]);
+		assert!(Pools::<Test>::get(Role::Whistleblower).is_empty());
+		assert_eq!(
+			ComputeStaking::candidates(Role::Verifier, IsaClass::X86_64V3),
+			vec![(ALICE, MIN_SOLVER), (BOB, MIN_VERIFIER * 2)]
+		);
+		assert!(ComputeStaking::candidates(Role::Verifier, IsaClass::Aarch64).is_empty());
+		// Bob's bond covers two verifications, not three.
+		assert_ok!(ComputeStaking::task_opened(&BOB, Role::Verifier));
+		assert_ok!(ComputeStaking::task_opened(&BOB, Role::Verifier));
+		assert_eq!(
+			ComputeStaking::candidates(Role::Verifier, IsaClass::X86_64V3),
+			vec![(ALICE, MIN_SOLVER)]
+		);
+		ComputeStaking::task_closed(&BOB, Role::Verifier, true);
+		ComputeStaking::task_closed(&BOB, Role::Verifier, true);
+		assert_ok!(ComputeStaking::update_profile(RuntimeOrigin::signed(ALICE), solver(), cpu()));
+		assert_eq!(Pools::<Test>::get(Role::Verifier).to_vec(), vec![BOB]);
+		assert_ok!(ComputeStaking::unbond(RuntimeOrigin::signed(BOB), MIN_VERIFIER * 2));
+		System::set_block_number(1 + DELAY);
+		assert_ok!(ComputeStaking::withdraw_unbonded(RuntimeOrigin::signed(BOB)));
+		assert!(Pools::<Test>::get(Role::Verifier).is_empty());
+	});
+}
+
+#[test]
+fn a_full_pool_refuses_new_members() {
+	new_test_ext().execute_with(|| {
+		for who in 10..14u64 {
+			Balances::set_balance(&who, ENDOWMENT);
+			assert_ok!(register(who, verifier(), MIN_VERIFIER));
+		}
+		Balances::set_balance(&20, ENDOWMENT);
+		let issuance = Balances::total_issuance();
+		assert_noop!(register(20, verifier(), MIN_VERIFIER), Error::<Test>::PoolFull);
+		assert_eq!(Balances::total_issuance(), issuance);
+		ComputeStaking::do_try_state().expect("invariants hold");
+	});
+}
+
+#[test]
+fn try_state_detects_a_pool_out_of_step_with_roles() {
+	new_test_ext().execute_with(|| {
+		assert_ok!(register(ALICE, verifier(), MIN_VERIFIER));
+		Pools::<Test>::remove(Role::Verifier);
 		assert!(ComputeStaking::do_try_state().is_err());
 	});
 }

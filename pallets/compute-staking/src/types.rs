@@ -59,6 +59,70 @@ impl<Balance: Copy + Ord + Zero, BlockNumber> StakingParams<Balance, BlockNumber
 	}
 }
 
+impl<Balance: Copy + Ord + Zero + Saturating + From<u32>, BlockNumber>
+	StakingParams<Balance, BlockNumber>
+{
+	/// Least active bond of a provider serving `roles` with `open` tasks: the roles' minimum, and
+	/// one role minimum for every open task of that role, so collateral scales with the work held.
+	pub fn collateral(&self, roles: &Roles, open: &OpenTasks) -> Balance {
+		let held = [Role::Solver, Role::Verifier, Role::Whistleblower].into_iter().fold(
+			Balance::zero(),
+			|total, role| {
+				total.saturating_add(self.min_bond(role).saturating_mul(open.of(role).into()))
+			},
+		);
+		held.max(self.required_bond(roles))
+	}
+}
+
+/// Tasks a provider has taken on and not yet closed, by the role it took them in.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	Default,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub struct OpenTasks {
+	/// Claimed or submitted tasks it trains.
+	pub solver: u32,
+	/// Tasks whose results it verifies.
+	pub verifier: u32,
+	/// Challenges it has open.
+	pub whistleblower: u32,
+}
+
+impl OpenTasks {
+	/// Open tasks in `role`.
+	pub fn of(&self, role: Role) -> u32 {
+		match role {
+			Role::Solver => self.solver,
+			Role::Verifier => self.verifier,
+			Role::Whistleblower => self.whistleblower,
+		}
+	}
+
+	/// The counter of `role`.
+	pub fn of_mut(&mut self, role: Role) -> &mut u32 {
+		match role {
+			Role::Solver => &mut self.solver,
+			Role::Verifier => &mut self.verifier,
+			Role::Whistleblower => &mut self.whistleblower,
+		}
+	}
+
+	/// Open tasks in every role.
+	pub fn total(&self) -> u32 {
+		self.solver.saturating_add(self.verifier).saturating_add(self.whistleblower)
+	}
+}
+
 /// Funds leaving the bond; withdrawable from `unlock_at`.
 #[derive(
 	Clone,
@@ -95,13 +159,13 @@ pub struct Provider<T: Config> {
 	/// Bond on its way out: still held and slashable until withdrawn.
 	pub unbonding:
 		BoundedVec<UnbondingChunk<BalanceOf<T>, BlockNumberFor<T>>, T::MaxUnbondingChunks>,
-	/// Tasks the provider has taken on and not finished.
-	pub open_tasks: u32,
+	/// Tasks the provider has taken on and not finished, by role.
+	pub open_tasks: OpenTasks,
 	/// Tasks the provider finished and was paid for.
 	pub tasks_served: u32,
-	/// Times the provider was slashed.
+	/// Times the provider was slashed, from its provider bond or a task bond.
 	pub slash_count: u32,
-	/// Everything slashed from the provider so far.
+	/// Everything slashed from the provider so far, provider and task bonds alike.
 	pub slashed_total: BalanceOf<T>,
 	/// Block of registration.
 	pub registered_at: BlockNumberFor<T>,

@@ -43,12 +43,19 @@ use sp_runtime::traits::Saturating;
 
 /// What other pallets need from the model registry.
 pub trait ModelRegistryInterface<AccountId> {
+	/// Balance of deposits.
+	type Balance;
+
 	/// The architecture of a registered model.
 	fn architecture(model: ModelId) -> Option<Architecture>;
 
-	/// Registers weights produced by verified training `task`, for `owner`, holding the deposit
-	/// from `owner`. Weights already registered (trained identically before, or registered first
-	/// by anyone) keep their record and their id is returned, so that no settlement can be blocked.
+	/// The largest deposit a model record can hold (longest name, URI and license).
+	fn max_deposit() -> Self::Balance;
+
+	/// Registers weights produced by verified training `task` for `owner`, holding the deposit
+	/// from `owner`, with `Trained` provenance. Weights that someone uploaded first are taken over
+	/// (their uploader's deposit is released), so that nobody can squat a committed result;
+	/// weights an earlier verified task produced keep that record, whose id is returned.
 	fn register_trained(
 		owner: AccountId,
 		model: NewModel,
@@ -153,6 +160,15 @@ pub mod pallet {
 		ModelTransferred { model_id: ModelId, from: T::AccountId, to: T::AccountId },
 		/// A model was marked deprecated by its owner.
 		ModelDeprecated { model_id: ModelId },
+		/// Uploaded weights were produced by verified training `task`: the record now belongs
+		/// to the task's submitter with `Trained` provenance, and the uploader's deposit was
+		/// released.
+		ModelVerified {
+			model_id: ModelId,
+			previous_owner: T::AccountId,
+			owner: T::AccountId,
+			task: TaskId,
+		},
 	}
 
 	/// Errors of the model registry.
@@ -443,8 +459,18 @@ impl<T: Config> Pallet<T> {
 }
 
 impl<T: Config> ModelRegistryInterface<T::AccountId> for Pallet<T> {
+	type Balance = BalanceOf<T>;
+
 	fn architecture(model: ModelId) -> Option<Architecture> {
 		Models::<T>::get(model).map(|record| record.architecture)
+	}
+
+	fn max_deposit() -> BalanceOf<T> {
+		Self::deposit_for(
+			T::MaxNameLen::get() as usize,
+			T::MaxUriLen::get() as usize,
+			T::MaxLicenseLen::get() as usize,
+		)
 	}
 
 	fn register_trained(
@@ -453,8 +479,44 @@ impl<T: Config> ModelRegistryInterface<T::AccountId> for Pallet<T> {
 		task: TaskId,
 	) -> Result<ModelId, DispatchError> {
 		match ModelByHash::<T>::get(model.weights_hash) {
-			Some(existing) => Ok(existing),
+			Some(existing) => Self::do_take_over(existing, owner, model, task),
 			None => Self::do_register(owner, model, Provenance::Trained { task }),
 		}
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// Gives uploaded weights that verified training `task` produced to `owner` with `Trained`
+	/// provenance; a record with `Trained` provenance already stays as it is.
+	fn do_take_over(
+		model_id: ModelId,
+		owner: T::AccountId,
+		model: NewModel,
+		task: TaskId,
+	) -> Result<ModelId, DispatchError> {
+		let mut record = Models::<T>::get(model_id).ok_or(Error::<T>::UnknownModel)?;
+		if record.provenance.is_verified() {
+			return Ok(model_id);
+		}
+		let name: NameOf<T> = model.name.try_into().map_err(|_| Error::<T>::NameTooLong)?;
+		let metadata_uri = Self::bounded_uri(model.metadata_uri)?;
+		let license = Self::bounded_license(model.license)?;
+		let reason = HoldReason::ModelDeposit.into();
+		T::Currency::release(&reason, &record.owner, record.deposit, Precision::Exact)?;
+		let deposit = Self::deposit_for(name.len(), metadata_uri.len(), license.len());
+		T::Currency::hold(&reason, &owner, deposit).map_err(|_| Error::<T>::InsufficientBalance)?;
+		let previous_owner = core::mem::replace(&mut record.owner, owner.clone());
+		record.name = name;
+		record.architecture = model.architecture;
+		// Lineage points to lower ids only, which keeps it acyclic.
+		record.parent = model.parent.filter(|parent| *parent < model_id);
+		record.dataset = model.dataset;
+		record.metadata_uri = metadata_uri;
+		record.license = license;
+		record.provenance = Provenance::Trained { task };
+		record.deposit = deposit;
+		Models::<T>::insert(model_id, record);
+		Self::deposit_event(Event::ModelVerified { model_id, previous_owner, owner, task });
+		Ok(model_id)
 	}
 }

@@ -7,9 +7,12 @@
 //! refunded; a solver that missed its deadline loses its bond to the submitter and the task
 //! reopens (a bounded number of times) or is refunded.
 //!
-//! Nothing pays out here: settlement is driven by verification through [`TaskSettlement`], which
-//! pays the solver and the verifiers' fees and registers the trained model, or rejects the result,
-//! slashing the solver and refunding the submitter.
+//! Nothing pays out here: a submitted result is handed to verification ([`ResultVerifier`]), which
+//! settles it through [`TaskSettlement`]: it pays the solver and the verifiers' fees and registers
+//! the trained model for the submitter, or rejects the result, slashing the solver's bond and
+//! reopening the task (a bounded number of times) or refunding the submitter. Verification has
+//! until the task's `verify_by` block, which it extends while a round runs; past it anyone may
+//! expire the task (refund, solver released), the last resort when no verifiers could be drawn.
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -36,7 +39,7 @@ use cairn_primitives::{
 use frame_support::{
 	pallet_prelude::*,
 	traits::{
-		fungible::{InspectHold, Mutate, MutateHold},
+		fungible::{Inspect, InspectHold, Mutate, MutateHold},
 		tokens::{Fortitude, Precision, Restriction},
 	},
 };
@@ -48,19 +51,71 @@ use sp_runtime::{
 	SaturatedConversion,
 };
 
-/// Settlement of tasks, driven by verification. Until a verification pallet calls these, nothing
-/// is paid out.
-pub trait TaskSettlement<AccountId, Balance> {
+/// Most accounts one settlement pays from a reward or a slashed bond.
+pub const MAX_PAYEES: u32 = 64;
+
+/// Settlement of tasks, driven by verification. Nothing else pays out.
+pub trait TaskSettlement<AccountId, Balance, BlockNumber> {
 	/// A task whose result awaits verification.
-	fn submitted(task: TaskId) -> Option<SubmittedTask<AccountId>>;
+	fn submitted(task: TaskId) -> Option<SubmittedTask<AccountId, Balance>>;
 
 	/// The result is verified: pays each `(account, fee)` from the reward and the rest to the
 	/// solver, releases the solver's bond and the deposit, and registers the trained model for
-	/// the submitter.
+	/// the submitter. At most [`MAX_PAYEES`] fees; a fee that would leave a new account below the
+	/// existential deposit goes to the solver instead.
 	fn accept(task: TaskId, fees: &[(AccountId, Balance)]) -> Result<ModelId, DispatchError>;
 
-	/// The result is wrong: the solver's bond goes to `slash_to`, the submitter is refunded.
-	fn reject(task: TaskId, slash_to: &AccountId) -> DispatchResult;
+	/// The result is wrong or could not be checked: each `(account, amount)` is paid from the
+	/// solver's bond (as far as it goes) and the rest of the bond goes to the submitter; the task
+	/// reopens if it may, else the submitter is refunded.
+	fn reject(task: TaskId, payouts: &[(AccountId, Balance)]) -> DispatchResult;
+
+	/// Keeps the task from expiring before `until`: a verification round is running.
+	fn extend_verification(task: TaskId, until: BlockNumber) -> DispatchResult;
+
+	/// Posts, claims and submits a task through the real calls: benchmark setup. The solver
+	/// must be eligible and the submitter funded.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn benchmark_submitted(
+		submitter: AccountId,
+		solver: AccountId,
+		spec: TaskSpec,
+		reward: Balance,
+		commitment: ResultCommitment,
+	) -> Result<TaskId, DispatchError>;
+}
+
+/// Verification as the task market drives it.
+pub trait ResultVerifier<AccountId> {
+	/// The solver committed the result of `task`: schedule its verification. An error refuses
+	/// the submission.
+	fn result_submitted(task: TaskId, submitter: &AccountId, solver: &AccountId) -> DispatchResult;
+
+	/// The verification window of `task` lapsed without a settlement: drop its state.
+	fn verification_expired(task: TaskId);
+
+	/// Worst-case weight of [`Self::result_submitted`].
+	fn result_submitted_weight() -> Weight;
+
+	/// Worst-case weight of [`Self::verification_expired`].
+	fn verification_expired_weight() -> Weight;
+}
+
+/// No verification: nothing is ever settled (tests of the market alone).
+impl<AccountId> ResultVerifier<AccountId> for () {
+	fn result_submitted(_: TaskId, _: &AccountId, _: &AccountId) -> DispatchResult {
+		Ok(())
+	}
+
+	fn verification_expired(_: TaskId) {}
+
+	fn result_submitted_weight() -> Weight {
+		Weight::zero()
+	}
+
+	fn verification_expired_weight() -> Weight {
+		Weight::zero()
+	}
 }
 
 #[frame_support::pallet]
@@ -84,7 +139,10 @@ pub mod pallet {
 		type Providers: ComputeProviders<Self::AccountId, Balance = BalanceOf<Self>>;
 
 		/// The model registry: architectures of models to continue, and trained results.
-		type Models: ModelRegistryInterface<Self::AccountId>;
+		type Models: ModelRegistryInterface<Self::AccountId, Balance = BalanceOf<Self>>;
+
+		/// Verification, told of every submitted result.
+		type Verifier: ResultVerifier<Self::AccountId>;
 
 		/// Weights of this pallet's calls, from its benchmarks.
 		type WeightInfo: WeightInfo;
@@ -114,15 +172,38 @@ pub mod pallet {
 
 	/// The task market's protocol parameters at genesis.
 	#[pallet::genesis_config]
-	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
 		/// Initial protocol parameters.
 		pub params: TaskParams<BalanceOf<T>, BlockNumberFor<T>>,
 	}
 
+	/// The least valid parameters: every window one block, the least task deposit.
+	impl<T: Config> Default for GenesisConfig<T> {
+		fn default() -> Self {
+			let one = BlockNumberFor::<T>::from(1u32);
+			GenesisConfig {
+				params: TaskParams {
+					min_reward: 1u32.into(),
+					price_per_gigaflop: Zero::zero(),
+					task_deposit: T::Models::max_deposit(),
+					solver_bond_ratio: Default::default(),
+					claim_window: one,
+					training_window: one,
+					verification_window: one,
+					max_reopens: 0,
+				},
+			}
+		}
+	}
+
 	#[pallet::genesis_build]
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
 		fn build(&self) {
+			assert!(
+				Pallet::<T>::params_are_valid(&self.params),
+				"task parameters: a zero minimum reward or window, or a task deposit below the \
+				 registry's largest deposit"
+			);
 			Params::<T>::put(self.params);
 		}
 	}
@@ -167,13 +248,11 @@ pub mod pallet {
 			fees: BalanceOf<T>,
 			model_id: ModelId,
 		},
-		/// A task's result was rejected; the solver's bond went to `slashed_to`.
-		TaskRejected {
-			task_id: TaskId,
-			solver: T::AccountId,
-			slashed: BalanceOf<T>,
-			slashed_to: T::AccountId,
-		},
+		/// A task's result was rejected; the solver lost its bond of `slashed`, paid to the
+		/// verifiers who showed the fault and the rest to the submitter.
+		TaskRejected { task_id: TaskId, solver: T::AccountId, slashed: BalanceOf<T> },
+		/// Verification runs until `verify_by`: the task cannot expire before.
+		VerificationExtended { task_id: TaskId, verify_by: BlockNumberFor<T> },
 		/// Root changed the protocol parameters.
 		ParamsUpdated { params: TaskParams<BalanceOf<T>, BlockNumberFor<T>> },
 	}
@@ -234,7 +313,10 @@ pub mod pallet {
 		FeesExceedReward,
 		/// Task ids are exhausted.
 		TaskIdOverflow,
-		/// Protocol parameters with a zero minimum reward or a zero window.
+		/// More payees than one settlement pays.
+		TooManyPayees,
+		/// Protocol parameters with a zero minimum reward or window, or a task deposit that does
+		/// not cover the registry's largest model deposit.
 		InvalidParams,
 	}
 
@@ -278,10 +360,11 @@ pub mod pallet {
 			Self::do_claim(solver, task_id)
 		}
 
-		/// Commit to the trained result before the deadline. Claiming solver only.
-		/// Emits `ResultSubmitted`.
+		/// Commit to the trained result before the deadline. Claiming solver only. Verification
+		/// starts. Emits `ResultSubmitted`.
 		#[pallet::call_index(3)]
-		#[pallet::weight(T::WeightInfo::submit_result())]
+		#[pallet::weight(T::WeightInfo::submit_result()
+			.saturating_add(T::Verifier::result_submitted_weight()))]
 		pub fn submit_result(
 			origin: OriginFor<T>,
 			task_id: TaskId,
@@ -295,14 +378,16 @@ pub mod pallet {
 		/// `SolverMissedDeadline` followed by `TaskReopened` or `TaskRefunded` (training deadline
 		/// over), or `VerificationTimedOut` (verification window over).
 		#[pallet::call_index(4)]
-		#[pallet::weight(T::WeightInfo::expire_task())]
+		#[pallet::weight(T::WeightInfo::expire_task()
+			.saturating_add(T::Verifier::verification_expired_weight()))]
 		pub fn expire_task(origin: OriginFor<T>, task_id: TaskId) -> DispatchResult {
 			ensure_signed(origin)?;
 			Self::do_expire(task_id)
 		}
 
 		/// Set the protocol parameters. Root only; the minimum reward and every window must be
-		/// non-zero. Emits `ParamsUpdated`.
+		/// non-zero and the task deposit must cover the registry's largest model deposit. Emits
+		/// `ParamsUpdated`.
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::set_params())]
 		pub fn set_params(
@@ -419,7 +504,7 @@ impl<T: Config> Pallet<T> {
 		let bond = params.solver_bond_ratio.mul_floor(task.reward);
 		T::Currency::hold(&Self::solver_bond(), &solver, bond)
 			.map_err(|_| Error::<T>::InsufficientBalance)?;
-		T::Providers::task_opened(&solver)?;
+		T::Providers::task_opened(&solver, Role::Solver)?;
 		let deadline = Self::now().saturating_add(params.training_window);
 		task.status = TaskStatus::Claimed { solver: solver.clone(), bond, deadline };
 		Tasks::<T>::insert(task_id, task);
@@ -442,32 +527,38 @@ impl<T: Config> Pallet<T> {
 			commitment.checkpoint_count == task.spec.training.checkpoint_count(),
 			Error::<T>::CheckpointCountMismatch
 		);
+		let verify_by = Self::now().saturating_add(Params::<T>::get().verification_window);
+		T::Verifier::result_submitted(task_id, &task.submitter, &solver)?;
 		task.status = TaskStatus::Submitted {
 			solver: solver.clone(),
 			bond,
 			commitment: commitment.clone(),
-			submitted_at: Self::now(),
+			verify_by,
 		};
 		Tasks::<T>::insert(task_id, task);
 		Self::deposit_event(Event::ResultSubmitted { task_id, solver, commitment });
 		Ok(())
 	}
 
+	/// Whether `params` have a minimum reward, every window, and a task deposit that covers the
+	/// largest deposit the registry takes for a trained model (taken from it at settlement).
+	pub fn params_are_valid(params: &TaskParams<BalanceOf<T>, BlockNumberFor<T>>) -> bool {
+		!params.min_reward.is_zero()
+			&& !params.claim_window.is_zero()
+			&& !params.training_window.is_zero()
+			&& !params.verification_window.is_zero()
+			&& params.task_deposit >= T::Models::max_deposit()
+	}
+
 	fn do_set_params(params: TaskParams<BalanceOf<T>, BlockNumberFor<T>>) -> DispatchResult {
-		ensure!(
-			!params.min_reward.is_zero()
-				&& !params.claim_window.is_zero()
-				&& !params.training_window.is_zero()
-				&& !params.verification_window.is_zero(),
-			Error::<T>::InvalidParams
-		);
+		ensure!(Self::params_are_valid(&params), Error::<T>::InvalidParams);
 		Params::<T>::put(params);
 		Self::deposit_event(Event::ParamsUpdated { params });
 		Ok(())
 	}
 
 	fn do_expire(task_id: TaskId) -> DispatchResult {
-		let mut task = Tasks::<T>::get(task_id).ok_or(Error::<T>::UnknownTask)?;
+		let task = Tasks::<T>::get(task_id).ok_or(Error::<T>::UnknownTask)?;
 		let now = Self::now();
 		match task.status.clone() {
 			TaskStatus::Open { until } if now > until => {
@@ -475,25 +566,14 @@ impl<T: Config> Pallet<T> {
 				Self::deposit_event(Event::TaskRefunded { task_id });
 			},
 			TaskStatus::Claimed { solver, bond, deadline } if now > deadline => {
-				let slashed = Self::slash_solver(&solver, bond, &task.submitter)?;
+				let slashed = Self::slash_solver(&solver, bond, &[], &task.submitter)?;
 				Self::deposit_event(Event::SolverMissedDeadline { task_id, solver, slashed });
-				let params = Params::<T>::get();
-				if task.reopened < params.max_reopens {
-					let open_until = now.saturating_add(params.claim_window);
-					task.reopened = task.reopened.saturating_add(1);
-					task.status = TaskStatus::Open { until: open_until };
-					Tasks::<T>::insert(task_id, task);
-					Self::deposit_event(Event::TaskReopened { task_id, open_until });
-				} else {
-					Self::refund(task_id, &task)?;
-					Self::deposit_event(Event::TaskRefunded { task_id });
-				}
+				Self::reopen_or_refund(task_id, task)?;
 			},
-			TaskStatus::Submitted { solver, bond, submitted_at, .. }
-				if now > submitted_at.saturating_add(Params::<T>::get().verification_window) =>
-			{
+			TaskStatus::Submitted { solver, bond, verify_by, .. } if now > verify_by => {
 				Self::release_solver(&solver, bond, false)?;
 				Self::refund(task_id, &task)?;
+				T::Verifier::verification_expired(task_id);
 				Self::deposit_event(Event::VerificationTimedOut { task_id, solver });
 			},
 			_ => return Err(Error::<T>::TaskNotExpired.into()),
@@ -501,29 +581,81 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Moves a failed solver's task bond to `to` and closes the task in compute staking.
+	/// Reopens a task whose solver failed, or refunds it once it was reopened `max_reopens`
+	/// times.
+	fn reopen_or_refund(task_id: TaskId, mut task: TaskRecord<T>) -> DispatchResult {
+		let params = Params::<T>::get();
+		if task.reopened < params.max_reopens {
+			let open_until = Self::now().saturating_add(params.claim_window);
+			task.reopened = task.reopened.saturating_add(1);
+			task.status = TaskStatus::Open { until: open_until };
+			Tasks::<T>::insert(task_id, task);
+			Self::deposit_event(Event::TaskReopened { task_id, open_until });
+		} else {
+			Self::refund(task_id, &task)?;
+			Self::deposit_event(Event::TaskRefunded { task_id });
+		}
+		Ok(())
+	}
+
+	/// Moves `amount` of `from`'s funds held for `reason` to `to`, or to `fallback` when `to`
+	/// does not exist and `amount` is below the existential deposit (it could not be created).
+	fn pay_from_hold(
+		reason: &T::RuntimeHoldReason,
+		from: &T::AccountId,
+		to: &T::AccountId,
+		fallback: &T::AccountId,
+		amount: BalanceOf<T>,
+		fortitude: Fortitude,
+	) -> DispatchResult {
+		if amount.is_zero() {
+			return Ok(());
+		}
+		let payee = if T::Currency::total_balance(to).is_zero()
+			&& amount < T::Currency::minimum_balance()
+		{
+			fallback
+		} else {
+			to
+		};
+		T::Currency::transfer_on_hold(
+			reason,
+			from,
+			payee,
+			amount,
+			Precision::Exact,
+			Restriction::Free,
+			fortitude,
+		)?;
+		Ok(())
+	}
+
+	/// Slashes a failed solver's task bond: each payout as far as the bond goes, the rest to
+	/// `rest_to`; closes the task in compute staking and records the slash there.
 	fn slash_solver(
 		solver: &T::AccountId,
 		bond: BalanceOf<T>,
-		to: &T::AccountId,
+		payouts: &[(T::AccountId, BalanceOf<T>)],
+		rest_to: &T::AccountId,
 	) -> Result<BalanceOf<T>, DispatchError> {
-		let slashed = T::Currency::transfer_on_hold(
-			&Self::solver_bond(),
-			solver,
-			to,
-			bond,
-			Precision::Exact,
-			Restriction::Free,
-			Fortitude::Force,
-		)?;
-		T::Providers::task_closed(solver, false);
-		Ok(slashed)
+		ensure!(payouts.len() <= MAX_PAYEES as usize, Error::<T>::TooManyPayees);
+		let reason = Self::solver_bond();
+		let mut left = bond;
+		for (payee, amount) in payouts {
+			let amount = (*amount).min(left);
+			Self::pay_from_hold(&reason, solver, payee, rest_to, amount, Fortitude::Force)?;
+			left = left.saturating_sub(amount);
+		}
+		Self::pay_from_hold(&reason, solver, rest_to, rest_to, left, Fortitude::Force)?;
+		T::Providers::task_closed(solver, Role::Solver, false);
+		T::Providers::note_slash(solver, bond);
+		Ok(bond)
 	}
 
 	/// Returns the solver's bond and closes the task in staking; `served` when it was paid.
 	fn release_solver(solver: &T::AccountId, bond: BalanceOf<T>, served: bool) -> DispatchResult {
 		T::Currency::release(&Self::solver_bond(), solver, bond, Precision::Exact)?;
-		T::Providers::task_closed(solver, served);
+		T::Providers::task_closed(solver, Role::Solver, served);
 		Ok(())
 	}
 
@@ -567,23 +699,17 @@ impl<T: Config> Pallet<T> {
 	) -> Result<ModelId, DispatchError> {
 		let task = Tasks::<T>::get(task_id).ok_or(Error::<T>::UnknownTask)?;
 		let (solver, bond, commitment) = Self::submitted_parts(&task)?;
+		ensure!(fees.len() <= MAX_PAYEES as usize, Error::<T>::TooManyPayees);
 		let total_fees = fees
 			.iter()
 			.try_fold(BalanceOf::<T>::zero(), |total, (_, fee)| total.checked_add(fee))
 			.filter(|total| *total <= task.reward)
 			.ok_or(Error::<T>::FeesExceedReward)?;
 		let pay = |to: &T::AccountId, amount: BalanceOf<T>| {
-			T::Currency::transfer_on_hold(
-				&Self::escrow(),
-				&task.submitter,
-				to,
-				amount,
-				Precision::Exact,
-				Restriction::Free,
-				Fortitude::Polite,
-			)
+			let escrow = Self::escrow();
+			Self::pay_from_hold(&escrow, &task.submitter, to, &solver, amount, Fortitude::Polite)
 		};
-		for (verifier, fee) in fees.iter().filter(|(_, fee)| !fee.is_zero()) {
+		for (verifier, fee) in fees {
 			pay(verifier, *fee)?;
 		}
 		let solver_payment = task.reward.saturating_sub(total_fees);
@@ -617,18 +743,26 @@ impl<T: Config> Pallet<T> {
 		Ok(model_id)
 	}
 
-	fn do_reject(task_id: TaskId, slash_to: &T::AccountId) -> DispatchResult {
+	fn do_reject(task_id: TaskId, payouts: &[(T::AccountId, BalanceOf<T>)]) -> DispatchResult {
 		let task = Tasks::<T>::get(task_id).ok_or(Error::<T>::UnknownTask)?;
 		let (solver, bond, _) = Self::submitted_parts(&task)?;
-		let slashed = Self::slash_solver(&solver, bond, slash_to)?;
-		Self::refund(task_id, &task)?;
-		Self::deposit_event(Event::TaskRejected {
-			task_id,
-			solver,
-			slashed,
-			slashed_to: slash_to.clone(),
-		});
-		Ok(())
+		let slashed = Self::slash_solver(&solver, bond, payouts, &task.submitter)?;
+		Self::deposit_event(Event::TaskRejected { task_id, solver, slashed });
+		Self::reopen_or_refund(task_id, task)
+	}
+
+	fn do_extend_verification(task_id: TaskId, until: BlockNumberFor<T>) -> DispatchResult {
+		Tasks::<T>::try_mutate(task_id, |maybe| {
+			let task = maybe.as_mut().ok_or(Error::<T>::UnknownTask)?;
+			let TaskStatus::Submitted { verify_by, .. } = &mut task.status else {
+				return Err(Error::<T>::TaskNotSubmitted.into());
+			};
+			if until > *verify_by {
+				*verify_by = until;
+				Self::deposit_event(Event::VerificationExtended { task_id, verify_by: until });
+			}
+			Ok(())
+		})
 	}
 
 	/// Invariants: ids are below `NextTaskId`; each submitter's escrow hold is the sum of reward
@@ -664,7 +798,7 @@ impl<T: Config> Pallet<T> {
 				"solver bond hold differs from the solver's tasks"
 			);
 			ensure!(
-				T::Providers::open_tasks(&who) == count,
+				T::Providers::open_tasks(&who, Role::Solver) == count,
 				"compute staking's open-task count differs from the solver's tasks"
 			);
 		}
@@ -672,11 +806,18 @@ impl<T: Config> Pallet<T> {
 	}
 }
 
-impl<T: Config> TaskSettlement<T::AccountId, BalanceOf<T>> for Pallet<T> {
-	fn submitted(task_id: TaskId) -> Option<SubmittedTask<T::AccountId>> {
+impl<T: Config> TaskSettlement<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> for Pallet<T> {
+	fn submitted(task_id: TaskId) -> Option<SubmittedTask<T::AccountId, BalanceOf<T>>> {
 		let task = Tasks::<T>::get(task_id)?;
-		let (solver, _, commitment) = Self::submitted_parts(&task).ok()?;
-		Some(SubmittedTask { submitter: task.submitter, solver, spec: task.spec, commitment })
+		let (solver, bond, commitment) = Self::submitted_parts(&task).ok()?;
+		Some(SubmittedTask {
+			submitter: task.submitter,
+			solver,
+			spec: task.spec,
+			commitment,
+			reward: task.reward,
+			bond,
+		})
 	}
 
 	fn accept(
@@ -686,7 +827,25 @@ impl<T: Config> TaskSettlement<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		frame_support::storage::with_storage_layer(|| Self::do_accept(task_id, fees))
 	}
 
-	fn reject(task_id: TaskId, slash_to: &T::AccountId) -> DispatchResult {
-		frame_support::storage::with_storage_layer(|| Self::do_reject(task_id, slash_to))
+	fn reject(task_id: TaskId, payouts: &[(T::AccountId, BalanceOf<T>)]) -> DispatchResult {
+		frame_support::storage::with_storage_layer(|| Self::do_reject(task_id, payouts))
+	}
+
+	fn extend_verification(task_id: TaskId, until: BlockNumberFor<T>) -> DispatchResult {
+		Self::do_extend_verification(task_id, until)
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn benchmark_submitted(
+		submitter: T::AccountId,
+		solver: T::AccountId,
+		spec: TaskSpec,
+		reward: BalanceOf<T>,
+		commitment: ResultCommitment,
+	) -> Result<TaskId, DispatchError> {
+		let task_id = Self::do_create(submitter, spec, reward)?;
+		Self::do_claim(solver.clone(), task_id)?;
+		Self::do_submit(solver, task_id, commitment)?;
+		Ok(task_id)
 	}
 }

@@ -6,7 +6,10 @@ use cairn_primitives::{
 	Activation, Architecture, BoundedVec, DatasetRef, Mlp, ModelInit, Optimizer, TaskSpec,
 	TrainingConfig, VerificationPolicy,
 };
-use frame_support::{derive_impl, parameter_types, traits::ConstU32};
+use frame_support::{
+	derive_impl, parameter_types,
+	traits::{ConstU32, ConstU64},
+};
 use pallet_compute_staking::StakingParams;
 use sp_runtime::{BuildStorage, Perbill};
 
@@ -51,6 +54,7 @@ impl frame_system::Config for Test {
 #[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
 impl pallet_balances::Config for Test {
 	type Balance = Balance;
+	type ExistentialDeposit = ConstU64<ED>;
 	type AccountStore = System;
 	type RuntimeHoldReason = RuntimeHoldReason;
 }
@@ -75,6 +79,7 @@ impl pallet_compute_staking::Config for Test {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type MaxUnbondingChunks = ConstU32<4>;
+	type MaxPoolSize = ConstU32<8>;
 	type WeightInfo = ();
 }
 
@@ -83,6 +88,7 @@ impl pallet_tasks::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type Providers = ComputeStaking;
 	type Models = ModelRegistry;
+	type Verifier = ();
 	type WeightInfo = ();
 }
 
@@ -91,6 +97,8 @@ pub const BOB: u64 = 2;
 pub const CHARLIE: u64 = 3;
 pub const DAVE: u64 = 4;
 pub const POT: u64 = 9;
+/// Existential deposit: fees below it cannot create an account.
+pub const ED: Balance = 5;
 pub const ENDOWMENT: Balance = 1_000_000;
 pub const MIN_SOLVER_BOND: Balance = 1_000;
 pub const MIN_REWARD: Balance = 100;
@@ -163,7 +171,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 			(BOB, ENDOWMENT),
 			(CHARLIE, ENDOWMENT),
 			(DAVE, 50),
-			(POT, 1),
+			(POT, ED),
 		],
 		..Default::default()
 	}

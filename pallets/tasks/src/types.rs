@@ -46,9 +46,10 @@ pub struct TaskParams<Balance, BlockNumber> {
 	pub claim_window: BlockNumber,
 	/// Blocks a solver has, from its claim, to commit its result.
 	pub training_window: BlockNumber,
-	/// Blocks verification has, from the commitment, to settle a result; after them the task
-	/// can be expired: the submitter is refunded and the solver's bond released, since nothing
-	/// pays out unverified and nobody was shown at fault.
+	/// Blocks verification has, from the commitment, to settle a result (verification extends it
+	/// while a round runs); after them the task can be expired: the submitter is refunded and
+	/// the solver's bond released, since nothing pays out unverified and nobody was shown at
+	/// fault (no verifiers could be drawn).
 	pub verification_window: BlockNumber,
 	/// Times a task is reopened after solvers miss their deadline before it is refunded.
 	pub max_reopens: u8,
@@ -61,12 +62,13 @@ pub enum TaskStatus<AccountId, Balance, BlockNumber> {
 	Open { until: BlockNumber },
 	/// A solver holds `bond` and must commit by block `deadline`.
 	Claimed { solver: AccountId, bond: Balance, deadline: BlockNumber },
-	/// The solver committed; verification decides.
+	/// The solver committed; verification decides by block `verify_by` (which it extends while
+	/// a round runs), after which the task can be expired.
 	Submitted {
 		solver: AccountId,
 		bond: Balance,
 		commitment: ResultCommitment,
-		submitted_at: BlockNumber,
+		verify_by: BlockNumber,
 	},
 }
 
@@ -101,7 +103,7 @@ pub struct TaskRecord<T: Config> {
 
 /// A task awaiting verification, as the verification pallet sees it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SubmittedTask<AccountId> {
+pub struct SubmittedTask<AccountId, Balance> {
 	/// Who posted the task.
 	pub submitter: AccountId,
 	/// Who trained it.
@@ -110,4 +112,8 @@ pub struct SubmittedTask<AccountId> {
 	pub spec: TaskSpec,
 	/// What the solver committed to.
 	pub commitment: ResultCommitment,
+	/// The escrowed reward.
+	pub reward: Balance,
+	/// The solver's task bond.
+	pub bond: Balance,
 }

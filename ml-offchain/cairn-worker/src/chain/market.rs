@@ -3,7 +3,7 @@
 //! the rest of the worker does not depend on the shape of the generated API.
 
 use anyhow::anyhow;
-use cairn_primitives::{HardwareProfile, ResultCommitment, Roles, TaskId, TaskSpec};
+use cairn_primitives::{HardwareProfile, ResultCommitment, Role, Roles, TaskId, TaskSpec};
 use subxt::utils::{AccountId32, Static, H256};
 use subxt_signer::sr25519::Keypair;
 
@@ -24,6 +24,18 @@ pub struct Provider {
 pub struct MarketParams {
 	/// Least active bond of a solver.
 	pub min_solver_bond: u128,
+	/// Least active bond of a verifier.
+	pub min_verifier_bond: u128,
+}
+
+impl MarketParams {
+	/// Least active bond of `role`.
+	pub fn min_bond(&self, role: Role) -> u128 {
+		match role {
+			Role::Solver => self.min_solver_bond,
+			Role::Verifier | Role::Whistleblower => self.min_verifier_bond,
+		}
+	}
 }
 
 /// Where a task is in its lifecycle.
@@ -114,7 +126,10 @@ impl Chain {
 			.explain("cannot read ComputeStaking.Params")?
 			.decode()
 			.explain("cannot decode ComputeStaking.Params")?;
-		Ok(MarketParams { min_solver_bond: staking.min_solver_bond })
+		Ok(MarketParams {
+			min_solver_bond: staking.min_solver_bond,
+			min_verifier_bond: staking.min_verifier_bond,
+		})
 	}
 
 	/// Registers `signer` as a compute provider serving `roles` on `hardware`, holding `bond`.

@@ -16,7 +16,8 @@
 //! again, so the solver never sends a second commitment while the first may still land (the chain
 //! itself refuses a second one).
 
-mod datasets;
+#[cfg(feature = "dishonest")]
+pub mod cheat;
 mod server;
 mod state;
 
@@ -27,20 +28,25 @@ use std::{
 		atomic::{AtomicBool, Ordering},
 		Arc,
 	},
-	time::Duration,
 };
 
 use anyhow::{anyhow, Context};
-use cairn_primitives::{task::Uri, ResultCommitment, Roles, TaskId, TaskSpec};
+use cairn_primitives::{
+	merkle::checkpoint_proof, task::Uri, verification::Siblings, ResultCommitment, Role, TaskId,
+	TaskSpec,
+};
 use cairn_train::ArtifactStore;
 use subxt::utils::AccountId32;
 use subxt_signer::sr25519::Keypair;
 use tokio::{net::TcpListener, task::JoinHandle};
 
 use crate::{
-	chain::{self, BlockId, Chain, ModuleError, TaskRecord, TaskStatus, TasksAt},
-	hardware,
+	chain::{
+		self, BlockId, Chain, ModuleError, TaskRecord, TaskStatus, TasksAt, VerificationPhase,
+	},
+	datasets,
 	offline::store_in,
+	provider::{self, Ended},
 	record::{hex0x, RunRecord},
 	training::{load_checkpoint, train_run, Outcome, Stopped},
 	units::format_cairn,
@@ -52,8 +58,6 @@ const RESEND_AFTER: u64 = 5;
 /// Blocks before a task that could not be served (dataset unreachable, claim refused) is tried
 /// again.
 const RETRY_AFTER: u64 = 20;
-/// Reconnection delays: doubling from the first to the last.
-const BACKOFF: (Duration, Duration) = (Duration::from_secs(1), Duration::from_secs(30));
 
 /// How the solver is set up.
 pub struct Config {
@@ -69,6 +73,9 @@ pub struct Config {
 	pub dataset_files: Vec<PathBuf>,
 	/// Bond to register with [default: the minimum solver bond].
 	pub bond: Option<u128>,
+	/// How to cheat (test builds only).
+	#[cfg(feature = "dishonest")]
+	pub cheat: Option<cheat::Cheat>,
 }
 
 /// Runs the solver until a fatal error or a termination signal.
@@ -97,76 +104,27 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 		artifacts_uri,
 		job: None,
 		skipped: HashMap::new(),
+		posted: HashMap::new(),
 		next_block: 0,
+		#[cfg(feature = "dishonest")]
+		cheat: config.cheat,
 	};
 	tracing::info!(account = %solver.me, work_dir = %config.work_dir.display(), "solver starting");
-	let mut delay = BACKOFF.0;
-	let outcome = loop {
-		let mut connected = false;
-		let ended = tokio::select! {
-			ended = solver.session(&config.url, &mut connected) => ended,
-			served = &mut server => break Err(match served {
-				Ok(Ok(())) => anyhow!("the artifact server stopped"),
-				Ok(Err(error)) => anyhow!("the artifact server failed: {error}"),
-				Err(error) => anyhow!("the artifact server panicked: {error}"),
-			}),
-			() = terminated() => break Ok(()),
-		};
-		match ended {
-			Ended::Fatal(error) => break Err(error),
-			Ended::Retry(error) => {
-				if connected {
-					delay = BACKOFF.0;
-				}
-				tracing::warn!("{error:#}; reconnecting in {delay:?}");
-			},
+	let server_failed = async {
+		match (&mut server).await {
+			Ok(Ok(())) => anyhow!("the artifact server stopped"),
+			Ok(Err(error)) => anyhow!("the artifact server failed: {error}"),
+			Err(error) => anyhow!("the artifact server panicked: {error}"),
 		}
-		tokio::select! {
-			() = tokio::time::sleep(delay) => {},
-			() = terminated() => break Ok(()),
-		}
-		delay = (delay * 2).min(BACKOFF.1);
 	};
+	let outcome = provider::reconnecting(
+		async |connected| solver.session(&config.url, connected).await,
+		server_failed,
+	)
+	.await;
 	solver.stop_job("the solver is shutting down");
 	server.abort();
 	outcome
-}
-
-/// Resolves on SIGINT or SIGTERM.
-async fn terminated() {
-	let interrupt = tokio::signal::ctrl_c();
-	#[cfg(unix)]
-	{
-		let mut terminate =
-			match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-				Ok(signal) => signal,
-				Err(_) => {
-					let _ = interrupt.await;
-					return;
-				},
-			};
-		tokio::select! {
-			_ = interrupt => {},
-			_ = terminate.recv() => {},
-		}
-	}
-	#[cfg(not(unix))]
-	let _ = interrupt.await;
-	tracing::info!("stopping");
-}
-
-/// Why a session with the node ended.
-enum Ended {
-	/// The connection or a read failed: reconnect.
-	Retry(anyhow::Error),
-	/// Nothing will change by retrying (for example, the account cannot register).
-	Fatal(anyhow::Error),
-}
-
-impl From<anyhow::Error> for Ended {
-	fn from(error: anyhow::Error) -> Self {
-		Ended::Retry(error)
-	}
 }
 
 /// Training in progress on a blocking thread.
@@ -198,6 +156,10 @@ struct Solver {
 	job: Option<Job>,
 	/// Tasks not to consider before the given block number.
 	skipped: HashMap<TaskId, u64>,
+	/// Block at which leaves were last posted for a task under an availability challenge.
+	posted: HashMap<TaskId, u64>,
+	#[cfg(feature = "dishonest")]
+	cheat: Option<cheat::Cheat>,
 	/// Lowest finalized block number still to handle: a new subscription starts with a few
 	/// older finalized blocks, and blocks queued while a claim was waiting for finality come in
 	/// after it; their stale view of the tasks must not be acted on.
@@ -214,52 +176,14 @@ impl Solver {
 		};
 		*connected = true;
 		tracing::info!(url, "connected");
-		if let Err(ended) = self.ensure_registered(&chain).await {
+		if let Err(ended) =
+			provider::ensure_registered(&chain, &self.signer, Role::Solver, self.bond).await
+		{
 			return ended;
 		}
 		match self.follow(&chain).await {
 			Ok(never) => match never {},
 			Err(ended) => ended,
-		}
-	}
-
-	/// Makes sure the account is a solver with at least the minimum bond, registering it with the
-	/// detected hardware profile when it is not a provider yet.
-	async fn ensure_registered(&self, chain: &Chain) -> Result<(), Ended> {
-		let params = chain.market_params().await?;
-		match chain.provider(&self.me).await? {
-			Some(provider) if !provider.roles.solver => Err(Ended::Fatal(anyhow!(
-				"{} is a provider without the solver role: add it with \
-				 ComputeStaking.update_profile",
-				self.me
-			))),
-			Some(provider) if provider.bonded < params.min_solver_bond => {
-				Err(Ended::Fatal(anyhow!(
-					"{} has bonded {}, below the minimum solver bond of {}: add to it with \
-					 ComputeStaking.bond_more",
-					self.me,
-					format_cairn(provider.bonded),
-					format_cairn(params.min_solver_bond)
-				)))
-			},
-			Some(provider) => {
-				tracing::info!(bond = format_cairn(provider.bonded), "registered as a solver");
-				Ok(())
-			},
-			None => {
-				let hardware = hardware::detect().map_err(Ended::Fatal)?;
-				let bond = self.bond.unwrap_or(params.min_solver_bond);
-				let roles = Roles { solver: true, ..Roles::default() };
-				tracing::info!(?hardware, bond = format_cairn(bond), "registering as a solver");
-				chain.register_provider(&self.signer, roles, hardware, bond).await.map_err(
-					|error| match error.downcast_ref::<ModuleError>() {
-						Some(_) => Ended::Fatal(error.context("cannot register as a solver")),
-						None => Ended::Retry(error),
-					},
-				)?;
-				tracing::info!("registered");
-				Ok(())
-			},
 		}
 	}
 
@@ -290,8 +214,10 @@ impl Solver {
 		}
 	}
 
-	/// One finalized block: align the records with the chain, then act.
+	/// One finalized block: answer availability challenges, align the records with the chain,
+	/// then act.
 	async fn on_block(&mut self, chain: &Chain, block: BlockId) -> anyhow::Result<()> {
+		self.answer_challenges(chain, block).await?;
 		let view = chain.tasks_at(block.hash).await?;
 		tracing::debug!(block = view.block.number, tasks = view.tasks.len(), "finalized block");
 		let mut busy = self.job.is_some();
@@ -305,6 +231,50 @@ impl Solver {
 			return Ok(());
 		}
 		self.claim_next(chain, &view).await
+	}
+
+	/// Posts on chain the leaves verifiers said they could not fetch, for every result of this
+	/// solver under an availability challenge, from its run records.
+	async fn answer_challenges(&mut self, chain: &Chain, block: BlockId) -> anyhow::Result<()> {
+		let verifications = chain.verifications_at(block.hash).await?;
+		for verification in verifications.iter().filter(|v| v.solver == self.me) {
+			let task_id = verification.task_id;
+			let challenged: Vec<u32> =
+				verification.targets.iter().filter(|t| t.challenged).map(|t| t.index).collect();
+			if !matches!(verification.phase, VerificationPhase::Availability { .. })
+				|| challenged.is_empty()
+				|| self
+					.posted
+					.get(&task_id)
+					.is_some_and(|since| block.number <= since + RESEND_AFTER)
+			{
+				continue;
+			}
+			let Some(state) = self.tasks.load(task_id)? else {
+				tracing::error!(
+					task = task_id,
+					"asked for leaves of a run this solver has no record of"
+				);
+				continue;
+			};
+			let leaves = challenged
+				.iter()
+				.filter_map(|&index| checkpoint_proof(&state.run.checkpoints, index))
+				.map(|proof| {
+					(proof.leaf_index, proof.leaf, Siblings::truncate_from(proof.siblings))
+				})
+				.collect();
+			self.posted.insert(task_id, block.number);
+			tracing::info!(task = task_id, ?challenged, "posting the leaves verifiers asked for");
+			match chain.post_leaves(&self.signer, task_id, leaves).await {
+				Ok(block) => tracing::info!(task = task_id, block = ?block, "leaves posted"),
+				Err(error) if error.downcast_ref::<ModuleError>().is_some() => {
+					tracing::warn!(task = task_id, "leaves refused: {error:#}")
+				},
+				Err(error) => return Err(error),
+			}
+		}
+		Ok(())
 	}
 
 	/// Brings one active record in line with the chain and moves it on; returns whether the task
@@ -581,6 +551,10 @@ impl Solver {
 		now: u64,
 		deadline: u32,
 	) -> anyhow::Result<()> {
+		#[cfg(feature = "dishonest")]
+		if let Some(cheat) = self.cheat {
+			cheat.apply(&self.store, &mut state.run)?;
+		}
 		let commitment = self.commitment(&state.run)?;
 		let root = hex0x(&commitment.checkpoint_root);
 		state.phase = Phase::Submitting { deadline, since: now };

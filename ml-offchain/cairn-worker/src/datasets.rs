@@ -1,5 +1,5 @@
-//! Datasets for the solver: imported into the artifact store at start, or downloaded from a
-//! task's dataset URI, and in both cases checked against the hash and size the task names.
+//! Datasets for solvers and verifiers: imported into the artifact store at start, or downloaded
+//! from a task's dataset URI, and in both cases checked against the hash and size the task names.
 
 use std::path::PathBuf;
 

@@ -1,0 +1,189 @@
+//! Verification as the worker sees it: the running verifications (drawn verifiers, their
+//! targets, commitments and verdicts), and the calls of verifiers and solvers.
+
+use cairn_primitives::{verification::Siblings, Finding, Hash256, TaskId, Verdict};
+use subxt::utils::{AccountId32, Static, H256};
+use subxt_signer::sr25519::Keypair;
+
+use super::{api, Chain, Explain};
+
+type Generated = api::runtime_types::pallet_verification::types::Verification;
+type GeneratedPhase = api::runtime_types::pallet_verification::types::Phase<u32>;
+type GeneratedStatus = api::runtime_types::pallet_verification::types::TargetStatus;
+
+/// Where a verification is; each phase ends at its block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Phase {
+	Draw { at: u32 },
+	Commit { until: u32 },
+	Reveal { until: u32 },
+	Availability { until: u32 },
+	Decide { at: u32 },
+}
+
+/// A target: checkpoint `index`, or the final weights when `index` is the checkpoint count.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Target {
+	pub index: u32,
+	/// The solver's value, once known on chain.
+	pub committed: Option<Hash256>,
+	/// A verifier could not fetch it: the solver must post its leaf.
+	pub challenged: bool,
+	/// `open`, `confirmed` or `refuted`.
+	pub status: &'static str,
+}
+
+/// One verifier's check in one round.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Check {
+	pub verifier: AccountId32,
+	pub round: u8,
+	pub targets: Vec<u32>,
+	pub committed: bool,
+	pub verdicts: Option<Vec<Verdict>>,
+}
+
+/// A running verification.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verification {
+	pub task_id: TaskId,
+	pub solver: AccountId32,
+	pub round: u8,
+	pub phase: Phase,
+	pub targets: Vec<Target>,
+	pub checks: Vec<Check>,
+}
+
+impl Verification {
+	/// The check of `who` in the current round, if it was drawn.
+	pub fn check_of(&self, who: &AccountId32) -> Option<&Check> {
+		self.checks
+			.iter()
+			.find(|check| check.round == self.round && check.verifier == *who)
+	}
+}
+
+fn convert(task_id: TaskId, generated: Generated) -> Verification {
+	let phase = match generated.phase {
+		GeneratedPhase::Draw { at } => Phase::Draw { at },
+		GeneratedPhase::Commit { until } => Phase::Commit { until },
+		GeneratedPhase::Reveal { until } => Phase::Reveal { until },
+		GeneratedPhase::Availability { until } => Phase::Availability { until },
+		GeneratedPhase::Decide { at } => Phase::Decide { at },
+	};
+	Verification {
+		task_id,
+		solver: generated.solver,
+		round: generated.round,
+		phase,
+		targets: generated
+			.targets
+			.0
+			.into_iter()
+			.map(|target| Target {
+				index: target.index,
+				committed: target.committed,
+				challenged: target.challenged,
+				status: match target.status {
+					GeneratedStatus::Open => "open",
+					GeneratedStatus::Confirmed => "confirmed",
+					GeneratedStatus::Refuted => "refuted",
+				},
+			})
+			.collect(),
+		checks: generated
+			.checks
+			.0
+			.into_iter()
+			.map(|check| Check {
+				verifier: check.verifier,
+				round: check.round,
+				targets: check.targets.0,
+				committed: check.commitment.is_some(),
+				verdicts: check
+					.verdicts
+					.map(|verdicts| verdicts.0.into_iter().map(|verdict| verdict.0).collect()),
+			})
+			.collect(),
+	}
+}
+
+impl Chain {
+	/// Every running verification at block `hash` (a finalized block), by increasing task id.
+	pub async fn verifications_at(&self, hash: H256) -> anyhow::Result<Vec<Verification>> {
+		let at = self
+			.client
+			.at_block(hash)
+			.await
+			.explain(format!("cannot read block {hash:?}"))?;
+		let mut verifications = Vec::new();
+		let mut entries = at
+			.storage()
+			.iter(api::storage().verification().verifications(), ())
+			.await
+			.explain("cannot iterate over Verification.Verifications")?;
+		while let Some(entry) = entries.next().await {
+			let entry = entry.explain("cannot read a Verification.Verifications entry")?;
+			let (task_id,) =
+				entry.key().and_then(|key| key.decode()).explain("cannot decode a task id")?;
+			let generated = entry
+				.value()
+				.decode()
+				.explain(format!("cannot decode the verification of task {task_id}"))?;
+			verifications.push(convert(task_id, generated));
+		}
+		verifications.sort_by_key(|verification| verification.task_id);
+		Ok(verifications)
+	}
+
+	/// Commits to findings for `task_id` (see `cairn_primitives::verification`).
+	pub async fn commit_findings(
+		&self,
+		signer: &Keypair,
+		task_id: TaskId,
+		commitment: Hash256,
+	) -> anyhow::Result<H256> {
+		let call = api::transactions().verification().commit(task_id, commitment);
+		Ok(self.submit(signer, &call, "commit").await?.0)
+	}
+
+	/// Reveals the findings committed to for `task_id`, with the salt.
+	pub async fn reveal_findings(
+		&self,
+		signer: &Keypair,
+		task_id: TaskId,
+		findings: Vec<Finding>,
+		salt: Hash256,
+	) -> anyhow::Result<H256> {
+		let findings = api::runtime_types::bounded_collections::bounded_vec::BoundedVec(
+			findings.into_iter().map(Static).collect(),
+		);
+		let call = api::transactions().verification().reveal(task_id, findings, salt);
+		Ok(self.submit(signer, &call, "reveal").await?.0)
+	}
+
+	/// Posts leaves a verifier could not fetch, each with its Merkle proof (solver only).
+	pub async fn post_leaves(
+		&self,
+		signer: &Keypair,
+		task_id: TaskId,
+		leaves: Vec<(u32, Hash256, Siblings)>,
+	) -> anyhow::Result<H256> {
+		let leaves = api::runtime_types::bounded_collections::bounded_vec::BoundedVec(
+			leaves
+				.into_iter()
+				.map(|(index, leaf, siblings)| {
+					(
+						index,
+						leaf,
+						api::runtime_types::bounded_collections::bounded_vec::BoundedVec(
+							siblings.into_inner(),
+						),
+					)
+				})
+				.collect(),
+		);
+		let call = api::transactions().verification().post_leaves(task_id, leaves);
+		Ok(self.submit(signer, &call, "post_leaves").await?.0)
+	}
+}

@@ -1,0 +1,136 @@
+//! What every provider role shares: following the chain across reconnections with backoff, and
+//! stopping cleanly on SIGINT or SIGTERM.
+
+use std::{future::Future, time::Duration};
+
+use anyhow::anyhow;
+use cairn_primitives::{Role, Roles};
+use subxt_signer::sr25519::Keypair;
+
+use crate::{
+	chain::{self, Chain, ModuleError},
+	hardware,
+	units::format_cairn,
+};
+
+/// Reconnection delays: doubling from the first to the last.
+const BACKOFF: (Duration, Duration) = (Duration::from_secs(1), Duration::from_secs(30));
+
+/// Why a session with the node ended.
+pub enum Ended {
+	/// The connection or a read failed: reconnect.
+	Retry(anyhow::Error),
+	/// Nothing will change by retrying (for example, the account cannot register).
+	Fatal(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Ended {
+	fn from(error: anyhow::Error) -> Self {
+		Ended::Retry(error)
+	}
+}
+
+/// Runs `session` (connect, then follow the chain until something fails; it sets its flag once
+/// connected) again and again, waiting between attempts, until a session ends fatally,
+/// `background` (a server the role runs) fails, or a termination signal arrives (`Ok`).
+pub async fn reconnecting(
+	mut session: impl AsyncFnMut(&mut bool) -> Ended,
+	background: impl Future<Output = anyhow::Error>,
+) -> anyhow::Result<()> {
+	tokio::pin!(background);
+	let mut delay = BACKOFF.0;
+	loop {
+		let mut connected = false;
+		let ended = tokio::select! {
+			ended = session(&mut connected) => ended,
+			error = &mut background => return Err(error),
+			() = terminated() => return Ok(()),
+		};
+		match ended {
+			Ended::Fatal(error) => return Err(error),
+			Ended::Retry(error) => {
+				if connected {
+					delay = BACKOFF.0;
+				}
+				tracing::warn!("{error:#}; reconnecting in {delay:?}");
+			},
+		}
+		tokio::select! {
+			() = tokio::time::sleep(delay) => {},
+			() = terminated() => return Ok(()),
+		}
+		delay = (delay * 2).min(BACKOFF.1);
+	}
+}
+
+/// Makes sure the account of `signer` serves `role` with at least the role's minimum bond,
+/// registering it with the detected hardware profile and `bond` (default: the minimum) when it is
+/// not a provider yet.
+pub async fn ensure_registered(
+	chain: &Chain,
+	signer: &Keypair,
+	role: Role,
+	bond: Option<u128>,
+) -> Result<(), Ended> {
+	let me = chain::account_of(signer);
+	let name = format!("{role:?}").to_lowercase();
+	let params = chain.market_params().await?;
+	let min_bond = params.min_bond(role);
+	match chain.provider(&me).await? {
+		Some(provider) if !provider.roles.contains(role) => Err(Ended::Fatal(anyhow!(
+			"{me} is a provider without the {name} role: add it with \
+			 ComputeStaking.update_profile"
+		))),
+		Some(provider) if provider.bonded < min_bond => Err(Ended::Fatal(anyhow!(
+			"{me} has bonded {}, below the minimum {name} bond of {}: add to it with \
+			 ComputeStaking.bond_more",
+			format_cairn(provider.bonded),
+			format_cairn(min_bond)
+		))),
+		Some(provider) => {
+			tracing::info!(bond = format_cairn(provider.bonded), "registered as a {name}");
+			Ok(())
+		},
+		None => {
+			let hardware = hardware::detect().map_err(Ended::Fatal)?;
+			let bond = bond.unwrap_or(min_bond);
+			let roles = Roles {
+				solver: role == Role::Solver,
+				verifier: role == Role::Verifier,
+				whistleblower: role == Role::Whistleblower,
+			};
+			tracing::info!(?hardware, bond = format_cairn(bond), "registering as a {name}");
+			chain.register_provider(signer, roles, hardware, bond).await.map_err(|error| {
+				match error.downcast_ref::<ModuleError>() {
+					Some(_) => Ended::Fatal(error.context(format!("cannot register as a {name}"))),
+					None => Ended::Retry(error),
+				}
+			})?;
+			tracing::info!("registered");
+			Ok(())
+		},
+	}
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn terminated() {
+	let interrupt = tokio::signal::ctrl_c();
+	#[cfg(unix)]
+	{
+		let mut terminate =
+			match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+				Ok(signal) => signal,
+				Err(_) => {
+					let _ = interrupt.await;
+					return;
+				},
+			};
+		tokio::select! {
+			_ = interrupt => {},
+			_ = terminate.recv() => {},
+		}
+	}
+	#[cfg(not(unix))]
+	let _ = interrupt.await;
+	tracing::info!("stopping");
+}

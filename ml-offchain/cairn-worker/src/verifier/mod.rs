@@ -1,0 +1,246 @@
+//! `run --role verifier`: a verifier that follows finalized blocks and serves the checks it is
+//! drawn for.
+//!
+//! At every finalized block it reads the running verifications. For a check of its own in the
+//! current round it:
+//! - in the commit phase: recomputes its targets ([`replay`]), writes the findings and a fresh
+//!   secret salt to its record ([`state`]) and only then sends the commitment;
+//! - in the reveal phase: reveals the findings and salt of its record.
+//!
+//! The record is the single source of what it committed to, so a verifier killed and restarted at
+//! any point reveals exactly that. A sent extrinsic whose outcome is unknown is given
+//! [`RESEND_AFTER`] blocks to show on chain before it is sent again; the chain refuses a second
+//! commitment or reveal, so nothing lands twice.
+
+mod replay;
+mod state;
+
+use std::path::PathBuf;
+
+use anyhow::{anyhow, Context};
+use cairn_primitives::{verification::reveal_commitment, Hash256, Role};
+use cairn_train::{ArtifactClient, ArtifactStore};
+use subxt::{ext::codec::Encode, utils::AccountId32};
+use subxt_signer::sr25519::Keypair;
+
+use crate::{
+	chain::{self, BlockId, Chain, ModuleError, TaskStatus, Verification, VerificationPhase},
+	datasets,
+	offline::store_in,
+	provider::{self, Ended},
+	record::hex0x,
+};
+use replay::ServedRun;
+use state::{CheckDir, CheckRecord};
+
+/// Blocks to wait for a sent commitment or reveal to show on chain before sending it again.
+const RESEND_AFTER: u64 = 3;
+
+/// How the verifier is set up.
+pub struct Config {
+	/// WebSocket RPC endpoint of a Cairn node.
+	pub url: String,
+	pub signer: Keypair,
+	/// Holds `artifacts/` (datasets and fetched checkpoints) and `checks/`.
+	pub work_dir: PathBuf,
+	/// Dataset files to import into the store at start.
+	pub dataset_files: Vec<PathBuf>,
+	/// Bond to register with [default: the minimum verifier bond].
+	pub bond: Option<u128>,
+}
+
+/// Runs the verifier until a fatal error or a termination signal.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+	let store = store_in(&config.work_dir)?;
+	datasets::import(&store, &config.dataset_files)?;
+	let mut verifier = Verifier {
+		me: chain::account_of(&config.signer),
+		signer: config.signer,
+		bond: config.bond,
+		store,
+		checks: CheckDir::open(config.work_dir.join("checks"))?,
+		client: ArtifactClient::new(),
+	};
+	tracing::info!(account = %verifier.me, work_dir = %config.work_dir.display(), "verifier starting");
+	provider::reconnecting(
+		async |connected| verifier.session(&config.url, connected).await,
+		std::future::pending(),
+	)
+	.await
+}
+
+struct Verifier {
+	signer: Keypair,
+	me: AccountId32,
+	bond: Option<u128>,
+	store: ArtifactStore,
+	checks: CheckDir,
+	client: ArtifactClient,
+}
+
+impl Verifier {
+	/// Connects, makes sure the account is a verifier, and follows finalized blocks until
+	/// something fails.
+	async fn session(&mut self, url: &str, connected: &mut bool) -> Ended {
+		let chain = match Chain::connect(url).await {
+			Ok(chain) => chain,
+			Err(error) => return Ended::Retry(error),
+		};
+		*connected = true;
+		tracing::info!(url, "connected");
+		if let Err(ended) =
+			provider::ensure_registered(&chain, &self.signer, Role::Verifier, self.bond).await
+		{
+			return ended;
+		}
+		let mut blocks = match chain.finalized_blocks().await {
+			Ok(blocks) => blocks,
+			Err(error) => return Ended::Retry(error),
+		};
+		loop {
+			let block = match blocks.next().await {
+				Some(Ok(block)) => block,
+				Some(Err(error)) => return Ended::Retry(error),
+				None => {
+					return Ended::Retry(anyhow!("the node ended the finalized-block subscription"))
+				},
+			};
+			if let Err(error) = self.on_block(&chain, block).await {
+				return Ended::Retry(error);
+			}
+		}
+	}
+
+	/// One finalized block: serve every check of this verifier in a current round.
+	async fn on_block(&mut self, chain: &Chain, block: BlockId) -> anyhow::Result<()> {
+		for verification in &chain.verifications_at(block.hash).await? {
+			let Some(check) = verification.check_of(&self.me) else { continue };
+			match verification.phase {
+				VerificationPhase::Commit { .. } if !check.committed => {
+					self.commit(chain, verification, &check.targets, block.number).await?
+				},
+				VerificationPhase::Reveal { .. } if check.committed && check.verdicts.is_none() => {
+					self.reveal(chain, verification, block.number).await?
+				},
+				_ => {},
+			}
+		}
+		Ok(())
+	}
+
+	/// Recomputes the targets (once: the record keeps them) and commits to the findings.
+	async fn commit(
+		&mut self,
+		chain: &Chain,
+		verification: &Verification,
+		targets: &[u32],
+		now: u64,
+	) -> anyhow::Result<()> {
+		let (task_id, round) = (verification.task_id, verification.round);
+		let mut record = match self.checks.load(task_id, round)? {
+			Some(record) => record,
+			None => {
+				let record = self.check(chain, verification, targets).await?;
+				self.checks.save(&record)?;
+				record
+			},
+		};
+		if record.commit_sent_at.is_some_and(|since| now <= since + RESEND_AFTER) {
+			return Ok(());
+		}
+		record.commit_sent_at = Some(now);
+		self.checks.save(&record)?;
+		let commitment =
+			reveal_commitment(task_id, round, &self.me.encode(), &record.computed(), &record.salt);
+		tracing::info!(task = task_id, round, commitment = hex0x(&commitment), "committing");
+		match chain.commit_findings(&self.signer, task_id, commitment).await {
+			Ok(block) => tracing::info!(task = task_id, round, block = ?block, "committed"),
+			// Committed before, or the phase ended: the next block shows which.
+			Err(error) if error.downcast_ref::<ModuleError>().is_some() => {
+				tracing::warn!(task = task_id, round, "commitment refused: {error:#}")
+			},
+			Err(error) => return Err(error),
+		}
+		Ok(())
+	}
+
+	/// Reveals what the record says was committed.
+	async fn reveal(
+		&mut self,
+		chain: &Chain,
+		verification: &Verification,
+		now: u64,
+	) -> anyhow::Result<()> {
+		let (task_id, round) = (verification.task_id, verification.round);
+		let Some(mut record) = self.checks.load(task_id, round)? else {
+			tracing::error!(
+				task = task_id,
+				round,
+				"committed on chain but the check's record is gone: cannot reveal"
+			);
+			return Ok(());
+		};
+		if record.reveal_sent_at.is_some_and(|since| now <= since + RESEND_AFTER) {
+			return Ok(());
+		}
+		record.reveal_sent_at = Some(now);
+		self.checks.save(&record)?;
+		tracing::info!(task = task_id, round, "revealing");
+		match chain.reveal_findings(&self.signer, task_id, record.findings, record.salt).await {
+			Ok(block) => tracing::info!(task = task_id, round, block = ?block, "revealed"),
+			Err(error) if error.downcast_ref::<ModuleError>().is_some() => {
+				tracing::warn!(task = task_id, round, "reveal refused: {error:#}")
+			},
+			Err(error) => return Err(error),
+		}
+		Ok(())
+	}
+
+	/// Recomputes `targets` of a submitted task into a new record with a fresh salt.
+	async fn check(
+		&self,
+		chain: &Chain,
+		verification: &Verification,
+		targets: &[u32],
+	) -> anyhow::Result<CheckRecord> {
+		let task_id = verification.task_id;
+		let task = chain.task(task_id).await?.ok_or_else(|| anyhow!("task {task_id} is gone"))?;
+		let TaskStatus::Submitted { commitment, .. } = task.status else {
+			return Err(anyhow!("task {task_id} has no submitted result"));
+		};
+		let dataset = datasets::obtain(&self.store, &task.spec).await?;
+		let base = String::from_utf8(commitment.artifacts_uri.to_vec())
+			.map_err(|_| anyhow!("task {task_id}'s artifacts URI is not UTF-8"))?;
+		tracing::info!(task = task_id, round = verification.round, ?targets, "recomputing");
+		let served = ServedRun {
+			client: &self.client,
+			store: &self.store,
+			base,
+			task_id,
+			commitment: &commitment,
+		};
+		let findings = replay::findings(&served, &task.spec, &dataset, targets).await?;
+		for (target, finding) in targets.iter().zip(&findings) {
+			tracing::info!(task = task_id, target, computed = ?finding.computed, "recomputed");
+		}
+		Ok(CheckRecord {
+			task_id,
+			round: verification.round,
+			targets: targets.to_vec(),
+			findings,
+			salt: fresh_salt()?,
+			commit_sent_at: None,
+			reveal_sent_at: None,
+		})
+	}
+}
+
+/// 32 bytes from the operating system's random source.
+fn fresh_salt() -> anyhow::Result<Hash256> {
+	use std::io::Read;
+	let mut salt = [0u8; 32];
+	std::fs::File::open("/dev/urandom")
+		.and_then(|mut source| source.read_exact(&mut salt))
+		.context("cannot read /dev/urandom for a commitment salt")?;
+	Ok(salt)
+}

@@ -1,0 +1,176 @@
+//! What a verifier computes for its targets (`cairn_primitives::verification`): checkpoint 0 from
+//! the spec, checkpoint `j` by replaying segment `j - 1` from the solver's checkpoint `j - 1`, and
+//! the final weights from the last checkpoint it recomputed. Everything fetched from the solver is
+//! checked: leaves and their proofs against the committed root, checkpoints against their leaves.
+//!
+//! A start checkpoint the solver committed but that cannot be where the run should be (it does not
+//! decode, sits at another step than its position implies, or does not fit the spec) makes the
+//! computed value [`INVALID_START`], which every honest verifier computes alike and no real
+//! checkpoint hashes to. What the solver does not serve is [`Computed::Unavailable`].
+
+use std::collections::HashMap;
+
+use anyhow::Context;
+use cairn_primitives::{
+	merkle::{blake2_256, verify_checkpoint, CheckpointProof},
+	verification::Siblings,
+	Computed, Finding, Hash256, ResultCommitment, TaskId, TaskSpec,
+};
+use cairn_train::{replay_segment, ArtifactClient, ArtifactStore, Checkpoint, Dataset, Trainer};
+
+/// The value of a target whose start checkpoint is committed but invalid.
+pub const INVALID_START: Hash256 = [0; 32];
+
+/// A solver's run as it serves it: leaves with proofs, and checkpoints by hash.
+pub struct ServedRun<'a> {
+	pub client: &'a ArtifactClient,
+	pub store: &'a ArtifactStore,
+	/// The solver's artifacts URI, from its commitment.
+	pub base: String,
+	pub task_id: TaskId,
+	pub commitment: &'a ResultCommitment,
+}
+
+/// A checkpoint as fetched from the solver, or as recomputed from one.
+enum Fetched {
+	/// The solver did not serve it (or its leaf).
+	Missing,
+	/// Committed, but not a checkpoint the run can be at (or start from).
+	Invalid,
+	Valid(Checkpoint),
+}
+
+impl ServedRun<'_> {
+	/// Leaf `index` and its siblings, from the solver, checked against the committed root.
+	pub async fn leaf(&self, index: u32) -> Option<(Hash256, Vec<Hash256>)> {
+		let url = format!(
+			"{}/tasks/{}/checkpoints/{index}/proof",
+			self.base.trim_end_matches('/'),
+			self.task_id
+		);
+		let body = match self.client.fetch_unchecked(&url).await {
+			Ok(body) => body,
+			Err(error) => {
+				tracing::warn!(
+					task = self.task_id,
+					index,
+					"the solver does not serve the leaf: {error}"
+				);
+				return None;
+			},
+		};
+		let served: serde_json::Value = serde_json::from_slice(&body).ok()?;
+		let hash = |value: &serde_json::Value| -> Option<Hash256> {
+			let text = value.as_str()?;
+			hex::decode(text.strip_prefix("0x").unwrap_or(text)).ok()?.try_into().ok()
+		};
+		let proof = CheckpointProof {
+			leaf: hash(&served["leaf"])?,
+			leaf_index: index,
+			number_of_leaves: self.commitment.checkpoint_count,
+			siblings: served["siblings"].as_array()?.iter().map(hash).collect::<Option<_>>()?,
+		};
+		if !verify_checkpoint(&self.commitment.checkpoint_root, &proof) {
+			tracing::warn!(
+				task = self.task_id,
+				index,
+				"the served proof does not match the commitment"
+			);
+			return None;
+		}
+		Some((proof.leaf, proof.siblings))
+	}
+
+	/// Checkpoint `index`, from the local store or the solver, checked against its leaf.
+	async fn checkpoint(&self, index: u32) -> Fetched {
+		let Some((leaf, _)) = self.leaf(index).await else { return Fetched::Missing };
+		let bytes = match self.store.get(&leaf) {
+			Ok(bytes) => bytes,
+			Err(_) => match self.client.fetch_artifact(&self.base, &leaf).await {
+				Ok(bytes) => {
+					if let Err(error) = self.store.put(&bytes) {
+						tracing::warn!("cannot keep a fetched checkpoint: {error}");
+					}
+					bytes
+				},
+				Err(error) => {
+					tracing::warn!(
+						task = self.task_id,
+						index,
+						"cannot fetch the checkpoint: {error}"
+					);
+					return Fetched::Missing;
+				},
+			},
+		};
+		match Checkpoint::from_bytes(bytes) {
+			Ok(checkpoint) => Fetched::Valid(checkpoint),
+			Err(_) => Fetched::Invalid,
+		}
+	}
+}
+
+/// The findings for `targets` of the run `served` commits to: for each, what re-execution gives
+/// and the solver's leaf with its proof (none for the final weights, whose value is on chain).
+pub async fn findings(
+	served: &ServedRun<'_>,
+	spec: &TaskSpec,
+	dataset: &Dataset,
+	targets: &[u32],
+) -> anyhow::Result<Vec<Finding>> {
+	let count = served.commitment.checkpoint_count;
+	let mut recomputed: HashMap<u32, Fetched> = HashMap::new();
+	let mut findings = Vec::with_capacity(targets.len());
+	for &target in targets {
+		let leaf = if target < count { served.leaf(target).await } else { None };
+		let computed = if target < count && leaf.is_none() {
+			Computed::Unavailable
+		} else {
+			// The final weights are those of the last checkpoint.
+			let position = target.min(count.saturating_sub(1));
+			if !recomputed.contains_key(&position) {
+				let checkpoint = recompute(served, spec, dataset, position).await?;
+				recomputed.insert(position, checkpoint);
+			}
+			match (&recomputed[&position], target == count) {
+				(Fetched::Missing, _) => Computed::Unavailable,
+				(Fetched::Invalid, _) => Computed::Hash(INVALID_START),
+				(Fetched::Valid(checkpoint), false) => Computed::Hash(checkpoint.hash()),
+				(Fetched::Valid(checkpoint), true) => match checkpoint.weights() {
+					Ok(weights) => Computed::Hash(blake2_256(&weights)),
+					Err(_) => Computed::Hash(INVALID_START),
+				},
+			}
+		};
+		let leaf = leaf.map(|(leaf, siblings)| (leaf, Siblings::truncate_from(siblings)));
+		findings.push(Finding { computed, leaf });
+	}
+	Ok(findings)
+}
+
+/// Checkpoint `position` as an honest run has it: from the spec for 0, else by replaying the
+/// segment from the solver's previous checkpoint, which must sit at the step its position implies.
+async fn recompute(
+	served: &ServedRun<'_>,
+	spec: &TaskSpec,
+	dataset: &Dataset,
+	position: u32,
+) -> anyhow::Result<Fetched> {
+	if position == 0 {
+		let initial = tokio::task::block_in_place(|| Trainer::new(spec, dataset)?.checkpoint())
+			.context("cannot build the spec's initial model")?;
+		return Ok(Fetched::Valid(initial));
+	}
+	let start = match served.checkpoint(position - 1).await {
+		Fetched::Valid(checkpoint) => checkpoint,
+		other => return Ok(other),
+	};
+	let expected = u64::from(position - 1) * u64::from(spec.training.checkpoint_interval);
+	if u64::from(start.step()) != expected {
+		return Ok(Fetched::Invalid);
+	}
+	Ok(match tokio::task::block_in_place(|| replay_segment(spec, dataset, &start)) {
+		Ok(checkpoint) => Fetched::Valid(checkpoint),
+		Err(_) => Fetched::Invalid,
+	})
+}

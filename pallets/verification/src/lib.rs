@@ -1,0 +1,1006 @@
+//! # Verification
+//!
+//! Checks a solver's committed training run by sampled re-execution and settles the task.
+//!
+//! When a result is submitted, the task market calls [`pallet_tasks::ResultVerifier`]; `draw_delay`
+//! blocks later (randomness the solver could not see when it committed) the verifiers are drawn,
+//! stake-weighted, from compute staking's verifier pool on the solver's instruction-set class,
+//! never the solver or the submitter. Each verifier gets distinct random **targets** (see
+//! `cairn_primitives::verification`): checkpoint `j` it recomputes by replaying segment `j - 1`
+//! from checkpoint `j - 1`. The first verifier also checks the run's endpoints: checkpoint 0 (the
+//! initial model the spec defines), the last checkpoint, and the final weights hash.
+//!
+//! Verifiers **commit** to the hashes they computed (salted, bound to their account) and then
+//! **reveal** them, so none can copy another's answer. The chain compares every revealed hash with
+//! the solver's leaf, proven against the committed Merkle root (or with the committed final
+//! weights hash): a verdict per target. A verifier that could not fetch what it needed says so;
+//! the solver must then post that leaf and its proof within `availability_window` or lose.
+//!
+//! A round is decided when every finding is in or its window ends. Round 0 confirms a target when
+//! every verdict on it agrees with the solver; anything else (a mismatch, an unavailable leaf, a
+//! silent verifier) sends the open targets to a **recheck round** of freshly drawn verifiers whose
+//! strict majority decides, so one lying verifier cannot sink an honest solver (the seam where a
+//! bisection dispute game replaces majority rechecks). When every target is confirmed the task is
+//! accepted: verifiers with correct findings share `verification_fee` of the reward, the solver
+//! gets the rest and the model is registered for the submitter. A refuted target rejects it: the
+//! solver's bond pays the same share to the verifiers who showed the fault and the rest to the
+//! submitter, and the task reopens. Verifiers who revealed a wrong verdict lose `verifier_slash`
+//! of their provider bond to the party they wronged; silent ones lose it to the protocol pot.
+//!
+//! Every phase ends at a block on the [`Agenda`], processed in `on_initialize`, so nothing waits
+//! on anyone's goodwill; the task market's verification window stays the last resort.
+//!
+//! Randomness comes from `Config::Randomness`. The dev and local chains use an insecure source
+//! derived from block hashes, which a block author can bias; a public network must use a source
+//! no single party controls, such as BABE's VRF output from an epoch ago.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+pub use types::*;
+pub use weights::WeightInfo;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+mod types;
+pub mod weights;
+
+use alloc::vec::Vec;
+use cairn_primitives::{
+	merkle::{blake2_256, verify_checkpoint, CheckpointProof},
+	verification::{reveal_commitment, Siblings, MAX_TARGETS_PER_CHECK},
+	Computed, Finding, Hash256, Role, TaskId, Verdict,
+};
+use frame_support::{
+	pallet_prelude::*,
+	traits::{
+		fungible::{Inspect, Mutate},
+		Randomness,
+	},
+	PalletId,
+};
+use frame_system::pallet_prelude::*;
+use pallet_compute_staking::ComputeProviders;
+use pallet_tasks::{ResultVerifier, SubmittedTask, TaskSettlement};
+use sp_runtime::{
+	traits::{AccountIdConversion, Saturating, Zero},
+	SaturatedConversion,
+};
+
+/// Blocks after the wanted one in which a full agenda slot is looked for.
+const AGENDA_SEARCH: u32 = 8;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	/// Configuration of verification.
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// Currency of bonds, fees and the pot.
+		type Currency: Mutate<Self::AccountId>;
+
+		/// Registered providers: the verifier pool, collateral and slashing.
+		type Providers: ComputeProviders<Self::AccountId, Balance = BalanceOf<Self>>;
+
+		/// The task market, which settles what verification decides.
+		type Tasks: TaskSettlement<Self::AccountId, BalanceOf<Self>, BlockNumberFor<Self>>;
+
+		/// Source of the draws. Insecure sources (block hashes) are for dev and test chains only.
+		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
+
+		/// Account of the protocol pot, which receives the slashes of silent verifiers.
+		#[pallet::constant]
+		type PotId: Get<PalletId>;
+
+		/// Most tasks whose phase ends in one block.
+		#[pallet::constant]
+		type MaxAgendaPerBlock: Get<u32>;
+
+		/// Weights of this pallet's calls and hooks, from its benchmarks.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Protocol parameters of verification.
+	#[pallet::storage]
+	pub type Params<T: Config> =
+		StorageValue<_, VerificationParams<BalanceOf<T>, BlockNumberFor<T>>, ValueQuery>;
+
+	/// Verifications in progress, by task.
+	#[pallet::storage]
+	pub type Verifications<T: Config> = StorageMap<_, Twox64Concat, TaskId, Verification<T>>;
+
+	/// Tasks whose verification phase ends at a block, processed in that block's `on_initialize`.
+	#[pallet::storage]
+	pub type Agenda<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		BlockNumberFor<T>,
+		BoundedVec<TaskId, T::MaxAgendaPerBlock>,
+		ValueQuery,
+	>;
+
+	/// Verification's protocol parameters at genesis.
+	#[pallet::genesis_config]
+	pub struct GenesisConfig<T: Config> {
+		/// Initial protocol parameters.
+		pub params: VerificationParams<BalanceOf<T>, BlockNumberFor<T>>,
+	}
+
+	/// The least valid parameters: every window one block, one rechecker, no recheck round.
+	impl<T: Config> Default for GenesisConfig<T> {
+		fn default() -> Self {
+			let one = BlockNumberFor::<T>::from(1u32);
+			GenesisConfig {
+				params: VerificationParams {
+					draw_delay: one,
+					redraw_interval: one,
+					commit_window: one,
+					reveal_window: one,
+					availability_window: one,
+					recheck_verifiers: 1,
+					max_recheck_rounds: 0,
+					verification_fee: Default::default(),
+					verifier_slash: Zero::zero(),
+				},
+			}
+		}
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			assert!(
+				Pallet::<T>::params_are_valid(&self.params),
+				"verification parameters: a zero window, or rechecks beyond their limits"
+			);
+			Params::<T>::put(self.params);
+			// The pot exists from genesis, so that any slash can be paid into it.
+			let pot = Pallet::<T>::pot();
+			if T::Currency::total_balance(&pot).is_zero() {
+				let _ = T::Currency::mint_into(&pot, T::Currency::minimum_balance());
+			}
+		}
+	}
+
+	/// Events of verification.
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// Verifiers were drawn for a round; they commit until `commit_until`.
+		VerifiersDrawn {
+			task_id: TaskId,
+			round: u8,
+			verifiers: BoundedVec<
+				T::AccountId,
+				ConstU32<{ cairn_primitives::task::MAX_VERIFIERS as u32 }>,
+			>,
+			commit_until: BlockNumberFor<T>,
+		},
+		/// Too few verifiers could be drawn; the draw is tried again at `retry_at`.
+		DrawPostponed { task_id: TaskId, retry_at: BlockNumberFor<T> },
+		/// A verifier committed to its findings.
+		FindingsCommitted { task_id: TaskId, verifier: T::AccountId },
+		/// A verifier revealed its findings; the chain's verdict on each of its targets.
+		FindingsRevealed {
+			task_id: TaskId,
+			verifier: T::AccountId,
+			verdicts: BoundedVec<Verdict, ConstU32<MAX_TARGETS_PER_CHECK>>,
+		},
+		/// Verifiers could not fetch these targets: the solver must post their leaves by `until`.
+		AvailabilityChallenged {
+			task_id: TaskId,
+			targets: BoundedVec<u32, ConstU32<MAX_TARGETS_PER_CHECK>>,
+			until: BlockNumberFor<T>,
+		},
+		/// The solver posted leaves it was asked for.
+		LeavesPosted { task_id: TaskId, count: u32 },
+		/// A verifier lost part of its bond: for a wrong verdict, or for silence (`silent`).
+		VerifierSlashed {
+			task_id: TaskId,
+			verifier: T::AccountId,
+			amount: BalanceOf<T>,
+			silent: bool,
+		},
+		/// Verification ended; the task market settled the task accordingly.
+		VerificationConcluded { task_id: TaskId, outcome: Outcome },
+		/// Root changed the protocol parameters.
+		ParamsUpdated { params: VerificationParams<BalanceOf<T>, BlockNumberFor<T>> },
+	}
+
+	/// Errors of verification.
+	#[pallet::error]
+	pub enum Error<T> {
+		/// No verification is running for this task.
+		UnknownVerification,
+		/// The task is being verified already.
+		AlreadyVerifying,
+		/// The task has no submitted result.
+		TaskNotSubmitted,
+		/// The verification is not taking commitments now.
+		NotCommitPhase,
+		/// The verification is not taking reveals now.
+		NotRevealPhase,
+		/// The account has no check in the current round of this task.
+		NotAssigned,
+		/// The verifier committed already.
+		AlreadyCommitted,
+		/// The verifier did not commit in time, so it cannot reveal.
+		NotCommitted,
+		/// The verifier revealed already.
+		AlreadyRevealed,
+		/// The revealed findings and salt do not hash to the commitment.
+		CommitmentMismatch,
+		/// One finding per assigned target, in order, is needed.
+		WrongFindingCount,
+		/// The solver's leaf for a target is not known yet: the finding must carry it with its
+		/// Merkle proof.
+		ProofRequired,
+		/// The leaf's Merkle proof does not lead to the committed root (wrong leaf, position or
+		/// path length).
+		InvalidProof,
+		/// The verifier's bond no longer covers the verifier role.
+		VerifierNotBonded,
+		/// Only the task's solver may post leaves.
+		NotSolver,
+		/// No leaves are being asked of the solver now.
+		NoAvailabilityChallenge,
+		/// The leaf was not asked for.
+		NotChallenged,
+		/// Every agenda slot in reach is full: try again in a later block.
+		AgendaFull,
+		/// Protocol parameters with a zero window, or rechecks beyond their limits.
+		InvalidParams,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			let due = Agenda::<T>::take(now);
+			for task_id in &due {
+				Self::on_due(*task_id, now);
+			}
+			T::WeightInfo::on_initialize_empty()
+				.saturating_add(Self::phase_end_weight().saturating_mul(due.len() as u64))
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Commit to the findings of your check of `task_id` in the current round:
+		/// `cairn_primitives::verification::reveal_commitment` of the hashes you computed and a
+		/// secret salt. Drawn verifiers only, during the commit phase. Emits `FindingsCommitted`.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::commit())]
+		pub fn commit(
+			origin: OriginFor<T>,
+			task_id: TaskId,
+			commitment: Hash256,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_commit(who, task_id, commitment)
+		}
+
+		/// Reveal the findings committed to, one per assigned target in order, with the salt.
+		/// Where the chain does not know the solver's leaf yet, a computed hash must come with
+		/// that leaf and its Merkle proof. During the reveal phase. Emits `FindingsRevealed`.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::reveal())]
+		pub fn reveal(
+			origin: OriginFor<T>,
+			task_id: TaskId,
+			findings: BoundedVec<Finding, ConstU32<MAX_TARGETS_PER_CHECK>>,
+			salt: Hash256,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_reveal(who, task_id, findings, salt)
+		}
+
+		/// Post the leaves verifiers could not fetch, each with its Merkle proof. The task's
+		/// solver only, during an availability challenge. Emits `LeavesPosted`.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::post_leaves())]
+		pub fn post_leaves(
+			origin: OriginFor<T>,
+			task_id: TaskId,
+			leaves: BoundedVec<(u32, Hash256, Siblings), ConstU32<MAX_TARGETS_PER_CHECK>>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_post_leaves(who, task_id, leaves)
+		}
+
+		/// Set the protocol parameters. Root only; every window must be non-zero and rechecks
+		/// within their limits. Emits `ParamsUpdated`.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::set_params())]
+		pub fn set_params(
+			origin: OriginFor<T>,
+			params: VerificationParams<BalanceOf<T>, BlockNumberFor<T>>,
+		) -> DispatchResult {
+			ensure_root(origin)?;
+			ensure!(Self::params_are_valid(&params), Error::<T>::InvalidParams);
+			Params::<T>::put(params);
+			Self::deposit_event(Event::ParamsUpdated { params });
+			Ok(())
+		}
+	}
+}
+
+/// A stream of random numbers from a seed: BLAKE2b-256 of the seed and a counter.
+struct DrawRng {
+	seed: Hash256,
+	counter: u64,
+}
+
+impl DrawRng {
+	fn next_u128(&mut self) -> u128 {
+		let bytes = blake2_256(&(self.seed, self.counter).encode());
+		self.counter = self.counter.saturating_add(1);
+		let mut word = [0u8; 16];
+		word.copy_from_slice(&bytes[..16]);
+		u128::from_le_bytes(word)
+	}
+
+	/// A number below `bound` (which must be non-zero); the bias is below 2^-64 for any `u64`.
+	fn below(&mut self, bound: u128) -> u128 {
+		self.next_u128() % bound.max(1)
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// Worst case of ending one phase: deciding a round and drawing the next.
+	pub fn phase_end_weight() -> Weight {
+		T::WeightInfo::decide().saturating_add(T::WeightInfo::draw())
+	}
+
+	/// The protocol pot's account.
+	pub fn pot() -> T::AccountId {
+		T::PotId::get().into_account_truncating()
+	}
+
+	/// Whether `params` have every window and rechecks within their limits.
+	pub fn params_are_valid(params: &VerificationParams<BalanceOf<T>, BlockNumberFor<T>>) -> bool {
+		!params.draw_delay.is_zero()
+			&& !params.redraw_interval.is_zero()
+			&& !params.commit_window.is_zero()
+			&& !params.reveal_window.is_zero()
+			&& !params.availability_window.is_zero()
+			&& (1..=MAX_RECHECK_VERIFIERS).contains(&params.recheck_verifiers)
+			&& params.max_recheck_rounds <= MAX_RECHECK_ROUNDS
+	}
+
+	fn now() -> BlockNumberFor<T> {
+		frame_system::Pallet::<T>::block_number()
+	}
+
+	/// Puts `task_id` on the agenda at `at`, or the first later block with room; returns it.
+	fn schedule(task_id: TaskId, at: BlockNumberFor<T>) -> Result<BlockNumberFor<T>, Error<T>> {
+		let mut block = at;
+		for _ in 0..AGENDA_SEARCH {
+			if Agenda::<T>::try_mutate(block, |due| due.try_push(task_id)).is_ok() {
+				return Ok(block);
+			}
+			block = block.saturating_add(1u32.into());
+		}
+		Err(Error::<T>::AgendaFull)
+	}
+
+	/// The latest block by which a round drawn now has certainly ended, agenda delays included.
+	fn round_end(
+		params: &VerificationParams<BalanceOf<T>, BlockNumberFor<T>>,
+	) -> BlockNumberFor<T> {
+		let slack: BlockNumberFor<T> = (4 * AGENDA_SEARCH + 4).into();
+		Self::now()
+			.saturating_add(params.commit_window)
+			.saturating_add(params.reveal_window)
+			.saturating_add(params.availability_window)
+			.saturating_add(slack)
+	}
+
+	fn find_check(verification: &Verification<T>, who: &T::AccountId) -> Result<usize, Error<T>> {
+		verification
+			.checks
+			.iter()
+			.position(|check| check.round == verification.round && check.verifier == *who)
+			.ok_or(Error::<T>::NotAssigned)
+	}
+
+	fn do_commit(who: T::AccountId, task_id: TaskId, commitment: Hash256) -> DispatchResult {
+		let mut verification =
+			Verifications::<T>::get(task_id).ok_or(Error::<T>::UnknownVerification)?;
+		ensure!(matches!(verification.phase, Phase::Commit { .. }), Error::<T>::NotCommitPhase);
+		let index = Self::find_check(&verification, &who)?;
+		let check = &mut verification.checks[index];
+		ensure!(check.commitment.is_none(), Error::<T>::AlreadyCommitted);
+		ensure!(T::Providers::is_eligible(&who, Role::Verifier), Error::<T>::VerifierNotBonded);
+		check.commitment = Some(commitment);
+		let round = verification.round;
+		let all_committed = verification
+			.checks
+			.iter()
+			.filter(|check| check.round == round)
+			.all(|check| check.commitment.is_some());
+		if all_committed {
+			let until = Self::schedule(
+				task_id,
+				Self::now().saturating_add(Params::<T>::get().reveal_window),
+			)?;
+			verification.phase = Phase::Reveal { until };
+		}
+		Verifications::<T>::insert(task_id, verification);
+		Self::deposit_event(Event::FindingsCommitted { task_id, verifier: who });
+		Ok(())
+	}
+
+	fn do_reveal(
+		who: T::AccountId,
+		task_id: TaskId,
+		findings: BoundedVec<Finding, ConstU32<MAX_TARGETS_PER_CHECK>>,
+		salt: Hash256,
+	) -> DispatchResult {
+		let mut verification =
+			Verifications::<T>::get(task_id).ok_or(Error::<T>::UnknownVerification)?;
+		ensure!(matches!(verification.phase, Phase::Reveal { .. }), Error::<T>::NotRevealPhase);
+		let index = Self::find_check(&verification, &who)?;
+		let check = verification.checks[index].clone();
+		let commitment = check.commitment.ok_or(Error::<T>::NotCommitted)?;
+		ensure!(check.verdicts.is_none(), Error::<T>::AlreadyRevealed);
+		ensure!(T::Providers::is_eligible(&who, Role::Verifier), Error::<T>::VerifierNotBonded);
+		ensure!(findings.len() == check.targets.len(), Error::<T>::WrongFindingCount);
+		let computed: Vec<Computed> =
+			findings.iter().map(|finding| finding.computed.clone()).collect();
+		ensure!(
+			reveal_commitment(task_id, check.round, &who.encode(), &computed, &salt) == commitment,
+			Error::<T>::CommitmentMismatch
+		);
+		let task = T::Tasks::submitted(task_id).ok_or(Error::<T>::TaskNotSubmitted)?;
+
+		let mut verdicts = BoundedVec::new();
+		for (target_index, finding) in check.targets.iter().zip(findings) {
+			let target = Self::target_mut(&mut verification, *target_index)?;
+			let verdict = match finding.computed {
+				Computed::Unavailable => {
+					target.challenged = target.committed.is_none();
+					Verdict::Unavailable
+				},
+				Computed::Hash(computed) => {
+					let solver_value = match target.committed {
+						Some(value) => value,
+						None => {
+							let (leaf, siblings) = finding.leaf.ok_or(Error::<T>::ProofRequired)?;
+							ensure!(
+								Self::proves_leaf(&task, target.index, leaf, siblings),
+								Error::<T>::InvalidProof
+							);
+							target.committed = Some(leaf);
+							target.challenged = false;
+							leaf
+						},
+					};
+					if computed == solver_value {
+						Verdict::Agree
+					} else {
+						Verdict::Disagree
+					}
+				},
+			};
+			verdicts.try_push(verdict).map_err(|_| Error::<T>::WrongFindingCount)?;
+		}
+		verification.checks[index].verdicts = Some(verdicts.clone());
+		let round = verification.round;
+		let all_revealed = verification
+			.checks
+			.iter()
+			.filter(|check| check.round == round && check.commitment.is_some())
+			.all(|check| check.verdicts.is_some());
+		if all_revealed {
+			let at = Self::schedule(task_id, Self::now().saturating_add(1u32.into()))?;
+			verification.phase = Phase::Decide { at };
+		}
+		Verifications::<T>::insert(task_id, verification);
+		Self::deposit_event(Event::FindingsRevealed { task_id, verifier: who, verdicts });
+		Ok(())
+	}
+
+	fn do_post_leaves(
+		who: T::AccountId,
+		task_id: TaskId,
+		leaves: BoundedVec<(u32, Hash256, Siblings), ConstU32<MAX_TARGETS_PER_CHECK>>,
+	) -> DispatchResult {
+		let mut verification =
+			Verifications::<T>::get(task_id).ok_or(Error::<T>::UnknownVerification)?;
+		ensure!(verification.solver == who, Error::<T>::NotSolver);
+		ensure!(
+			matches!(verification.phase, Phase::Availability { .. }),
+			Error::<T>::NoAvailabilityChallenge
+		);
+		let task = T::Tasks::submitted(task_id).ok_or(Error::<T>::TaskNotSubmitted)?;
+		let count = leaves.len() as u32;
+		for (index, leaf, siblings) in leaves {
+			let target = Self::target_mut(&mut verification, index)?;
+			ensure!(target.challenged, Error::<T>::NotChallenged);
+			ensure!(Self::proves_leaf(&task, index, leaf, siblings), Error::<T>::InvalidProof);
+			target.committed = Some(leaf);
+			target.challenged = false;
+		}
+		if !verification.targets.iter().any(|target| target.challenged) {
+			let at = Self::schedule(task_id, Self::now().saturating_add(1u32.into()))?;
+			verification.phase = Phase::Decide { at };
+		}
+		Verifications::<T>::insert(task_id, verification);
+		Self::deposit_event(Event::LeavesPosted { task_id, count });
+		Ok(())
+	}
+
+	fn target_mut(verification: &mut Verification<T>, index: u32) -> Result<&mut Target, Error<T>> {
+		let position = verification
+			.targets
+			.binary_search_by_key(&index, |target| target.index)
+			.map_err(|_| Error::<T>::NotChallenged)?;
+		Ok(&mut verification.targets[position])
+	}
+
+	/// Whether `leaf` with `siblings` is checkpoint `index` under the task's committed root.
+	fn proves_leaf(
+		task: &SubmittedTask<T::AccountId, BalanceOf<T>>,
+		index: u32,
+		leaf: Hash256,
+		siblings: Siblings,
+	) -> bool {
+		let proof = CheckpointProof {
+			leaf,
+			leaf_index: index,
+			number_of_leaves: task.commitment.checkpoint_count,
+			siblings: siblings.into_inner(),
+		};
+		index < task.commitment.checkpoint_count
+			&& verify_checkpoint(&task.commitment.checkpoint_root, &proof)
+	}
+
+	/// Ends the phase of `task_id` that ends at `now`; entries of phases that ended earlier (a
+	/// round finished before its deadline) are ignored.
+	fn on_due(task_id: TaskId, now: BlockNumberFor<T>) {
+		let Some(mut verification) = Verifications::<T>::get(task_id) else { return };
+		if verification.phase.ends_at() != now {
+			return;
+		}
+		let result = frame_support::storage::with_storage_layer(|| match verification.phase {
+			Phase::Draw { .. } => Self::draw(task_id, &mut verification),
+			Phase::Commit { .. } => {
+				let round = verification.round;
+				let any_committed = verification
+					.checks
+					.iter()
+					.any(|check| check.round == round && check.commitment.is_some());
+				if any_committed {
+					let window = Params::<T>::get().reveal_window;
+					let until = Self::schedule(task_id, now.saturating_add(window))?;
+					verification.phase = Phase::Reveal { until };
+					Verifications::<T>::insert(task_id, &verification);
+					Ok(())
+				} else {
+					Self::decide(task_id, &mut verification)
+				}
+			},
+			Phase::Reveal { .. } | Phase::Availability { .. } | Phase::Decide { .. } => {
+				Self::decide(task_id, &mut verification)
+			},
+		});
+		if let Err(error) = result {
+			// Never reached with consistent state; the task's verification window ends it.
+			log::error!(target: "runtime::verification", "task {task_id}: {error:?}");
+			Self::abandon(task_id);
+		}
+	}
+
+	/// Draws the verifiers of the next round (round 0 when none ran yet) and assigns targets.
+	fn draw(task_id: TaskId, verification: &mut Verification<T>) -> DispatchResult {
+		let Some(task) = T::Tasks::submitted(task_id) else {
+			Self::abandon(task_id);
+			return Ok(());
+		};
+		let params = Params::<T>::get();
+		let first = verification.checks.is_empty();
+		let round = if first { 0 } else { verification.round.saturating_add(1) };
+		let wanted = if first {
+			u32::from(task.spec.verification.verifiers)
+		} else {
+			u32::from(params.recheck_verifiers)
+		};
+		let mut candidates: Vec<(T::AccountId, BalanceOf<T>)> =
+			T::Providers::candidates(Role::Verifier, verification.isa)
+				.into_iter()
+				.filter(|(who, _)| {
+					*who != verification.solver
+						&& *who != verification.submitter
+						&& !verification.checks.iter().any(|check| check.verifier == *who)
+				})
+				.collect();
+		if (first && (candidates.len() as u32) < wanted) || candidates.is_empty() {
+			if !first {
+				return Self::conclude(task_id, verification, &task, Outcome::Inconclusive);
+			}
+			let retry_at =
+				Self::schedule(task_id, Self::now().saturating_add(params.redraw_interval))?;
+			verification.phase = Phase::Draw { at: retry_at };
+			Verifications::<T>::insert(task_id, &*verification);
+			Self::deposit_event(Event::DrawPostponed { task_id, retry_at });
+			return Ok(());
+		}
+
+		let (random, _) = T::Randomness::random(&(b"cairn/draw", task_id, round).encode());
+		let mut rng = DrawRng { seed: blake2_256(&(random, task_id, round).encode()), counter: 0 };
+		let mut drawn = Vec::new();
+		for _ in 0..wanted.min(candidates.len() as u32) {
+			let total = candidates
+				.iter()
+				.fold(0u128, |total, (_, stake)| total.saturating_add((*stake).saturated_into()));
+			let mut point = rng.below(total);
+			let mut chosen = candidates.len().saturating_sub(1);
+			for (position, (_, stake)) in candidates.iter().enumerate() {
+				let stake: u128 = (*stake).saturated_into();
+				if point < stake {
+					chosen = position;
+					break;
+				}
+				point = point.saturating_sub(stake);
+			}
+			drawn.push(candidates.swap_remove(chosen).0);
+		}
+
+		let assignments = if first {
+			Self::sample_targets(&mut rng, &task, drawn.len())
+		} else {
+			let open: Vec<u32> = verification
+				.targets
+				.iter()
+				.filter(|target| target.status == TargetStatus::Open)
+				.map(|target| target.index)
+				.take(MAX_TARGETS_PER_CHECK as usize)
+				.collect();
+			drawn.iter().map(|_| open.clone()).collect()
+		};
+		if first {
+			let count = task.commitment.checkpoint_count;
+			let mut indices: Vec<u32> = assignments.iter().flatten().copied().collect();
+			indices.sort_unstable();
+			indices.dedup();
+			let targets = indices.into_iter().map(|index| Target {
+				index,
+				committed: (index == count).then_some(task.commitment.final_weights_hash),
+				challenged: false,
+				status: TargetStatus::Open,
+			});
+			verification.targets = BoundedVec::truncate_from(targets.collect());
+		}
+
+		let mut verifiers = BoundedVec::new();
+		for (verifier, targets) in drawn.into_iter().zip(assignments) {
+			T::Providers::task_opened(&verifier, Role::Verifier)?;
+			verification
+				.checks
+				.try_push(Check {
+					verifier: verifier.clone(),
+					round,
+					targets: BoundedVec::truncate_from(targets),
+					commitment: None,
+					verdicts: None,
+				})
+				.map_err(|_| Error::<T>::InvalidParams)?;
+			let _ = verifiers.try_push(verifier);
+		}
+		verification.round = round;
+		let commit_until =
+			Self::schedule(task_id, Self::now().saturating_add(params.commit_window))?;
+		verification.phase = Phase::Commit { until: commit_until };
+		T::Tasks::extend_verification(task_id, Self::round_end(&params))?;
+		Verifications::<T>::insert(task_id, &*verification);
+		Self::deposit_event(Event::VerifiersDrawn { task_id, round, verifiers, commit_until });
+		Ok(())
+	}
+
+	/// Targets of the sampled round for `verifiers` verifiers: each gets distinct random
+	/// segments, spread over the run before any segment is given twice; the first also gets
+	/// the initial checkpoint, the last checkpoint and the final weights. Sorted per verifier.
+	fn sample_targets(
+		rng: &mut DrawRng,
+		task: &SubmittedTask<T::AccountId, BalanceOf<T>>,
+		verifiers: usize,
+	) -> Vec<Vec<u32>> {
+		let count = task.commitment.checkpoint_count;
+		// Segment j - 1 ends at checkpoint j: targets 1..count are the segments.
+		let mut order: Vec<u32> = (1..count).collect();
+		for i in (1..order.len()).rev() {
+			let j = rng.below(i as u128 + 1) as usize;
+			order.swap(i, j);
+		}
+		let per_verifier =
+			usize::from(task.spec.verification.segments_per_verifier).min(order.len());
+		let mut cursor = 0usize;
+		(0..verifiers)
+			.map(|position| {
+				let mut targets: Vec<u32> = (0..per_verifier)
+					.map(|offset| order[(cursor + offset) % order.len()])
+					.collect();
+				cursor = (cursor + per_verifier) % order.len().max(1);
+				if position == 0 {
+					targets.extend([0, count.saturating_sub(1), count]);
+				}
+				targets.sort_unstable();
+				targets.dedup();
+				targets
+			})
+			.collect()
+	}
+
+	/// Decides the current round: asks the solver for withheld leaves, or settles the targets
+	/// by the round's verdicts and concludes or draws a recheck round.
+	fn decide(task_id: TaskId, verification: &mut Verification<T>) -> DispatchResult {
+		let Some(task) = T::Tasks::submitted(task_id) else {
+			Self::abandon(task_id);
+			return Ok(());
+		};
+		let params = Params::<T>::get();
+		let challenged: Vec<u32> = verification
+			.targets
+			.iter()
+			.filter(|target| target.challenged)
+			.map(|target| target.index)
+			.collect();
+		if !challenged.is_empty() {
+			if matches!(verification.phase, Phase::Availability { .. }) {
+				// The solver did not post what it was asked for: those targets are refuted.
+				for target in verification.targets.iter_mut().filter(|target| target.challenged) {
+					target.status = TargetStatus::Refuted;
+				}
+				let target = challenged[0];
+				return Self::conclude(task_id, verification, &task, Outcome::Rejected { target });
+			}
+			let until =
+				Self::schedule(task_id, Self::now().saturating_add(params.availability_window))?;
+			verification.phase = Phase::Availability { until };
+			Verifications::<T>::insert(task_id, &*verification);
+			Self::deposit_event(Event::AvailabilityChallenged {
+				task_id,
+				targets: BoundedVec::truncate_from(challenged),
+				until,
+			});
+			return Ok(());
+		}
+
+		let round = verification.round;
+		let checks = &verification.checks;
+		for target in verification.targets.iter_mut() {
+			if target.status != TargetStatus::Open {
+				continue;
+			}
+			let (mut agree, mut other) = (0u32, 0u32);
+			for check in checks.iter().filter(|check| check.round == round) {
+				let Some(verdicts) = &check.verdicts else { continue };
+				for (index, verdict) in check.targets.iter().zip(verdicts) {
+					if *index == target.index {
+						if *verdict == Verdict::Agree {
+							agree += 1;
+						} else {
+							other += 1;
+						}
+					}
+				}
+			}
+			target.status = if round == 0 {
+				// The sampled round only confirms: any doubt goes to a recheck.
+				if agree > 0 && other == 0 {
+					TargetStatus::Confirmed
+				} else {
+					TargetStatus::Open
+				}
+			} else if agree > other {
+				TargetStatus::Confirmed
+			} else if other > agree {
+				TargetStatus::Refuted
+			} else {
+				TargetStatus::Open
+			};
+		}
+
+		if let Some(refuted) = verification
+			.targets
+			.iter()
+			.find(|target| target.status == TargetStatus::Refuted)
+		{
+			let target = refuted.index;
+			Self::conclude(task_id, verification, &task, Outcome::Rejected { target })
+		} else if verification
+			.targets
+			.iter()
+			.all(|target| target.status == TargetStatus::Confirmed)
+		{
+			Self::conclude(task_id, verification, &task, Outcome::Accepted)
+		} else if round < params.max_recheck_rounds {
+			Self::draw(task_id, verification)
+		} else {
+			Self::conclude(task_id, verification, &task, Outcome::Inconclusive)
+		}
+	}
+
+	/// Pays and slashes the verifiers by the outcome, closes their tasks, settles the task in
+	/// the market and drops the verification.
+	fn conclude(
+		task_id: TaskId,
+		verification: &Verification<T>,
+		task: &SubmittedTask<T::AccountId, BalanceOf<T>>,
+		outcome: Outcome,
+	) -> DispatchResult {
+		let params = Params::<T>::get();
+		let status_of = |index: u32| {
+			verification
+				.targets
+				.binary_search_by_key(&index, |target| target.index)
+				.map(|position| verification.targets[position].status)
+				.unwrap_or(TargetStatus::Open)
+		};
+		let rejected = matches!(outcome, Outcome::Rejected { .. });
+		let mut earners: Vec<(T::AccountId, u32)> = Vec::new();
+		for check in &verification.checks {
+			let (units, beneficiary) = match &check.verdicts {
+				None => (0, Some((Self::pot(), true))),
+				Some(verdicts) => {
+					let mut units = 0u32;
+					let mut beneficiary = None;
+					for (index, verdict) in check.targets.iter().zip(verdicts) {
+						match (status_of(*index), verdict) {
+							// A rejected run pays only for showing the fault: its other leaves
+							// are suspect whoever vouched for them.
+							(TargetStatus::Confirmed, Verdict::Agree) if !rejected => units += 1,
+							(TargetStatus::Confirmed, Verdict::Disagree) => {
+								beneficiary = Some((verification.solver.clone(), false))
+							},
+							(TargetStatus::Refuted, Verdict::Agree) => {
+								beneficiary =
+									beneficiary.or(Some((verification.submitter.clone(), false)))
+							},
+							(TargetStatus::Refuted, _) => units += 1,
+							_ => {},
+						}
+					}
+					(units, beneficiary)
+				},
+			};
+			let served = beneficiary.is_none() && units > 0;
+			match beneficiary {
+				Some((to, silent)) => {
+					let amount = T::Providers::slash(&check.verifier, params.verifier_slash, &to)
+						.unwrap_or_else(|_| Zero::zero());
+					Self::deposit_event(Event::VerifierSlashed {
+						task_id,
+						verifier: check.verifier.clone(),
+						amount,
+						silent,
+					});
+				},
+				None if units > 0 => earners.push((check.verifier.clone(), units)),
+				None => {},
+			}
+			T::Providers::task_closed(&check.verifier, Role::Verifier, served);
+		}
+
+		let fee_pool = match outcome {
+			Outcome::Accepted => params.verification_fee.mul_floor(task.reward),
+			Outcome::Rejected { .. } => {
+				params.verification_fee.mul_floor(task.reward).min(task.bond)
+			},
+			Outcome::Inconclusive => Zero::zero(),
+		};
+		let units: u32 = earners.iter().map(|(_, units)| *units).sum();
+		let per_unit =
+			if units == 0 { Zero::zero() } else { fee_pool / BalanceOf::<T>::from(units) };
+		let fees: Vec<(T::AccountId, BalanceOf<T>)> = earners
+			.into_iter()
+			.map(|(who, units)| (who, per_unit.saturating_mul(units.into())))
+			.collect();
+		match outcome {
+			Outcome::Accepted => T::Tasks::accept(task_id, &fees).map(|_| ())?,
+			Outcome::Rejected { .. } => T::Tasks::reject(task_id, &fees)?,
+			Outcome::Inconclusive => {},
+		}
+		Verifications::<T>::remove(task_id);
+		Self::deposit_event(Event::VerificationConcluded { task_id, outcome });
+		Ok(())
+	}
+
+	/// Drops a verification without settling: its verifiers' tasks close unpaid and unpunished.
+	fn abandon(task_id: TaskId) {
+		if let Some(verification) = Verifications::<T>::take(task_id) {
+			for check in &verification.checks {
+				T::Providers::task_closed(&check.verifier, Role::Verifier, false);
+			}
+		}
+	}
+
+	/// Invariants: every verification's task awaits verification; its phase ends at a block
+	/// whose agenda lists it; its targets are sorted and revealed verdicts match the targets;
+	/// compute staking counts exactly the checks of running verifications as verifier tasks.
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		use alloc::collections::btree_map::BTreeMap;
+
+		let mut open: BTreeMap<T::AccountId, u32> = BTreeMap::new();
+		for (task_id, verification) in Verifications::<T>::iter() {
+			ensure!(T::Tasks::submitted(task_id).is_some(), "verification of an unsubmitted task");
+			ensure!(
+				Agenda::<T>::get(verification.phase.ends_at()).contains(&task_id),
+				"verification phase not on the agenda"
+			);
+			ensure!(
+				verification.targets.windows(2).all(|pair| pair[0].index < pair[1].index),
+				"targets not sorted"
+			);
+			for check in &verification.checks {
+				if let Some(verdicts) = &check.verdicts {
+					ensure!(verdicts.len() == check.targets.len(), "verdicts differ from targets");
+				}
+				*open.entry(check.verifier.clone()).or_default() += 1;
+			}
+		}
+		for (who, count) in open {
+			ensure!(
+				T::Providers::open_tasks(&who, Role::Verifier) == count,
+				"compute staking's verifier task count differs from the checks"
+			);
+		}
+		Ok(())
+	}
+}
+
+impl<T: Config> ResultVerifier<T::AccountId> for Pallet<T> {
+	fn result_submitted(
+		task_id: TaskId,
+		submitter: &T::AccountId,
+		solver: &T::AccountId,
+	) -> DispatchResult {
+		ensure!(!Verifications::<T>::contains_key(task_id), Error::<T>::AlreadyVerifying);
+		let isa = T::Providers::hardware(solver)
+			.map(|hardware| hardware.isa)
+			.ok_or(Error::<T>::NotSolver)?;
+		let at =
+			Self::schedule(task_id, Self::now().saturating_add(Params::<T>::get().draw_delay))?;
+		Verifications::<T>::insert(
+			task_id,
+			Verification::<T> {
+				submitter: submitter.clone(),
+				solver: solver.clone(),
+				isa,
+				round: 0,
+				phase: Phase::Draw { at },
+				targets: BoundedVec::new(),
+				checks: BoundedVec::new(),
+			},
+		);
+		Ok(())
+	}
+
+	fn verification_expired(task_id: TaskId) {
+		Self::abandon(task_id);
+	}
+
+	fn result_submitted_weight() -> Weight {
+		T::WeightInfo::result_submitted()
+	}
+
+	fn verification_expired_weight() -> Weight {
+		T::WeightInfo::verification_expired()
+	}
+}

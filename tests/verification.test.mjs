@@ -1,0 +1,222 @@
+// End-to-end test of verification on the dev chain: real `cairn-worker` processes (a solver and
+// three verifiers, each with the digits dataset) and Alice posting tasks with polkadot-js.
+//
+// 1. An honest task: Bob trains and commits; two of the three verifiers are drawn, recompute
+//    their segments and the run's endpoints, commit and reveal. One of them is killed (SIGKILL)
+//    right after its commitment lands and started again on the same work directory: it reveals
+//    what it committed to. The task settles: Bob is paid the reward less the verifiers' fees, the
+//    verifiers are paid and credited, and the model is registered for Alice with `Trained`
+//    provenance, all read back with polkadot-js.
+// 2. A cheating solver (Ferdie, a worker built with the test-only `dishonest` feature, run with
+//    `--cheat perturb`): the drawn verifiers disagree with its checkpoints, the third verifier
+//    rechecks, and the result is rejected: Ferdie's task bond is slashed and Alice refunded.
+
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, test } from 'node:test';
+
+import { Keyring } from '@polkadot/api';
+
+import { NodeGroup, freePort } from './lib/node.mjs';
+import { decodeDispatchError, signSendFinalized } from './lib/tx.mjs';
+import { UNIT, Worker, digitsSpec } from './lib/worker.mjs';
+
+const REWARD = 5n * UNIT;
+
+describe('verification on the dev chain', () => {
+  const group = new NodeGroup('cairn-e2e-verify-');
+  const scratch = mkdtempSync(join(tmpdir(), 'cairn-e2e-verify-'));
+  let api;
+  let node;
+  let keys;
+  let solverPort;
+  let solver;
+  const verifiers = {};
+
+  const startWorker = (name, options) =>
+    new Worker({
+      rpcUrl: node.rpcUrl,
+      workDir: join(scratch, name),
+      logFile: join(group.logDir, `${name}.log`),
+      suri: `//${name[0].toUpperCase()}${name.slice(1)}`,
+      ...options,
+    });
+  const startVerifier = (name) => (verifiers[name] = startWorker(name, { role: 'verifier' }));
+
+  async function ok(tx, signer) {
+    const result = await signSendFinalized(api, tx, signer);
+    assert.equal(result.dispatchError, undefined, JSON.stringify(decodeDispatchError(api, result.dispatchError)));
+    return result;
+  }
+
+  /** Alice posts a digits task checked by two verifiers of two segments each; returns its id and block. */
+  async function createTask(seed) {
+    const spec = digitsSpec({ port: solverPort, steps: 40, interval: 10, seed, verifiers: 2, segments: 2 });
+    const result = await ok(api.tx.tasks.createTask(spec, REWARD), keys.alice);
+    const event = result.events.find(({ event }) => api.events.tasks.TaskCreated.is(event)).event;
+    return { taskId: event.data.taskId.toNumber(), from: (await api.rpc.chain.getHeader(result.blockHash)).number.toNumber() };
+  }
+
+  /** Events of the finalized blocks from `from` on that `matches` picks; waits until `enough(found)`. */
+  async function waitForEvents(from, matches, enough, what, timeoutMs) {
+    const end = Date.now() + timeoutMs;
+    const found = [];
+    let next = from;
+    for (;;) {
+      const head = (await api.rpc.chain.getHeader(await api.rpc.chain.getFinalizedHead())).number.toNumber();
+      for (; next <= head; next++) {
+        const events = await (await api.at(await api.rpc.chain.getBlockHash(next))).query.system.events();
+        for (const { event } of events) if (matches(event)) found.push(event);
+      }
+      if (enough(found)) return found;
+      for (const worker of [solver, ...Object.values(verifiers)]) {
+        if (worker?.exitInfo) throw new Error(`a worker exited (${JSON.stringify(worker.exitInfo)}) while waiting for ${what}`);
+      }
+      if (Date.now() > end) throw new Error(`${what} not seen within ${timeoutMs} ms`);
+      await sleep(500);
+    }
+  }
+
+  const concludedEvent = (taskId) => (event) =>
+    api.events.verification.VerificationConcluded.is(event) && event.data.taskId.toNumber() === taskId;
+
+  const provider = async (who) => (await api.query.computeStaking.providers(who.address)).unwrap();
+
+  const run = (fn) =>
+    group.run(async (t) => {
+      try {
+        return await fn(t);
+      } catch (e) {
+        for (const worker of [solver, ...Object.values(verifiers)].filter(Boolean)) {
+          process.stderr.write(`\n----- ${worker.logFile} (tail) -----\n${worker.log().split('\n').slice(-40).join('\n')}\n`);
+        }
+        throw e;
+      }
+    });
+
+  before(
+    group.run(async () => {
+      ({ node, api } = await group.startDev('dev'));
+      solverPort = await freePort();
+      const keyring = new Keyring({ type: 'sr25519' });
+      keys = Object.fromEntries(
+        ['alice', 'bob', 'charlie', 'dave', 'eve', 'ferdie'].map((name) => [name, keyring.addFromUri(`//${name[0].toUpperCase()}${name.slice(1)}`)]),
+      );
+      solver = startWorker('bob', { port: solverPort });
+      for (const name of ['charlie', 'dave', 'eve']) startVerifier(name);
+      for (const worker of [solver, ...Object.values(verifiers)]) await worker.waitForLog(/registered/, 60_000);
+    }),
+  );
+
+  after(async () => {
+    for (const worker of Worker.running()) await worker.kill('SIGTERM');
+    await group.stopAll();
+    rmSync(scratch, { recursive: true, force: true });
+  });
+
+  test(
+    'an honest task is verified, paid and registered for Alice; a verifier killed after committing still reveals',
+    run(async () => {
+      const bob0 = (await api.query.system.account(keys.bob.address)).data.free.toBigInt();
+      const { taskId, from } = await createTask(42);
+
+      // The first verifier to commit is killed once its commitment is final, then restarted.
+      const committed = new RegExp(`committed task=${taskId} round=0`);
+      const end = Date.now() + 180_000;
+      let first;
+      while (!(first = Object.keys(verifiers).find((name) => committed.test(verifiers[name].log())))) {
+        if (Date.now() > end) throw new Error(`no verifier committed to task ${taskId} within 180 s`);
+        await sleep(100);
+      }
+      const killed = verifiers[first];
+      await killed.kill('SIGKILL');
+      const logged = killed.log().length;
+      const restarted = startVerifier(first);
+      await restarted.waitForLog(new RegExp(`revealed task=${taskId} round=0`), 120_000, logged);
+      assert.doesNotMatch(restarted.log().slice(logged), new RegExp(`recomputing task=${taskId}`), 'the record was reused');
+
+      const [concluded] = await waitForEvents(from, concludedEvent(taskId), (found) => found.length > 0, 'VerificationConcluded', 180_000);
+      assert.equal(concluded.data.outcome.type, 'Accepted');
+      const [settled] = await waitForEvents(
+        from,
+        (event) => api.events.tasks.TaskSettled.is(event) && event.data.taskId.toNumber() === taskId,
+        (found) => found.length > 0,
+        'TaskSettled',
+        10_000,
+      );
+      const { solverPayment, fees, modelId } = settled.data;
+      assert.equal(solverPayment.toBigInt() + fees.toBigInt(), REWARD);
+      const feeShare = (await api.query.verification.params()).verificationFee.toBigInt(); // parts per billion
+      assert.ok(fees.toBigInt() > 0n && fees.toBigInt() <= (REWARD * feeShare) / 1_000_000_000n);
+
+      // The model: registered for Alice, verified, with the committed weights.
+      const model = (await api.query.modelRegistry.models(modelId)).unwrap();
+      assert.equal(model.owner.toString(), keys.alice.address);
+      assert.equal(model.provenance.isTrained, true);
+      assert.equal(model.provenance.asTrained.task.toNumber(), taskId);
+      assert.equal((await api.query.modelRegistry.modelByHash(model.weightsHash)).unwrap().toNumber(), modelId.toNumber());
+
+      // Bob was paid; the two drawn verifiers served the task, the third was not drawn.
+      const bob1 = (await api.query.system.account(keys.bob.address)).data.free.toBigInt();
+      assert.ok(bob1 > bob0, 'Bob gained the payment, less his transaction fees');
+      assert.equal((await provider(keys.bob)).tasksServed.toNumber(), 1);
+      const served = [];
+      for (const name of Object.keys(verifiers)) {
+        const record = await provider(keys[name]);
+        assert.equal(record.openTasks.verifier.toNumber(), 0);
+        served.push(record.tasksServed.toNumber());
+      }
+      assert.deepEqual(served.sort(), [0, 1, 1]);
+      assert.equal((await api.query.tasks.tasks(taskId)).isNone, true);
+      assert.equal((await api.query.verification.verifications(taskId)).isNone, true);
+    }),
+  );
+
+  test(
+    'a cheating solver is rejected and slashed and the submitter refunded',
+    run(async () => {
+      // Bob stops; Ferdie, a dishonest solver, takes the next task. Rejected tasks are refunded.
+      await solver.kill('SIGTERM');
+      const params = (await api.query.tasks.params()).toJSON();
+      await ok(api.tx.sudo.sudo(api.tx.tasks.setParams({ ...params, maxReopens: 0 })), keys.alice);
+      solver = startWorker('ferdie', { port: solverPort, extraArgs: ['--cheat', 'perturb'] });
+      await solver.waitForLog(/registered/, 60_000);
+      const escrow = async () => {
+        const holds = await api.query.balances.holds(keys.alice.address);
+        return holds.filter((h) => h.id.isTasks && h.id.asTasks.isTaskEscrow).reduce((sum, h) => sum + h.amount.toBigInt(), 0n);
+      };
+      const held0 = await escrow();
+
+      const { taskId, from } = await createTask(43);
+      const [concluded] = await waitForEvents(from, concludedEvent(taskId), (found) => found.length > 0, 'VerificationConcluded', 300_000);
+      assert.equal(concluded.data.outcome.type, 'Rejected');
+      const [rejected] = await waitForEvents(
+        from,
+        (event) => api.events.tasks.TaskRejected.is(event) && event.data.taskId.toNumber() === taskId,
+        (found) => found.length > 0,
+        'TaskRejected',
+        10_000,
+      );
+      assert.equal(rejected.data.solver.toString(), keys.ferdie.address);
+      const bond = rejected.data.slashed.toBigInt();
+      assert.ok(bond > 0n);
+      assert.match(solver.log(), /committing a dishonest run/);
+
+      // Alice got reward and deposit back; Ferdie's record shows the slash.
+      assert.equal((await api.query.tasks.tasks(taskId)).isNone, true);
+      assert.equal(await escrow(), held0);
+      const ferdie = await provider(keys.ferdie);
+      assert.deepEqual([ferdie.slashCount.toNumber(), ferdie.slashedTotal.toBigInt(), ferdie.openTasks.solver.toNumber()], [1, bond, 0]);
+      await waitForEvents(
+        from,
+        (event) => api.events.tasks.TaskRefunded.is(event) && event.data.taskId.toNumber() === taskId,
+        (found) => found.length > 0,
+        'TaskRefunded',
+        10_000,
+      );
+    }),
+  );
+});
