@@ -104,7 +104,7 @@ describe('compute market on the dev chain', () => {
       const reg = await ok(
         api.tx.computeStaking.registerProvider(
           { solver: true, verifier: false, whistleblower: false },
-          { isa: 'X86_64V3', backend: 'FlexCpu', memoryGib: 16, gpu: null },
+          { isa: 'X86_64V3', arithmetic: 1, backend: 'FlexCpu', memoryGib: 16, gpu: null },
           minBond,
         ),
         bob,
@@ -188,7 +188,7 @@ describe('compute market on the dev chain', () => {
         await ok(
           api.tx.computeStaking.registerProvider(
             { solver: true, verifier: false, whistleblower: false },
-            { isa: 'X86_64V3', backend: 'FlexCpu', memoryGib: 16, gpu: null },
+            { isa: 'X86_64V3', arithmetic: 1, backend: 'FlexCpu', memoryGib: 16, gpu: null },
             minBond,
           ),
           bob,

@@ -13,7 +13,7 @@ pub mod verification;
 
 pub use bounded_collections::{BoundedVec, ConstU32};
 pub use model::{Activation, Architecture, ArchitectureError, Mlp};
-pub use provider::{Backend, HardwareProfile, IsaClass, Role, Roles};
+pub use provider::{Backend, ComputeClass, HardwareProfile, IsaClass, Role, Roles};
 pub use task::{
 	DatasetRef, Label, ModelInit, Optimizer, ResultCommitment, SpecError, TaskSpec, TrainingConfig,
 	VerificationPolicy,

@@ -120,6 +120,28 @@ pub enum Backend {
 	Cuda,
 }
 
+/// What decides whether two providers compute the same bits for a task: the instruction-set
+/// class of their CPUs and the version of the training arithmetic their worker build implements.
+/// A task's verifiers are drawn from the solver's class only.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub struct ComputeClass {
+	/// CPU instruction-set class.
+	pub isa: IsaClass,
+	/// Version of the training arithmetic (the worker's `cairn_train::ARITHMETIC_VERSION`).
+	pub arithmetic: u32,
+}
+
 /// Hardware a provider declares when it registers.
 #[derive(
 	Clone, Debug, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
@@ -127,10 +149,20 @@ pub enum Backend {
 pub struct HardwareProfile {
 	/// CPU instruction-set class, which decides bit-exact reproducibility.
 	pub isa: IsaClass,
+	/// Version of the training arithmetic the provider's worker build implements: the same spec
+	/// gives the same checkpoints only within one version (and one ISA class).
+	pub arithmetic: u32,
 	/// Training backend.
 	pub backend: Backend,
 	/// Memory available for training, in GiB.
 	pub memory_gib: u32,
 	/// GPU model, if any.
 	pub gpu: Option<BoundedVec<u8, ConstU32<MAX_GPU_NAME_LEN>>>,
+}
+
+impl HardwareProfile {
+	/// The class of providers that compute the same bits as this one.
+	pub fn class(&self) -> ComputeClass {
+		ComputeClass { isa: self.isa, arithmetic: self.arithmetic }
+	}
 }

@@ -14,8 +14,12 @@ pub const MAX_CHECKPOINTS: u32 = 1024;
 pub const MAX_VERIFIERS: u8 = 16;
 /// Most segments one verifier may be asked to re-execute.
 pub const MAX_SEGMENTS_PER_VERIFIER: u8 = 32;
-/// Largest batch a task may use.
-pub const MAX_BATCH_SIZE: u32 = 1 << 16;
+/// Largest inner dimension of a matrix product in training (a layer width or the batch size).
+/// Above it, the CPU kernels split products into blocks sized by the machine's caches, so honest
+/// machines of one class could compute other bits; tasks stay at or below it.
+pub const MAX_EXACT_DIMENSION: u32 = 512;
+/// Largest batch a task may use: the batch is the inner dimension of the weight gradients.
+pub const MAX_BATCH_SIZE: u32 = MAX_EXACT_DIMENSION;
 
 /// Longest name or license of the model a task produces, in bytes.
 pub const MAX_LABEL_LEN: u32 = 64;
@@ -235,7 +239,7 @@ impl TaskSpec {
 			return Err(SpecError::Name);
 		}
 		if let ModelInit::Fresh { architecture, .. } = &self.model {
-			if !matches!(architecture, Architecture::Mlp(_)) || architecture.validate().is_err() {
+			if !trainable(architecture) {
 				return Err(SpecError::Architecture);
 			}
 		}
@@ -263,6 +267,17 @@ impl TaskSpec {
 			return Err(SpecError::Verification);
 		}
 		t.optimizer.validate()
+	}
+}
+
+/// Whether Cairn workers train `architecture` bit-exactly: a valid MLP whose every width is at
+/// most [`MAX_EXACT_DIMENSION`].
+pub fn trainable(architecture: &Architecture) -> bool {
+	match architecture {
+		Architecture::Mlp(mlp) => {
+			architecture.validate().is_ok() && mlp.widths().all(|w| w <= MAX_EXACT_DIMENSION)
+		},
+		Architecture::External { .. } => false,
 	}
 }
 
@@ -374,6 +389,30 @@ mod tests {
 			init_seed: 0,
 		};
 		assert_eq!(s.validate(), Err(SpecError::Architecture));
+	}
+
+	#[test]
+	fn sizes_where_kernel_blocking_depends_on_the_machine_are_refused() {
+		let wide = |width| {
+			let mut s = spec();
+			s.model = ModelInit::Fresh {
+				architecture: Architecture::Mlp(Mlp {
+					input: 64,
+					hidden: BoundedVec::truncate_from(vec![width]),
+					output: 10,
+					activation: Activation::Relu,
+				}),
+				init_seed: 1,
+			};
+			s
+		};
+		assert_eq!(wide(MAX_EXACT_DIMENSION).validate(), Ok(()));
+		assert_eq!(wide(MAX_EXACT_DIMENSION + 1).validate(), Err(SpecError::Architecture));
+		let mut s = spec();
+		s.training.batch_size = MAX_EXACT_DIMENSION;
+		assert_eq!(s.validate(), Ok(()));
+		s.training.batch_size = MAX_EXACT_DIMENSION + 1;
+		assert_eq!(s.validate(), Err(SpecError::Training));
 	}
 
 	#[test]

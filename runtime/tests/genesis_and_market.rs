@@ -125,6 +125,7 @@ fn dev_preset_runs_a_task_through_verification_to_settlement() {
 
 		let cpu = HardwareProfile {
 			isa: IsaClass::X86_64V3,
+			arithmetic: 1,
 			backend: Backend::FlexCpu,
 			memory_gib: 8,
 			gpu: None,

@@ -10,10 +10,17 @@
 //! Everything that decides the bits of a checkpoint is fixed here: initial weights and data
 //! order come from [`SplitMix64`](rng::SplitMix64) streams, the optimizers are written out on
 //! tensors with their state in the checkpoint, and training runs on burn's `flex` CPU backend,
-//! which is bit-exact across runs, processes and thread counts within one CPU ISA class (see
-//! `shared/research/measured-here.md`).
+//! which is bit-exact across runs and processes within one CPU ISA class (see
+//! `shared/research/measured-here.md`). Training is single-threaded: burn is built without the
+//! features that bring burn-flex's and gemm's thread pools.
 
 #![warn(missing_docs)]
+
+/// Version of the training arithmetic this build implements. Providers declare it in their
+/// hardware profile and verifiers are drawn from the solver's version only, so that no honest
+/// provider is judged by a machine that computes other bits. Bump it whenever a change (of this
+/// crate, burn, or any kernel) changes a checkpoint hash: `tests/golden.rs` fails until then.
+pub const ARITHMETIC_VERSION: u32 = 1;
 
 pub mod batches;
 pub mod checkpoint;

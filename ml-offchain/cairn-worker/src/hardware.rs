@@ -9,6 +9,7 @@ use cairn_primitives::{Backend, HardwareProfile, IsaClass};
 pub fn detect() -> anyhow::Result<HardwareProfile> {
 	Ok(HardwareProfile {
 		isa: isa_class()?,
+		arithmetic: cairn_train::ARITHMETIC_VERSION,
 		backend: Backend::FlexCpu,
 		memory_gib: memory_gib(),
 		gpu: None,

@@ -32,7 +32,7 @@ pub mod weights;
 extern crate alloc;
 
 use alloc::vec::Vec;
-use cairn_primitives::{HardwareProfile, IsaClass, Role, Roles};
+use cairn_primitives::{ComputeClass, HardwareProfile, Role, Roles};
 use frame_support::{
 	pallet_prelude::*,
 	traits::{
@@ -68,10 +68,10 @@ pub trait ComputeProviders<AccountId> {
 	/// slashed.
 	fn note_slash(who: &AccountId, amount: Self::Balance);
 
-	/// Providers of `role` on `isa` that are eligible and whose bond covers one more task of the
-	/// role, with their active bond (the weight of a stake-weighted draw). At most
+	/// Providers of `role` in compute `class` that are eligible and whose bond covers one more
+	/// task of the role, with their active bond (the weight of a stake-weighted draw). At most
 	/// `MaxPoolSize` providers are read: only verifiers and whistleblowers are pooled.
-	fn candidates(role: Role, isa: IsaClass) -> Vec<(AccountId, Self::Balance)>;
+	fn candidates(role: Role, class: ComputeClass) -> Vec<(AccountId, Self::Balance)>;
 
 	/// Most providers a pool holds.
 	fn pool_capacity() -> u32;
@@ -377,7 +377,7 @@ impl<T: Config> Pallet<T> {
 				provider.bonded >= Params::<T>::get().collateral(&roles, &provider.open_tasks),
 				Error::<T>::BondBelowMinimum
 			);
-			// Verifiers are matched to the solver's hardware class, so it holds until tasks close.
+			// Verifiers are matched to the solver's compute class, so it holds until tasks close.
 			ensure!(
 				provider.open_tasks.total() == 0 || provider.hardware == hardware,
 				Error::<T>::HardwareNeededByOpenTasks
@@ -562,7 +562,7 @@ impl<T: Config> ComputeProviders<T::AccountId> for Pallet<T> {
 		T::MaxPoolSize::get()
 	}
 
-	fn candidates(role: Role, isa: IsaClass) -> Vec<(T::AccountId, BalanceOf<T>)> {
+	fn candidates(role: Role, class: ComputeClass) -> Vec<(T::AccountId, BalanceOf<T>)> {
 		let params = Params::<T>::get();
 		Pools::<T>::get(role)
 			.into_iter()
@@ -572,7 +572,7 @@ impl<T: Config> ComputeProviders<T::AccountId> for Pallet<T> {
 				let count = open.of_mut(role);
 				*count = count.saturating_add(1);
 				let eligible = provider.roles.contains(role)
-					&& provider.hardware.isa == isa
+					&& provider.hardware.class() == class
 					&& provider.bonded >= params.collateral(&provider.roles, &open);
 				eligible.then_some((who, provider.bonded))
 			})
@@ -634,6 +634,7 @@ impl<T: Config> ComputeProviders<T::AccountId> for Pallet<T> {
 		T::Currency::set_balance(who, existing.saturating_add(bond.saturating_mul(2u32.into())));
 		let hardware = HardwareProfile {
 			isa: cairn_primitives::IsaClass::X86_64V3,
+			arithmetic: 1,
 			backend: cairn_primitives::Backend::FlexCpu,
 			memory_gib: 16,
 			gpu: None,

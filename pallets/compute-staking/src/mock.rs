@@ -83,6 +83,7 @@ pub fn verifier() -> Roles {
 pub fn cpu() -> HardwareProfile {
 	HardwareProfile {
 		isa: IsaClass::X86_64V3,
+		arithmetic: 1,
 		backend: Backend::FlexCpu,
 		memory_gib: 16,
 		gpu: None,

@@ -4,7 +4,7 @@ use crate::{
 	mock::*, ComputeProviders, Error, Event, HoldReason, OpenTasks, Params, Pools, Providers,
 	StakingParams, UnbondingChunk,
 };
-use cairn_primitives::{IsaClass, Role, Roles};
+use cairn_primitives::{ComputeClass, IsaClass, Role, Roles};
 use frame_support::{
 	assert_noop, assert_ok,
 	traits::fungible::{Inspect, InspectHold, Mutate},
@@ -332,15 +332,25 @@ fn pools_follow_roles_and_draw_only_eligible_candidates() {
 		assert_eq!(Pools::<Test>::get(Role::Verifier).to_vec(), vec![ALICE, BOB]);
 		assert!(Pools::<Test>::get(Role::Whistleblower).is_empty());
 		assert_eq!(
-			ComputeStaking::candidates(Role::Verifier, IsaClass::X86_64V3),
+			ComputeStaking::candidates(Role::Verifier, cpu().class()),
 			vec![(ALICE, MIN_SOLVER), (BOB, MIN_VERIFIER * 2)]
 		);
-		assert!(ComputeStaking::candidates(Role::Verifier, IsaClass::Aarch64).is_empty());
+		assert!(ComputeStaking::candidates(
+			Role::Verifier,
+			ComputeClass { isa: IsaClass::Aarch64, arithmetic: 1 }
+		)
+		.is_empty());
+		// Another version of the training arithmetic computes other bits: not drawn either.
+		assert!(ComputeStaking::candidates(
+			Role::Verifier,
+			ComputeClass { isa: IsaClass::X86_64V3, arithmetic: 2 }
+		)
+		.is_empty());
 		// Bob's bond covers two verifications, not three.
 		assert_ok!(ComputeStaking::task_opened(&BOB, Role::Verifier));
 		assert_ok!(ComputeStaking::task_opened(&BOB, Role::Verifier));
 		assert_eq!(
-			ComputeStaking::candidates(Role::Verifier, IsaClass::X86_64V3),
+			ComputeStaking::candidates(Role::Verifier, cpu().class()),
 			vec![(ALICE, MIN_SOLVER)]
 		);
 		ComputeStaking::task_closed(&BOB, Role::Verifier, true);

@@ -33,7 +33,7 @@ pub mod weights;
 
 use cairn_primitives::{
 	merkle::{verify_checkpoint, CheckpointProof},
-	task::task_flops,
+	task::{task_flops, trainable},
 	Architecture, ModelId, ModelInit, ResultCommitment, Role, SpecError, TaskId, TaskSpec,
 };
 use frame_support::{
@@ -266,9 +266,11 @@ pub mod pallet {
 		RewardBelowPriceFloor,
 		/// The model name is empty.
 		EmptyModelName,
-		/// The fresh model's architecture is invalid or is not one Cairn workers train.
+		/// The fresh model's architecture is invalid or is not one Cairn workers train (an MLP whose
+		/// widths are at most `MAX_EXACT_DIMENSION`).
 		InvalidArchitecture,
-		/// Batch size, steps or checkpoint interval are zero, too large, or do not divide.
+		/// Batch size, steps or checkpoint interval are zero, too large (the batch at most
+		/// `MAX_EXACT_DIMENSION`), or do not divide.
 		InvalidTrainingConfig,
 		/// The task would produce more checkpoints than allowed.
 		TooManyCheckpoints,
@@ -280,7 +282,8 @@ pub mod pallet {
 		InvalidOptimizer,
 		/// The model to continue training is not registered.
 		UnknownModel,
-		/// The model to continue training has an architecture Cairn workers cannot train.
+		/// The model to continue training has an architecture Cairn workers cannot train (not an
+		/// MLP, or a layer wider than `MAX_EXACT_DIMENSION`).
 		ModelNotTrainable,
 		/// The free balance cannot cover the reward and deposit, or the solver's bond.
 		InsufficientBalance,
@@ -434,10 +437,7 @@ impl<T: Config> Pallet<T> {
 			ModelInit::FromRegistry { model } => {
 				let architecture =
 					T::Models::architecture(*model).ok_or(Error::<T>::UnknownModel)?;
-				ensure!(
-					matches!(architecture, Architecture::Mlp(_)),
-					Error::<T>::ModelNotTrainable
-				);
+				ensure!(trainable(&architecture), Error::<T>::ModelNotTrainable);
 				Ok(architecture)
 			},
 		}

@@ -32,7 +32,13 @@ fn solver_roles() -> Roles {
 }
 
 fn cpu() -> HardwareProfile {
-	HardwareProfile { isa: IsaClass::X86_64V3, backend: Backend::FlexCpu, memory_gib: 8, gpu: None }
+	HardwareProfile {
+		isa: IsaClass::X86_64V3,
+		arithmetic: 1,
+		backend: Backend::FlexCpu,
+		memory_gib: 8,
+		gpu: None,
+	}
 }
 
 fn register_solver(who: u64) {
@@ -132,19 +138,21 @@ fn create_task_rejects_bad_rewards() {
 	test(|| {
 		assert_noop!(create(ALICE, spec(), 0), Error::<Test>::RewardTooLow);
 		assert_noop!(create(ALICE, spec(), MIN_REWARD - 1), Error::<Test>::RewardTooLow);
-		// Two hidden layers of 4096: about 17 M parameters, 328 GFLOP for the default schedule.
+		// Two hidden layers of 512 (301,066 parameters), batch 512, 1,000 steps: 924.9 GFLOP.
 		let mut big = spec();
 		big.model = ModelInit::Fresh {
 			architecture: Architecture::Mlp(cairn_primitives::Mlp {
 				input: 64,
-				hidden: BoundedVec::truncate_from(vec![4096, 4096]),
+				hidden: BoundedVec::truncate_from(vec![512, 512]),
 				output: 10,
 				activation: cairn_primitives::Activation::Gelu,
 			}),
 			init_seed: 1,
 		};
-		assert_noop!(create(ALICE, big.clone(), 300), Error::<Test>::RewardBelowPriceFloor);
-		assert_ok!(create(ALICE, big, 400));
+		big.training.batch_size = 512;
+		big.training.steps = 1_000;
+		assert_noop!(create(ALICE, big.clone(), 924), Error::<Test>::RewardBelowPriceFloor);
+		assert_ok!(create(ALICE, big, 925));
 		assert_noop!(create(DAVE, spec(), MIN_REWARD), Error::<Test>::InsufficientBalance);
 	});
 }
@@ -221,6 +229,27 @@ fn continuing_a_registered_model_needs_a_trainable_architecture() {
 		let mut continued = spec();
 		continued.model = ModelInit::FromRegistry { model: 1 };
 		assert_ok!(create(ALICE, continued, REWARD));
+		// A registered MLP wider than training stays exact for is not continued either.
+		assert_ok!(ModelRegistry::register_model(
+			RuntimeOrigin::signed(CHARLIE),
+			[3; 32],
+			b"wide".to_vec(),
+			Architecture::Mlp(cairn_primitives::Mlp {
+				input: 64,
+				hidden: BoundedVec::truncate_from(vec![
+					cairn_primitives::task::MAX_EXACT_DIMENSION + 1
+				]),
+				output: 10,
+				activation: cairn_primitives::Activation::Relu,
+			}),
+			None,
+			None,
+			vec![],
+			vec![],
+		));
+		let mut wide = spec();
+		wide.model = ModelInit::FromRegistry { model: 2 };
+		assert_noop!(create(ALICE, wide, REWARD), Error::<Test>::ModelNotTrainable);
 	});
 }
 

@@ -4,7 +4,8 @@
 //!
 //! When a result is submitted, the task market calls [`pallet_tasks::ResultVerifier`]; `draw_delay`
 //! blocks later (randomness the solver could not see when it committed) the verifiers are drawn,
-//! stake-weighted, from compute staking's verifier pool on the solver's instruction-set class,
+//! stake-weighted, from compute staking's verifier pool in the solver's compute class (ISA class
+//! and training-arithmetic version),
 //! never the solver or the submitter. Each verifier gets distinct random **targets** (see
 //! `cairn_primitives::verification`): checkpoint `j` it recomputes by replaying segment `j - 1`
 //! from checkpoint `j - 1`. The first verifier also checks the run's endpoints: checkpoint 0 (the
@@ -622,7 +623,7 @@ impl<T: Config> Pallet<T> {
 			u32::from(params.recheck_verifiers)
 		};
 		let mut candidates: Vec<(T::AccountId, BalanceOf<T>)> =
-			T::Providers::candidates(Role::Verifier, verification.isa)
+			T::Providers::candidates(Role::Verifier, verification.class)
 				.into_iter()
 				.filter(|(who, _)| {
 					*who != verification.solver
@@ -972,8 +973,8 @@ impl<T: Config> ResultVerifier<T::AccountId> for Pallet<T> {
 		solver: &T::AccountId,
 	) -> DispatchResult {
 		ensure!(!Verifications::<T>::contains_key(task_id), Error::<T>::AlreadyVerifying);
-		let isa = T::Providers::hardware(solver)
-			.map(|hardware| hardware.isa)
+		let class = T::Providers::hardware(solver)
+			.map(|hardware| hardware.class())
 			.ok_or(Error::<T>::NotSolver)?;
 		let at =
 			Self::schedule(task_id, Self::now().saturating_add(Params::<T>::get().draw_delay))?;
@@ -982,7 +983,7 @@ impl<T: Config> ResultVerifier<T::AccountId> for Pallet<T> {
 			Verification::<T> {
 				submitter: submitter.clone(),
 				solver: solver.clone(),
-				isa,
+				class,
 				round: 0,
 				phase: Phase::Draw { at },
 				targets: BoundedVec::new(),

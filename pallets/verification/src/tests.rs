@@ -79,7 +79,13 @@ impl Run {
 }
 
 fn cpu() -> HardwareProfile {
-	HardwareProfile { isa: IsaClass::X86_64V3, backend: Backend::FlexCpu, memory_gib: 8, gpu: None }
+	HardwareProfile {
+		isa: IsaClass::X86_64V3,
+		arithmetic: 1,
+		backend: Backend::FlexCpu,
+		memory_gib: 8,
+		gpu: None,
+	}
 }
 
 fn roles(solver: bool, verifier: bool) -> Roles {

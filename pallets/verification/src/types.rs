@@ -3,7 +3,7 @@
 use cairn_primitives::{
 	task::{MAX_SEGMENTS_PER_VERIFIER, MAX_VERIFIERS},
 	verification::MAX_TARGETS_PER_CHECK,
-	Hash256, IsaClass, Verdict,
+	ComputeClass, Hash256, Verdict,
 };
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{
@@ -186,8 +186,8 @@ pub struct Verification<T: Config> {
 	pub submitter: T::AccountId,
 	/// Who trained it.
 	pub solver: T::AccountId,
-	/// The solver's instruction-set class, which every verifier shares.
-	pub isa: IsaClass,
+	/// The solver's compute class (ISA and arithmetic version), which every verifier shares.
+	pub class: ComputeClass,
 	/// The current round: 0 for the sampled round, then rechecks.
 	pub round: u8,
 	/// Where the verification is.

@@ -217,11 +217,15 @@ fn label(flag: &str, text: &str) -> anyhow::Result<Label> {
 /// Why the runtime would refuse `spec`, in terms of flags.
 fn explain(error: SpecError, spec: &TaskSpec) -> anyhow::Error {
 	use cairn_primitives::task::{
-		MAX_BATCH_SIZE, MAX_CHECKPOINTS, MAX_SEGMENTS_PER_VERIFIER, MAX_VERIFIERS,
+		MAX_BATCH_SIZE, MAX_CHECKPOINTS, MAX_EXACT_DIMENSION, MAX_SEGMENTS_PER_VERIFIER,
+		MAX_VERIFIERS,
 	};
 	match error {
 		SpecError::Name => anyhow!("--name must not be empty"),
-		SpecError::Architecture => anyhow!("--mlp does not describe a valid MLP"),
+		SpecError::Architecture => anyhow!(
+			"--mlp must describe a valid MLP whose widths are at most {MAX_EXACT_DIMENSION} (wider \
+             matrix products are not computed bit-exactly across machines)"
+		),
 		SpecError::Dataset => anyhow!("the dataset is empty (size 0)"),
 		SpecError::Training => anyhow!(
 			"--batch-size must be 1 to {MAX_BATCH_SIZE}, --steps and --checkpoint-interval \

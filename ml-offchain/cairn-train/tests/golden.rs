@@ -1,0 +1,75 @@
+//! Golden checkpoint roots: real training of every optimizer and activation, and of the largest
+//! sizes tasks may use, pinned to the bits this build computes (`ARITHMETIC_VERSION`). A
+//! dependency update or code change that alters one bit of training fails here, in CI, instead of
+//! letting providers of one version slash each other: bump `ARITHMETIC_VERSION` with the new
+//! roots, so that old and new workers are never drawn to judge each other.
+
+mod common;
+
+use cairn_primitives::{
+	merkle::checkpoint_root, task::MAX_EXACT_DIMENSION, Activation, Architecture, ModelInit,
+	Optimizer, TaskSpec,
+};
+use cairn_train::ARITHMETIC_VERSION;
+use common::{checkpoint_hashes, digits, spec};
+
+/// `spec` with every hidden layer's activation set to `activation`.
+fn with_activation(mut spec: TaskSpec, activation: Activation) -> TaskSpec {
+	if let ModelInit::Fresh { architecture: Architecture::Mlp(mlp), .. } = &mut spec.model {
+		mlp.activation = activation;
+	}
+	spec
+}
+
+fn root_of(spec: &TaskSpec) -> String {
+	let (data, _) = digits();
+	hex::encode(checkpoint_root(&checkpoint_hashes(spec, &data)))
+}
+
+/// (case, spec, root pinned for arithmetic version 1).
+fn cases() -> Vec<(&'static str, TaskSpec, &'static str)> {
+	let (_, reference) = digits();
+	let small = |optimizer, activation| {
+		with_activation(spec(&reference, &[32, 16], optimizer, 32, 20, 10), activation)
+	};
+	let max = MAX_EXACT_DIMENSION;
+	vec![
+		(
+			"sgd relu",
+			small(Optimizer::sgd(0.05, 0.0), Activation::Relu),
+			"bdf9fb8f32381775d503efc56e45fdf04d33a60f43861fe1abc71f958458a56c",
+		),
+		(
+			"sgd with momentum tanh",
+			small(Optimizer::sgd(0.05, 0.9), Activation::Tanh),
+			"a7da43242e064c83b97ef43190207003a0c73de293dda614443342f94e340f75",
+		),
+		(
+			"adam gelu",
+			small(Optimizer::adam(1e-3), Activation::Gelu),
+			"7ad2f46864d3e85e9725309a4336274b3c8ab4dcdea173952dddf8e39a1c4c4e",
+		),
+		(
+			"widest layers and batch",
+			spec(&reference, &[max, max], Optimizer::sgd(0.01, 0.9), max, 2, 1),
+			"5dc1a28bab40f1b7f0cbae16ff3f6a2a3e7d1e9e644f3002603b15deac5936c1",
+		),
+	]
+}
+
+#[test]
+fn training_computes_the_pinned_bits_of_its_arithmetic_version() {
+	assert_eq!(ARITHMETIC_VERSION, 1, "pin the roots of the new version below");
+	let mut changed = Vec::new();
+	for (case, spec, pinned) in cases() {
+		let root = root_of(&spec);
+		if root != pinned {
+			changed.push(format!("{case}: pinned {pinned}, computed {root}"));
+		}
+	}
+	assert!(
+		changed.is_empty(),
+		"training now computes other bits; bump cairn_train::ARITHMETIC_VERSION and pin:\n{}",
+		changed.join("\n")
+	);
+}
