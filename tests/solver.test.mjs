@@ -66,7 +66,15 @@ describe('solver worker on the dev chain', () => {
   ];
 
   const startWorker = () =>
-    new Worker({ rpcUrl: node.rpcUrl, workDir, port, logFile: join(group.logDir, 'worker.log'), suri: '//Bob' });
+    // Nobody verifies here, so committed tasks stay open: a bond for four of them.
+    new Worker({
+      rpcUrl: node.rpcUrl,
+      workDir,
+      port,
+      logFile: join(group.logDir, 'worker.log'),
+      suri: '//Bob',
+      extraArgs: ['--bond', '400'],
+    });
 
   /** Alice posts a task; returns its id and the block it was created in. */
   async function createTask(params) {
@@ -183,7 +191,7 @@ describe('solver worker on the dev chain', () => {
       await worker.waitForLog(/registered/, 60_000);
       const provider = (await api.query.computeStaking.providers(bob.address)).unwrap();
       assert.equal(provider.roles.solver.isTrue, true);
-      assert.equal(provider.bonded.toBigInt(), (await api.query.computeStaking.params()).minSolverBond.toBigInt());
+      assert.equal(provider.bonded.toBigInt(), 4n * (await api.query.computeStaking.params()).minSolverBond.toBigInt());
 
       const params = { steps: 40, interval: 10, seed: 42 };
       const { taskId, createdAt } = await createTask(params);

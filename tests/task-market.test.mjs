@@ -199,6 +199,14 @@ describe('compute market on the dev chain', () => {
       const bob0 = await balances(bob, 'Tasks', 'SolverBond');
       const taskId = (await api.query.tasks.nextTaskId()).toNumber();
       const created = await ok(api.tx.tasks.createTask(spec(), 10n * UNIT), alice);
+      // Bob's first task still awaits verification (no verifier is registered): every open task
+      // needs one minimum bond of collateral, so a second claim needs a second one.
+      if (openBefore > 0) {
+        const minBond = (await api.query.computeStaking.params()).minSolverBond;
+        await fails(api.tx.tasks.claimTask(taskId), bob, 'computeStaking', 'InsufficientCollateral');
+        await ok(api.tx.computeStaking.bondMore(minBond.toBigInt() * BigInt(openBefore)), bob);
+        Object.assign(bob0, await balances(bob, 'Tasks', 'SolverBond'));
+      }
       const claimed = await ok(api.tx.tasks.claimTask(taskId), bob);
       const submitted = await ok(api.tx.tasks.submitResult(taskId, commitment(11)), bob);
       // No verifier is registered: the draw waits, and the window set above runs out.

@@ -45,7 +45,8 @@ impl Protocol {
 				price_per_gigaflop: MILLI_UNIT,
 				// Covers the registry deposit of the trained model (at most 0.484 CAIRN).
 				task_deposit: UNIT,
-				solver_bond_ratio: Perbill::from_percent(10),
+				// Deters faking under the default policy (8 sampled segments): see docs/verification.md.
+				solver_bond_ratio: Perbill::from_percent(25),
 				claim_window: claim,
 				training_window: training,
 				verification_window: verification,

@@ -30,7 +30,8 @@ pub struct Cli {
 /// What the worker should do.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-	/// Print the chain, its best and finalized blocks, and every registered model.
+	/// Print the chain, its best and finalized blocks, every registered model, and every live
+	/// task with the state of its verification (round, phase, targets, each verifier's check).
 	Inspect,
 	/// Register a model by the hash of its weights, as the account of a secret URI.
 	RegisterModel(Box<RegisterModelArgs>),
@@ -59,9 +60,16 @@ pub enum Command {
 	/// minimum bond unless already registered; serves WORK/artifacts over HTTP
 	/// (GET /artifacts/<hex>, GET /tasks/<id>/checkpoints); claims open tasks it can train (fresh
 	/// MLPs whose dataset is in its store or downloadable and matches its hash), one at a time;
-	/// commits the checkpoint root with --public-url as the artifacts URI. Its per-task records in
-	/// WORK/tasks let a restarted solver resume training from its last checkpoint and commit
-	/// exactly once. Reconnects to the node with backoff; SIGINT or SIGTERM stops it.
+	/// commits the checkpoint root with --public-url as the artifacts URI; posts on chain the
+	/// leaves verifiers say they could not fetch. Its per-task records in WORK/tasks let a
+	/// restarted solver resume training from its last checkpoint and commit exactly once.
+	///
+	/// As a verifier: registers with the verifier role; for every check it is drawn for,
+	/// recomputes its targets (fetching the solver's checkpoints and proofs, checked against the
+	/// committed root), writes the findings and a secret salt to WORK/checks, commits, and
+	/// reveals in the reveal phase, also after a restart.
+	///
+	/// Both reconnect to the node with backoff; SIGINT or SIGTERM stops them.
 	Run(Box<RunArgs>),
 }
 

@@ -55,7 +55,8 @@ async fn main() -> ExitCode {
 	}
 }
 
-/// Prints the chain's name, its best and finalized blocks, and every registered model.
+/// Prints the chain's name, its best and finalized blocks, every registered model, and every
+/// live task with the state of its verification.
 async fn inspect(url: &str) -> anyhow::Result<()> {
 	let chain = Chain::connect(url).await?;
 	let status = chain.status().await?;
@@ -73,7 +74,50 @@ async fn inspect(url: &str) -> anyhow::Result<()> {
 	for (id, model) in &registry.models {
 		print_model(*id, model);
 	}
+
+	let tasks = chain.tasks_at(registry.at.hash).await?;
+	let verifications = chain.verifications_at(registry.at.hash).await?;
+	println!("tasks at block #{}: {} live", tasks.block.number, tasks.tasks.len());
+	for task in &tasks.tasks {
+		print_task(task, verifications.iter().find(|v| v.task_id == task.id));
+	}
 	Ok(())
+}
+
+/// Prints a live task and, while its result is being verified, where verification stands.
+fn print_task(task: &chain::TaskRecord, verification: Option<&chain::Verification>) {
+	println!("task {}", task.id);
+	println!("  submitter:     {}", task.submitter);
+	println!("  reward:        {}", units::format_cairn(task.reward));
+	let status = match &task.status {
+		chain::TaskStatus::Open { until } => format!("open for claims until block #{until}"),
+		chain::TaskStatus::Claimed { solver, deadline } => {
+			format!("claimed by {solver}, to commit by block #{deadline}")
+		},
+		chain::TaskStatus::Submitted { solver, commitment } => format!(
+			"submitted by {solver}: root 0x{}, {} checkpoints",
+			hex::encode(commitment.checkpoint_root),
+			commitment.checkpoint_count
+		),
+	};
+	println!("  status:        {status}");
+	let Some(verification) = verification else { return };
+	println!("  verification:  round {}, {:?}", verification.round, verification.phase);
+	for target in &verification.targets {
+		let challenged = if target.challenged { ", asked of the solver" } else { "" };
+		println!("    target {:>4}: {}{challenged}", target.index, target.status);
+	}
+	for check in &verification.checks {
+		let state = match (&check.verdicts, check.committed) {
+			(Some(verdicts), _) => format!("revealed {verdicts:?}"),
+			(None, true) => "committed".to_string(),
+			(None, false) => "not committed".to_string(),
+		};
+		println!(
+			"    round {} verifier {}: targets {:?}, {state}",
+			check.round, check.verifier, check.targets
+		);
+	}
 }
 
 /// Prints one registry record, one field a line.

@@ -47,6 +47,7 @@ pub use weights::WeightInfo;
 mod benchmarking;
 #[cfg(test)]
 mod mock;
+pub mod sampling;
 #[cfg(test)]
 mod tests;
 mod types;
@@ -69,6 +70,7 @@ use frame_support::{
 use frame_system::pallet_prelude::*;
 use pallet_compute_staking::ComputeProviders;
 use pallet_tasks::{ResultVerifier, SubmittedTask, TaskSettlement};
+use sampling::{sample_targets, DrawRng};
 use sp_runtime::{
 	traits::{AccountIdConversion, Saturating, Zero},
 	SaturatedConversion,
@@ -338,27 +340,6 @@ pub mod pallet {
 			Self::deposit_event(Event::ParamsUpdated { params });
 			Ok(())
 		}
-	}
-}
-
-/// A stream of random numbers from a seed: BLAKE2b-256 of the seed and a counter.
-struct DrawRng {
-	seed: Hash256,
-	counter: u64,
-}
-
-impl DrawRng {
-	fn next_u128(&mut self) -> u128 {
-		let bytes = blake2_256(&(self.seed, self.counter).encode());
-		self.counter = self.counter.saturating_add(1);
-		let mut word = [0u8; 16];
-		word.copy_from_slice(&bytes[..16]);
-		u128::from_le_bytes(word)
-	}
-
-	/// A number below `bound` (which must be non-zero); the bias is below 2^-64 for any `u64`.
-	fn below(&mut self, bound: u128) -> u128 {
-		self.next_u128() % bound.max(1)
 	}
 }
 
@@ -644,7 +625,7 @@ impl<T: Config> Pallet<T> {
 		}
 
 		let (random, _) = T::Randomness::random(&(b"cairn/draw", task_id, round).encode());
-		let mut rng = DrawRng { seed: blake2_256(&(random, task_id, round).encode()), counter: 0 };
+		let mut rng = DrawRng::new(blake2_256(&(random, task_id, round).encode()));
 		let mut drawn = Vec::new();
 		for _ in 0..wanted.min(candidates.len() as u32) {
 			let total = candidates
@@ -664,7 +645,12 @@ impl<T: Config> Pallet<T> {
 		}
 
 		let assignments = if first {
-			Self::sample_targets(&mut rng, &task, drawn.len())
+			sample_targets(
+				&mut rng,
+				task.commitment.checkpoint_count,
+				drawn.len(),
+				usize::from(task.spec.verification.segments_per_verifier),
+			)
 		} else {
 			let open: Vec<u32> = verification
 				.targets
@@ -712,40 +698,6 @@ impl<T: Config> Pallet<T> {
 		Verifications::<T>::insert(task_id, &*verification);
 		Self::deposit_event(Event::VerifiersDrawn { task_id, round, verifiers, commit_until });
 		Ok(())
-	}
-
-	/// Targets of the sampled round for `verifiers` verifiers: each gets distinct random
-	/// segments, spread over the run before any segment is given twice; the first also gets
-	/// the initial checkpoint, the last checkpoint and the final weights. Sorted per verifier.
-	fn sample_targets(
-		rng: &mut DrawRng,
-		task: &SubmittedTask<T::AccountId, BalanceOf<T>>,
-		verifiers: usize,
-	) -> Vec<Vec<u32>> {
-		let count = task.commitment.checkpoint_count;
-		// Segment j - 1 ends at checkpoint j: targets 1..count are the segments.
-		let mut order: Vec<u32> = (1..count).collect();
-		for i in (1..order.len()).rev() {
-			let j = rng.below(i as u128 + 1) as usize;
-			order.swap(i, j);
-		}
-		let per_verifier =
-			usize::from(task.spec.verification.segments_per_verifier).min(order.len());
-		let mut cursor = 0usize;
-		(0..verifiers)
-			.map(|position| {
-				let mut targets: Vec<u32> = (0..per_verifier)
-					.map(|offset| order[(cursor + offset) % order.len()])
-					.collect();
-				cursor = (cursor + per_verifier) % order.len().max(1);
-				if position == 0 {
-					targets.extend([0, count.saturating_sub(1), count]);
-				}
-				targets.sort_unstable();
-				targets.dedup();
-				targets
-			})
-			.collect()
 	}
 
 	/// Decides the current round: asks the solver for withheld leaves, or settles the targets

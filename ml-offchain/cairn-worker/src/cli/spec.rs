@@ -80,11 +80,11 @@ pub struct SpecArgs {
 	pub checkpoint_interval: u32,
 
 	/// Verifiers drawn to check the result.
-	#[arg(long, default_value_t = 1)]
+	#[arg(long, default_value_t = 2)]
 	pub verifiers: u8,
 
-	/// Segments each verifier re-executes.
-	#[arg(long = "segments", default_value_t = 1)]
+	/// Segments each verifier re-executes (the first verifier also checks the run's endpoints).
+	#[arg(long = "segments", default_value_t = 4)]
 	pub segments_per_verifier: u8,
 }
 
