@@ -172,6 +172,17 @@ describe('verification on the dev chain', () => {
       assert.deepEqual(served.sort(), [0, 1, 1]);
       assert.equal((await api.query.tasks.tasks(taskId)).isNone, true);
       assert.equal((await api.query.verification.verifications(taskId)).isNone, true);
+
+      // Figures: the solver's training time against the verifiers' checks (fetches included).
+      const trained = solver.log().match(new RegExp(`trained task=${taskId} .*steps=(\\d+) samples_per_s="(\\d+)"`));
+      const trainingMs = (Number(trained[1]) * 32 * 1000) / Number(trained[2]);
+      const checkedMs = Object.values(verifiers)
+        .flatMap((worker) => [...worker.log().matchAll(new RegExp(`checked task=${taskId} round=0 targets=\\d+ millis=(\\d+)`, 'g'))])
+        .reduce((sum, match) => sum + Number(match[1]), 0);
+      process.stderr.write(
+        `verification figures: training ${trainingMs.toFixed(0)} ms, checks ${checkedMs} ms in all ` +
+          `(${((100 * checkedMs) / trainingMs).toFixed(0)}% of training, 4 segments of which every one is sampled)\n`,
+      );
     }),
   );
 

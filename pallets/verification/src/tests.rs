@@ -341,16 +341,29 @@ fn targets_cover_the_endpoints_and_distinct_segments() {
 fn one_lying_verifier_cannot_sink_an_honest_solver() {
 	test(|| {
 		let run = Run::honest();
-		let task_id = drawn(&run);
-		let liar = assignments(task_id)[0].0;
+		// Both verifiers check every segment: the liar contradicts the other on segment 5.
+		let mut overlapping = spec();
+		overlapping.verification.segments_per_verifier = 10;
+		let task_id = drawn_spec(&run, overlapping);
+		let liar = assignments(task_id)[1].0;
 		let liar_bond = provider_bond(liar);
 		play_round(task_id, |who, targets| {
 			let mut findings = run.findings(targets);
 			if who == liar {
-				findings[0].computed = Computed::Hash([0xaa; 32]);
+				let five = targets.iter().position(|t| *t == 5).expect("every segment");
+				findings[five].computed = Computed::Hash([0xaa; 32]);
 			}
 			findings
 		});
+		// The contradicted target is rechecked, however many agreed with the solver.
+		let verification = Verifications::<Test>::get(task_id).expect("rechecking");
+		let open: Vec<u32> = verification
+			.targets
+			.iter()
+			.filter(|t| t.status == TargetStatus::Open)
+			.map(|t| t.index)
+			.collect();
+		assert_eq!(open, vec![5]);
 		// A fresh recheck round of three, none of them from round 0.
 		let verification = Verifications::<Test>::get(task_id).expect("rechecking");
 		assert_eq!(verification.round, 1);

@@ -219,10 +219,18 @@ impl Verifier {
 			task_id,
 			commitment: &commitment,
 		};
+		let started = std::time::Instant::now();
 		let findings = replay::findings(&served, &task.spec, &dataset, targets).await?;
 		for (target, finding) in targets.iter().zip(&findings) {
 			tracing::info!(task = task_id, target, computed = ?finding.computed, "recomputed");
 		}
+		tracing::info!(
+			task = task_id,
+			round = verification.round,
+			targets = targets.len(),
+			millis = started.elapsed().as_millis() as u64,
+			"checked"
+		);
 		Ok(CheckRecord {
 			task_id,
 			round: verification.round,
