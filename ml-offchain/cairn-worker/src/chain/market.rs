@@ -17,6 +17,8 @@ pub struct Provider {
 	pub roles: Roles,
 	/// Active bond.
 	pub bonded: u128,
+	/// Tasks it holds as a solver (claimed, or submitted and not yet settled).
+	pub open_solver_tasks: u32,
 }
 
 /// Protocol parameters the worker needs.
@@ -113,7 +115,11 @@ impl Chain {
 		};
 		let provider =
 			provider.decode().explain("cannot decode a ComputeStaking.Providers entry")?;
-		Ok(Some(Provider { roles: provider.roles.0, bonded: provider.bonded }))
+		Ok(Some(Provider {
+			roles: provider.roles.0,
+			bonded: provider.bonded,
+			open_solver_tasks: provider.open_tasks.solver,
+		}))
 	}
 
 	/// The protocol parameters the worker needs, at the finalized block.

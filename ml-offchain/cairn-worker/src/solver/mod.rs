@@ -413,6 +413,22 @@ impl Solver {
 	/// Claims the lowest open task this solver can serve, if any, and starts training it.
 	async fn claim_next(&mut self, chain: &Chain, view: &TasksAt) -> anyhow::Result<()> {
 		let now = view.block.number;
+		if !view.tasks.iter().any(|task| matches!(task.status, TaskStatus::Open { .. })) {
+			return Ok(());
+		}
+		// Every open task needs one minimum bond: a claim beyond that would only be refused.
+		let min_bond = chain.market_params().await?.min_solver_bond;
+		if let Some(me) = chain.provider(&self.me).await? {
+			let needed = min_bond.saturating_mul(u128::from(me.open_solver_tasks) + 1);
+			if me.bonded < needed {
+				tracing::debug!(
+					open = me.open_solver_tasks,
+					bonded = format_cairn(me.bonded),
+					"the bond covers no further task until one settles"
+				);
+				return Ok(());
+			}
+		}
 		for task in &view.tasks {
 			let TaskStatus::Open { until } = task.status else {
 				continue;
