@@ -9,7 +9,8 @@
 //    provenance, all read back with polkadot-js.
 // 2. A cheating solver (Ferdie, a worker built with the test-only `dishonest` feature, run with
 //    `--cheat perturb`): the drawn verifiers disagree with its checkpoints, the third verifier
-//    rechecks, and the result is rejected: Ferdie's task bond is slashed and Alice refunded.
+//    rechecks (root sets recheck rounds of one verifier), and the result is rejected: Ferdie's
+//    task bond is slashed and Alice refunded.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -193,6 +194,9 @@ describe('verification on the dev chain', () => {
       await solver.kill('SIGTERM');
       const params = (await api.query.tasks.params()).toJSON();
       await ok(api.tx.sudo.sudo(api.tx.tasks.setParams({ ...params, maxReopens: 0 })), keys.alice);
+      // Three verifiers in all: after two are drawn, a recheck round can only have one.
+      const verification = (await api.query.verification.params()).toJSON();
+      await ok(api.tx.sudo.sudo(api.tx.verification.setParams({ ...verification, recheckVerifiers: 1 })), keys.alice);
       solver = startWorker('ferdie', { port: solverPort, extraArgs: ['--cheat', 'perturb'] });
       await solver.waitForLog(/registered/, 60_000);
       const escrow = async () => {

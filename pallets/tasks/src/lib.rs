@@ -707,7 +707,7 @@ impl<T: Config> Pallet<T> {
 			.ok_or(Error::<T>::FeesExceedReward)?;
 		let pay = |to: &T::AccountId, amount: BalanceOf<T>| {
 			let escrow = Self::escrow();
-			Self::pay_from_hold(&escrow, &task.submitter, to, &solver, amount, Fortitude::Polite)
+			Self::pay_from_hold(&escrow, &task.submitter, to, &solver, amount, Fortitude::Force)
 		};
 		for (verifier, fee) in fees {
 			pay(verifier, *fee)?;

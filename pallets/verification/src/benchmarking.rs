@@ -2,6 +2,7 @@
 //! (1,024 checkpoints, sixteen verifiers of 32 segments each), a full verifier pool, full checks.
 
 use super::*;
+use alloc::vec;
 use cairn_primitives::{
 	merkle::{checkpoint_proof, checkpoint_root},
 	task::{MAX_CHECKPOINTS, MAX_SEGMENTS_PER_VERIFIER, MAX_VERIFIERS},

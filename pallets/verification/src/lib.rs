@@ -139,7 +139,7 @@ pub mod pallet {
 		pub params: VerificationParams<BalanceOf<T>, BlockNumberFor<T>>,
 	}
 
-	/// The least valid parameters: every window one block, one rechecker, no recheck round.
+	/// The least valid parameters: every window one block, one recheck round of one verifier.
 	impl<T: Config> Default for GenesisConfig<T> {
 		fn default() -> Self {
 			let one = BlockNumberFor::<T>::from(1u32);
@@ -151,7 +151,7 @@ pub mod pallet {
 					reveal_window: one,
 					availability_window: one,
 					recheck_verifiers: 1,
-					max_recheck_rounds: 0,
+					max_recheck_rounds: 1,
 					verification_fee: Default::default(),
 					verifier_slash: Zero::zero(),
 				},
@@ -362,7 +362,7 @@ impl<T: Config> Pallet<T> {
 			&& !params.reveal_window.is_zero()
 			&& !params.availability_window.is_zero()
 			&& (1..=MAX_RECHECK_VERIFIERS).contains(&params.recheck_verifiers)
-			&& params.max_recheck_rounds <= MAX_RECHECK_ROUNDS
+			&& (1..=MAX_RECHECK_ROUNDS).contains(&params.max_recheck_rounds)
 	}
 
 	fn now() -> BlockNumberFor<T> {
@@ -379,6 +379,26 @@ impl<T: Config> Pallet<T> {
 			block = block.saturating_add(1u32.into());
 		}
 		Err(Error::<T>::AgendaFull)
+	}
+
+	/// Ends the current phase before its deadline (every finding is in): moves to `next` at
+	/// `at`, freeing the old deadline's agenda slot. Best effort: with the agenda full the phase
+	/// simply runs to its deadline, so no call ever fails for want of agenda room.
+	fn advance_early(
+		task_id: TaskId,
+		verification: &mut Verification<T>,
+		at: BlockNumberFor<T>,
+		next: impl FnOnce(BlockNumberFor<T>) -> Phase<BlockNumberFor<T>>,
+	) {
+		let old = verification.phase.ends_at();
+		if let Ok(at) = Self::schedule(task_id, at) {
+			Agenda::<T>::mutate(old, |due| {
+				if let Some(position) = due.iter().position(|id| *id == task_id) {
+					due.remove(position);
+				}
+			});
+			verification.phase = next(at);
+		}
 	}
 
 	/// The latest block by which a round drawn now has certainly ended, agenda delays included.
@@ -417,11 +437,8 @@ impl<T: Config> Pallet<T> {
 			.filter(|check| check.round == round)
 			.all(|check| check.commitment.is_some());
 		if all_committed {
-			let until = Self::schedule(
-				task_id,
-				Self::now().saturating_add(Params::<T>::get().reveal_window),
-			)?;
-			verification.phase = Phase::Reveal { until };
+			let at = Self::now().saturating_add(Params::<T>::get().reveal_window);
+			Self::advance_early(task_id, &mut verification, at, |until| Phase::Reveal { until });
 		}
 		Verifications::<T>::insert(task_id, verification);
 		Self::deposit_event(Event::FindingsCommitted { task_id, verifier: who });
@@ -490,8 +507,8 @@ impl<T: Config> Pallet<T> {
 			.filter(|check| check.round == round && check.commitment.is_some())
 			.all(|check| check.verdicts.is_some());
 		if all_revealed {
-			let at = Self::schedule(task_id, Self::now().saturating_add(1u32.into()))?;
-			verification.phase = Phase::Decide { at };
+			let at = Self::now().saturating_add(1u32.into());
+			Self::advance_early(task_id, &mut verification, at, |at| Phase::Decide { at });
 		}
 		Verifications::<T>::insert(task_id, verification);
 		Self::deposit_event(Event::FindingsRevealed { task_id, verifier: who, verdicts });
@@ -520,8 +537,8 @@ impl<T: Config> Pallet<T> {
 			target.challenged = false;
 		}
 		if !verification.targets.iter().any(|target| target.challenged) {
-			let at = Self::schedule(task_id, Self::now().saturating_add(1u32.into()))?;
-			verification.phase = Phase::Decide { at };
+			let at = Self::now().saturating_add(1u32.into());
+			Self::advance_early(task_id, &mut verification, at, |at| Phase::Decide { at });
 		}
 		Verifications::<T>::insert(task_id, verification);
 		Self::deposit_event(Event::LeavesPosted { task_id, count });
@@ -583,9 +600,17 @@ impl<T: Config> Pallet<T> {
 			},
 		});
 		if let Err(error) = result {
-			// Never reached with consistent state; the task's verification window ends it.
-			log::error!(target: "runtime::verification", "task {task_id}: {error:?}");
-			Self::abandon(task_id);
+			// The agenda had no room for the next phase (or state was inconsistent): try this
+			// phase's end again in a later block; abandon only if not even that can be scheduled.
+			log::warn!(target: "runtime::verification", "task {task_id}: {error:?}; retrying");
+			let retry = Self::schedule(task_id, now.saturating_add(1u32.into()));
+			match (retry, Verifications::<T>::get(task_id)) {
+				(Ok(at), Some(mut verification)) => {
+					verification.phase = verification.phase.moved_to(at);
+					Verifications::<T>::insert(task_id, verification);
+				},
+				_ => Self::abandon(task_id),
+			}
 		}
 	}
 
@@ -612,10 +637,11 @@ impl<T: Config> Pallet<T> {
 						&& !verification.checks.iter().any(|check| check.verifier == *who)
 				})
 				.collect();
-		if (first && (candidates.len() as u32) < wanted) || candidates.is_empty() {
-			if !first {
-				return Self::conclude(task_id, verification, &task, Outcome::Inconclusive);
-			}
+		// A whole round or none, so that a thin pool cannot hand one verifier the decision (the
+		// verification window ends the wait); and randomness from after the commitment.
+		let (random, randomness_block) =
+			T::Randomness::random(&(b"cairn/draw", task_id, round).encode());
+		if (candidates.len() as u32) < wanted || randomness_block <= verification.submitted_at {
 			let retry_at =
 				Self::schedule(task_id, Self::now().saturating_add(params.redraw_interval))?;
 			verification.phase = Phase::Draw { at: retry_at };
@@ -624,7 +650,6 @@ impl<T: Config> Pallet<T> {
 			return Ok(());
 		}
 
-		let (random, _) = T::Randomness::random(&(b"cairn/draw", task_id, round).encode());
 		let mut rng = DrawRng::new(blake2_256(&(random, task_id, round).encode()));
 		let mut drawn = Vec::new();
 		for _ in 0..wanted.min(candidates.len() as u32) {
@@ -741,29 +766,33 @@ impl<T: Config> Pallet<T> {
 			if target.status != TargetStatus::Open {
 				continue;
 			}
-			let (mut agree, mut other) = (0u32, 0u32);
+			// (agree, disagree, unavailable) among the round's verdicts on the target.
+			let mut counts = (0u32, 0u32, 0u32);
 			for check in checks.iter().filter(|check| check.round == round) {
 				let Some(verdicts) = &check.verdicts else { continue };
 				for (index, verdict) in check.targets.iter().zip(verdicts) {
 					if *index == target.index {
-						if *verdict == Verdict::Agree {
-							agree += 1;
-						} else {
-							other += 1;
+						match verdict {
+							Verdict::Agree => counts.0 += 1,
+							Verdict::Disagree => counts.1 += 1,
+							Verdict::Unavailable => counts.2 += 1,
 						}
 					}
 				}
 			}
+			let (agree, disagree, unavailable) = counts;
 			target.status = if round == 0 {
 				// The sampled round only confirms: any doubt goes to a recheck.
-				if agree > 0 && other == 0 {
+				if agree > 0 && disagree == 0 && unavailable == 0 {
 					TargetStatus::Confirmed
 				} else {
 					TargetStatus::Open
 				}
-			} else if agree > other {
+			// A recheck's majority counts computed values only: saying a checkpoint could not be
+			// fetched (once its leaf is known) neither refutes nor confirms anything.
+			} else if agree > disagree {
 				TargetStatus::Confirmed
-			} else if other > agree {
+			} else if disagree > agree {
 				TargetStatus::Refuted
 			} else {
 				TargetStatus::Open
@@ -799,12 +828,16 @@ impl<T: Config> Pallet<T> {
 		outcome: Outcome,
 	) -> DispatchResult {
 		let params = Params::<T>::get();
+		// A target's status, and whether the solver failed to post it when asked.
 		let status_of = |index: u32| {
 			verification
 				.targets
 				.binary_search_by_key(&index, |target| target.index)
-				.map(|position| verification.targets[position].status)
-				.unwrap_or(TargetStatus::Open)
+				.map(|position| {
+					let target = &verification.targets[position];
+					(target.status, target.challenged)
+				})
+				.unwrap_or((TargetStatus::Open, false))
 		};
 		let rejected = matches!(outcome, Outcome::Rejected { .. });
 		let mut earners: Vec<(T::AccountId, u32)> = Vec::new();
@@ -818,15 +851,19 @@ impl<T: Config> Pallet<T> {
 						match (status_of(*index), verdict) {
 							// A rejected run pays only for showing the fault: its other leaves
 							// are suspect whoever vouched for them.
-							(TargetStatus::Confirmed, Verdict::Agree) if !rejected => units += 1,
-							(TargetStatus::Confirmed, Verdict::Disagree) => {
+							((TargetStatus::Confirmed, _), Verdict::Agree) if !rejected => {
+								units += 1
+							},
+							((TargetStatus::Confirmed, _), Verdict::Disagree) => {
 								beneficiary = Some((verification.solver.clone(), false))
 							},
-							(TargetStatus::Refuted, Verdict::Agree) => {
+							((TargetStatus::Refuted, _), Verdict::Agree) => {
 								beneficiary =
 									beneficiary.or(Some((verification.submitter.clone(), false)))
 							},
-							(TargetStatus::Refuted, _) => units += 1,
+							((TargetStatus::Refuted, _), Verdict::Disagree) => units += 1,
+							// Unavailable earns only when the solver then failed to post the leaf.
+							((TargetStatus::Refuted, true), Verdict::Unavailable) => units += 1,
 							_ => {},
 						}
 					}
@@ -928,14 +965,20 @@ impl<T: Config> ResultVerifier<T::AccountId> for Pallet<T> {
 		let class = T::Providers::hardware(solver)
 			.map(|hardware| hardware.class())
 			.ok_or(Error::<T>::NotSolver)?;
-		let at =
-			Self::schedule(task_id, Self::now().saturating_add(Params::<T>::get().draw_delay))?;
+		// Any block from `draw_delay` on will do: look further than one search for room.
+		let earliest = Self::now().saturating_add(Params::<T>::get().draw_delay);
+		let at = (0..4u32)
+			.find_map(|i| {
+				Self::schedule(task_id, earliest.saturating_add((i * AGENDA_SEARCH).into())).ok()
+			})
+			.ok_or(Error::<T>::AgendaFull)?;
 		Verifications::<T>::insert(
 			task_id,
 			Verification::<T> {
 				submitter: submitter.clone(),
 				solver: solver.clone(),
 				class,
+				submitted_at: Self::now(),
 				round: 0,
 				phase: Phase::Draw { at },
 				targets: BoundedVec::new(),

@@ -60,8 +60,8 @@ pub struct VerificationParams<Balance, BlockNumber> {
 	pub availability_window: BlockNumber,
 	/// Verifiers drawn for each recheck round (at most [`MAX_RECHECK_VERIFIERS`]).
 	pub recheck_verifiers: u8,
-	/// Recheck rounds after the sampled round before verification gives up (at most
-	/// [`MAX_RECHECK_ROUNDS`]).
+	/// Recheck rounds after the sampled round before verification gives up (1 to
+	/// [`MAX_RECHECK_ROUNDS`]: the sampled round alone never refutes).
 	pub max_recheck_rounds: u8,
 	/// Share of the reward paid to the verifiers for correct findings; on a rejected result the
 	/// same share is paid from the solver's bond.
@@ -97,6 +97,17 @@ pub enum Phase<BlockNumber> {
 }
 
 impl<BlockNumber: Copy> Phase<BlockNumber> {
+	/// The same phase, ending at `at` instead.
+	pub fn moved_to(self, at: BlockNumber) -> Self {
+		match self {
+			Phase::Draw { .. } => Phase::Draw { at },
+			Phase::Commit { .. } => Phase::Commit { until: at },
+			Phase::Reveal { .. } => Phase::Reveal { until: at },
+			Phase::Availability { .. } => Phase::Availability { until: at },
+			Phase::Decide { .. } => Phase::Decide { at },
+		}
+	}
+
 	/// The block at which the phase ends.
 	pub fn ends_at(&self) -> BlockNumber {
 		match *self {
@@ -188,6 +199,8 @@ pub struct Verification<T: Config> {
 	pub solver: T::AccountId,
 	/// The solver's compute class (ISA and arithmetic version), which every verifier shares.
 	pub class: ComputeClass,
+	/// Block of the commitment: the draw waits for randomness from a later block.
+	pub submitted_at: BlockNumberFor<T>,
 	/// The current round: 0 for the sampled round, then rechecks.
 	pub round: u8,
 	/// Where the verification is.
@@ -219,7 +232,7 @@ pub enum Outcome {
 		/// The first refuted target.
 		target: u32,
 	},
-	/// No decision within the recheck rounds, or no verifiers to recheck: nobody but silent or
-	/// wrong verifiers is punished, and the task expires at the end of its verification window.
+	/// No decision within the recheck rounds: nobody but silent or wrong verifiers is punished,
+	/// and the task expires at the end of its verification window.
 	Inconclusive,
 }
