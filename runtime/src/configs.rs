@@ -152,6 +152,8 @@ impl pallet_compute_staking::Config for Runtime {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type MaxUnbondingChunks = ConstU32<16>;
 	type MaxPoolSize = ConstU32<256>;
+	// The worker release's `cairn_train::ARITHMETIC_VERSION`.
+	type ArithmeticVersion = ConstU32<1>;
 	type WeightInfo = pallet_compute_staking::weights::SubstrateWeight<Runtime>;
 }
 

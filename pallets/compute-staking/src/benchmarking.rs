@@ -15,7 +15,7 @@ fn all_roles() -> Roles {
 fn gpu_profile() -> HardwareProfile {
 	HardwareProfile {
 		isa: IsaClass::X86_64V3,
-		arithmetic: 1,
+		arithmetic: T::ArithmeticVersion::get(),
 		backend: Backend::Cuda,
 		memory_gib: 80,
 		gpu: Some(BoundedVec::truncate_from(

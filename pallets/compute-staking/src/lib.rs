@@ -114,6 +114,12 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxPoolSize: Get<u32>;
 
+		/// The training-arithmetic version providers must declare (`cairn_train::ARITHMETIC_VERSION`
+		/// of the worker release the network runs): a version of one's own would make a compute
+		/// class only one's own verifiers are drawn from.
+		#[pallet::constant]
+		type ArithmeticVersion: Get<u32>;
+
 		/// Weights of this pallet's calls, from its benchmarks.
 		type WeightInfo: WeightInfo;
 	}
@@ -221,6 +227,8 @@ pub mod pallet {
 		TooManyOpenTasks,
 		/// The provider has open tasks, which were claimed on its declared hardware.
 		HardwareNeededByOpenTasks,
+		/// The hardware profile declares another training-arithmetic version than the network's.
+		UnsupportedArithmetic,
 		/// The provider has open tasks in a role it tried to drop.
 		RoleNeededByOpenTasks,
 		/// The active bond does not cover another task: bond more or finish open tasks first.
@@ -322,6 +330,10 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		ensure!(!Providers::<T>::contains_key(&who), Error::<T>::AlreadyRegistered);
 		ensure!(!roles.is_empty(), Error::<T>::NoRoles);
+		ensure!(
+			hardware.arithmetic == T::ArithmeticVersion::get(),
+			Error::<T>::UnsupportedArithmetic
+		);
 		ensure!(bond >= Params::<T>::get().required_bond(&roles), Error::<T>::BondBelowMinimum);
 		ensure!(!bond.is_zero(), Error::<T>::ZeroAmount);
 		Self::join_pools(&who, &Roles::default(), &roles)?;
@@ -365,6 +377,10 @@ impl<T: Config> Pallet<T> {
 		hardware: HardwareProfile,
 	) -> DispatchResult {
 		ensure!(!roles.is_empty(), Error::<T>::NoRoles);
+		ensure!(
+			hardware.arithmetic == T::ArithmeticVersion::get(),
+			Error::<T>::UnsupportedArithmetic
+		);
 		Providers::<T>::try_mutate(&who, |maybe| {
 			let provider = maybe.as_mut().ok_or(Error::<T>::NotRegistered)?;
 			ensure!(
@@ -634,7 +650,7 @@ impl<T: Config> ComputeProviders<T::AccountId> for Pallet<T> {
 		T::Currency::set_balance(who, existing.saturating_add(bond.saturating_mul(2u32.into())));
 		let hardware = HardwareProfile {
 			isa: cairn_primitives::IsaClass::X86_64V3,
-			arithmetic: 1,
+			arithmetic: T::ArithmeticVersion::get(),
 			backend: cairn_primitives::Backend::FlexCpu,
 			memory_gib: 16,
 			gpu: None,

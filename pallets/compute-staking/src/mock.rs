@@ -51,6 +51,7 @@ impl pallet_compute_staking::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type MaxUnbondingChunks = ConstU32<3>;
 	type MaxPoolSize = ConstU32<4>;
+	type ArithmeticVersion = ConstU32<1>;
 	type WeightInfo = ();
 }
 

@@ -4,7 +4,7 @@ use crate::{
 	mock::*, ComputeProviders, Error, Event, HoldReason, OpenTasks, Params, Pools, Providers,
 	StakingParams, UnbondingChunk,
 };
-use cairn_primitives::{ComputeClass, IsaClass, Role, Roles};
+use cairn_primitives::{ComputeClass, HardwareProfile, IsaClass, Role, Roles};
 use frame_support::{
 	assert_noop, assert_ok,
 	traits::fungible::{Inspect, InspectHold, Mutate},
@@ -385,5 +385,26 @@ fn try_state_detects_a_pool_out_of_step_with_roles() {
 		assert_ok!(register(ALICE, verifier(), MIN_VERIFIER));
 		Pools::<Test>::remove(Role::Verifier);
 		assert!(ComputeStaking::do_try_state().is_err());
+	});
+}
+
+#[test]
+fn another_training_arithmetic_than_the_networks_is_refused() {
+	test(|| {
+		let mine = HardwareProfile { arithmetic: 2, ..cpu() };
+		assert_noop!(
+			ComputeStaking::register_provider(
+				RuntimeOrigin::signed(ALICE),
+				verifier(),
+				mine.clone(),
+				MIN_VERIFIER
+			),
+			Error::<Test>::UnsupportedArithmetic
+		);
+		assert_ok!(register(ALICE, verifier(), MIN_VERIFIER));
+		assert_noop!(
+			ComputeStaking::update_profile(RuntimeOrigin::signed(ALICE), verifier(), mine),
+			Error::<Test>::UnsupportedArithmetic
+		);
 	});
 }

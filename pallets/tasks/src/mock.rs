@@ -80,6 +80,7 @@ impl pallet_compute_staking::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type MaxUnbondingChunks = ConstU32<4>;
 	type MaxPoolSize = ConstU32<8>;
+	type ArithmeticVersion = ConstU32<1>;
 	type WeightInfo = ();
 }
 
