@@ -1,16 +1,20 @@
 //! Prints the weight of every Cairn call, from the benchmarked weights the runtime uses, and how
-//! many of each fit in one block's normal-class budget: `cargo run -p cairn-runtime --example
+//! many of each fit in one block's normal-class budget, and the worst case of verification's
+//! `on_initialize` against the whole block: `cargo run -p cairn-runtime --example
 //! block_capacity`.
 
 use cairn_runtime::{configs::RuntimeBlockWeights, Runtime};
-use frame_support::{dispatch::DispatchClass, weights::Weight};
+use frame_support::{dispatch::DispatchClass, traits::Get, weights::Weight};
 use pallet_compute_staking::WeightInfo as _;
 use pallet_model_registry::WeightInfo as _;
-use pallet_tasks::WeightInfo as _;
+use pallet_tasks::{ResultVerifier, WeightInfo as _};
+use pallet_verification::WeightInfo as _;
 
 type Registry = pallet_model_registry::weights::SubstrateWeight<Runtime>;
 type Staking = pallet_compute_staking::weights::SubstrateWeight<Runtime>;
 type Tasks = pallet_tasks::weights::SubstrateWeight<Runtime>;
+type Verification = pallet_verification::weights::SubstrateWeight<Runtime>;
+type VerificationPallet = pallet_verification::Pallet<Runtime>;
 
 fn main() {
 	let weights = RuntimeBlockWeights::get();
@@ -23,7 +27,7 @@ fn main() {
 		per_extrinsic.ref_time() as f64 / 1e6
 	);
 	println!("{:<40} {:>12} {:>14}", "call", "weight (µs)", "per block");
-	let calls: [(&str, Weight); 16] = [
+	let calls: [(&str, Weight); 20] = [
 		("modelRegistry.registerModel", Registry::register_model()),
 		("modelRegistry.updateMetadata", Registry::update_metadata()),
 		("modelRegistry.transferModel", Registry::transfer_model()),
@@ -37,13 +41,34 @@ fn main() {
 		("tasks.createTask", Tasks::create_task()),
 		("tasks.cancelTask", Tasks::cancel_task()),
 		("tasks.claimTask", Tasks::claim_task()),
-		("tasks.submitResult", Tasks::submit_result()),
-		("tasks.expireTask", Tasks::expire_task()),
+		(
+			"tasks.submitResult (with verification's hook)",
+			Tasks::submit_result().saturating_add(VerificationPallet::result_submitted_weight()),
+		),
+		(
+			"tasks.expireTask (with verification's hook)",
+			Tasks::expire_task().saturating_add(VerificationPallet::verification_expired_weight()),
+		),
 		("tasks.setParams", Tasks::set_params()),
+		("verification.commit", Verification::commit()),
+		("verification.reveal", Verification::reveal()),
+		("verification.postLeaves", Verification::post_leaves()),
+		("verification.setParams", Verification::set_params()),
 	];
 	for (name, weight) in calls {
 		let total = weight.saturating_add(per_extrinsic);
 		let fit = budget.ref_time() / total.ref_time().max(1);
 		println!("{:<40} {:>12.1} {:>14}", name, total.ref_time() as f64 / 1e6, fit);
 	}
+	let phase_end = VerificationPallet::phase_end_weight();
+	let most: u32 = <Runtime as pallet_verification::Config>::MaxAgendaPerBlock::get();
+	let worst = Verification::on_initialize_empty()
+		.saturating_add(phase_end.saturating_mul(u64::from(most)));
+	println!(
+		"verification on_initialize: {:.1} µs per phase end (decide + draw), {most} at most per \
+		 block: {:.1} ms, {:.1}% of the block",
+		phase_end.ref_time() as f64 / 1e6,
+		worst.ref_time() as f64 / 1e9,
+		100.0 * worst.ref_time() as f64 / weights.max_block.ref_time() as f64
+	);
 }
