@@ -12,7 +12,7 @@ export CARGO_TARGET_DIR="${CAIRN_BENCH_TARGET_DIR:-$HOME/.cache/cairn-bench-targ
 export SKIP_FRAME_STORAGE_ACCESS_TEST_RUNTIME_WASM_BUILD=1
 
 pallets=("$@")
-[ ${#pallets[@]} -gt 0 ] || pallets=(pallet_model_registry pallet_compute_staking pallet_tasks)
+[ ${#pallets[@]} -gt 0 ] || pallets=(pallet_model_registry pallet_compute_staking pallet_tasks pallet_verification)
 
 cargo build --release -p cairn-node --features runtime-benchmarks
 for pallet in "${pallets[@]}"; do

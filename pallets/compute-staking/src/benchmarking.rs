@@ -12,7 +12,7 @@ fn all_roles() -> Roles {
 }
 
 /// The largest hardware profile a call can carry.
-fn gpu_profile() -> HardwareProfile {
+fn gpu_profile<T: Config>() -> HardwareProfile {
 	HardwareProfile {
 		isa: IsaClass::X86_64V3,
 		arithmetic: T::ArithmeticVersion::get(),
@@ -52,7 +52,7 @@ fn fill_pools<T: Config>() {
 fn registered<T: Config>(name: &'static str) -> T::AccountId {
 	let who = funded::<T>(name);
 	let bond = required::<T>().saturating_mul(2u32.into());
-	Pallet::<T>::do_register(who.clone(), all_roles(), gpu_profile(), bond).expect("funded");
+	Pallet::<T>::do_register(who.clone(), all_roles(), gpu_profile::<T>(), bond).expect("funded");
 	who
 }
 
@@ -67,7 +67,7 @@ mod benchmarks {
 		fill_pools::<T>();
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(who.clone()), all_roles(), gpu_profile(), bond);
+		_(RawOrigin::Signed(who.clone()), all_roles(), gpu_profile::<T>(), bond);
 
 		assert!(Providers::<T>::contains_key(&who));
 	}
@@ -77,14 +77,14 @@ mod benchmarks {
 		let who = funded::<T>("provider");
 		let solver = Roles { solver: true, verifier: false, whistleblower: false };
 		let bond = required::<T>().saturating_mul(2u32.into());
-		Pallet::<T>::do_register(who.clone(), solver, gpu_profile(), bond).expect("funded");
+		Pallet::<T>::do_register(who.clone(), solver, gpu_profile::<T>(), bond).expect("funded");
 		// With a task open the hardware and the collateral are compared too; joining both pools,
 		// nearly full, is the most pool work.
 		Pallet::<T>::task_opened(&who, Role::Solver).expect("registered");
 		fill_pools::<T>();
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(who.clone()), all_roles(), gpu_profile());
+		_(RawOrigin::Signed(who.clone()), all_roles(), gpu_profile::<T>());
 
 		assert_eq!(Providers::<T>::get(&who).expect("registered").roles, all_roles());
 	}
