@@ -139,10 +139,16 @@ impl Verifier {
 		let (task_id, round) = (verification.task_id, verification.round);
 		let mut record = match self.checks.load(task_id, round)? {
 			Some(record) => record,
-			None => {
-				let record = self.check(chain, verification, targets).await?;
-				self.checks.save(&record)?;
-				record
+			None => match self.check(chain, verification, targets).await {
+				Ok(record) => {
+					self.checks.save(&record)?;
+					record
+				},
+				// This check only (a dataset out of reach, say): try again next block.
+				Err(error) => {
+					tracing::error!(task = task_id, round, "cannot check the task: {error:#}");
+					return Ok(());
+				},
 			},
 		};
 		if record.commit_sent_at.is_some_and(|since| now <= since + RESEND_AFTER) {
