@@ -6,7 +6,7 @@ source "$(dirname "$0")/env.sh"
 cd "$CAIRN_ROOT"
 
 "$CAIRN_ROOT/scripts/setup.sh"
-step "building cairn-node (the first build takes about an hour on two cores)"
+step "building cairn-node (the first build takes 15 to 30 minutes on two cores)"
 cargo build -p cairn-node
 step "starting the dev chain: ws://127.0.0.1:9944"
 exec "$CAIRN_NODE" --dev "$@"

@@ -7,17 +7,10 @@
 
 use cairn_primitives::merkle::blake2_256;
 use codec::Encode;
-use pallet_verification::sampling::{sample_targets, DrawRng};
+use pallet_verification::sampling::{escape_probability, sample_targets, DrawRng};
 
 /// Tasks simulated per row.
 const TASKS: u32 = 20_000;
-
-/// C(segments - faked, sampled) / C(segments, sampled).
-fn exact(segments: u32, sampled: u32, faked: u32) -> f64 {
-	(0..sampled)
-		.map(|i| f64::from(segments.saturating_sub(faked + i)) / f64::from(segments - i))
-		.product()
-}
 
 fn main() {
 	println!(
@@ -47,7 +40,7 @@ fn main() {
 					format!("{verifiers}x{per}"),
 					fraction * 100.0,
 					escapes as f64 / f64::from(TASKS),
-					exact(segments, sampled, faked),
+					escape_probability(segments, sampled, faked),
 					share * 100.0
 				);
 			}

@@ -65,17 +65,18 @@ pub fn sample_targets(
 		.collect()
 }
 
+/// Probability that none of `sampled` distinct segments drawn uniformly from `segments` is one of
+/// `faked`: C(segments - faked, sampled) / C(segments, sampled). For figures, off chain.
+#[cfg(feature = "std")]
+pub fn escape_probability(segments: u32, sampled: u32, faked: u32) -> f64 {
+	(0..sampled.min(segments))
+		.map(|i| f64::from(segments.saturating_sub(faked + i)) / f64::from(segments - i))
+		.product()
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
-
-	/// Probability that none of `sampled` distinct segments drawn uniformly from `segments` is one
-	/// of `faked`: C(segments - faked, sampled) / C(segments, sampled).
-	pub fn escape_probability(segments: u32, sampled: u32, faked: u32) -> f64 {
-		(0..sampled)
-			.map(|i| f64::from(segments.saturating_sub(faked + i)) / f64::from(segments - i))
-			.product()
-	}
 
 	/// Fraction of `tasks` seeded draws in which a solver that faked segments `faked` (never the
 	/// last, which the first verifier always checks) escapes every target.
