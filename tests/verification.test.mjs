@@ -8,9 +8,11 @@
 //    verifiers are paid and credited, and the model is registered for Alice with `Trained`
 //    provenance, all read back with polkadot-js.
 // 2. A cheating solver (Ferdie, a worker built with the test-only `dishonest` feature, run with
-//    `--cheat perturb`): the drawn verifiers disagree with its checkpoints, the third verifier
-//    rechecks (root sets recheck rounds of one verifier), and the result is rejected: Ferdie's
-//    task bond is slashed and Alice refunded.
+//    `--cheat perturb`): a drawn verifier contradicts its first checkpoint, Ferdie defends in the
+//    dispute game, which bisects the segment's steps and then the last step's trace down to one
+//    position; the third verifier, as the committee (root sets committees of one), re-executes it
+//    and sides with the challenger. The result is rejected: Ferdie's task bond is slashed, the
+//    arbiter paid from Ferdie's provider bond, and Alice refunded.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -194,9 +196,13 @@ describe('verification on the dev chain', () => {
       await solver.kill('SIGTERM');
       const params = (await api.query.tasks.params()).toJSON();
       await ok(api.tx.sudo.sudo(api.tx.tasks.setParams({ ...params, maxReopens: 0 })), keys.alice);
-      // Three verifiers in all: after two are drawn, a recheck round can only have one.
+      // Three verifiers in all: after two are drawn, a recheck round or a committee has one.
       const verification = (await api.query.verification.params()).toJSON();
-      await ok(api.tx.sudo.sudo(api.tx.verification.setParams({ ...verification, recheckVerifiers: 1 })), keys.alice);
+      await ok(
+        api.tx.sudo.sudo(api.tx.verification.setParams({ ...verification, recheckVerifiers: 1, arbiters: 1 })),
+        keys.alice,
+      );
+      const arbiterFee = BigInt(verification.arbiterFee);
       solver = startWorker('ferdie', { port: solverPort, extraArgs: ['--cheat', 'perturb'] });
       await solver.waitForLog(/registered/, 60_000);
       const escrow = async () => {
@@ -208,6 +214,40 @@ describe('verification on the dev chain', () => {
       const { taskId, from } = await createTask(43);
       const [concluded] = await waitForEvents(from, concludedEvent(taskId), (found) => found.length > 0, 'VerificationConcluded', 300_000);
       assert.equal(concluded.data.outcome.type, 'Rejected');
+
+      // The dispute, read back from the chain's events: opened by a verifier against Ferdie,
+      // bisected by both (10 steps, then a 14-position trace: at most 4 + 4 rounds), and lost
+      // by Ferdie before the committee.
+      const disputeEvents = await waitForEvents(
+        from,
+        (event) =>
+          event.section === 'verification' &&
+          ['DisputeOpened', 'MidpointPosted', 'MidpointAnswered', 'ArbitersDrawn', 'DisputeResolved'].includes(event.method) &&
+          event.data.taskId.toNumber() === taskId,
+        (found) => found.some((event) => event.method === 'DisputeResolved'),
+        'DisputeResolved',
+        10_000,
+      );
+      const [opened] = disputeEvents.filter((event) => event.method === 'DisputeOpened');
+      assert.equal(opened.data.defender.toString(), keys.ferdie.address);
+      const challenger = opened.data.challenger.toString();
+      const posted = disputeEvents.filter((event) => event.method === 'MidpointPosted');
+      const answered = disputeEvents.filter((event) => event.method === 'MidpointAnswered');
+      assert.ok(posted.length >= 4 && posted.length <= 8, `${posted.length} midpoints`);
+      assert.equal(answered.length, posted.length);
+      // Perturbed checkpoint 1: every midpoint the honest challenger checks agrees, so the game
+      // ends at the last step of the segment, on the output state (the trace's last position).
+      assert.ok(answered.every((event) => event.data.agree.isTrue));
+      const [drawn] = disputeEvents.filter((event) => event.method === 'ArbitersDrawn');
+      const point = drawn.data.point.asTrace;
+      assert.deepEqual([point.step.toNumber(), point.position.toNumber()], [9, 13]);
+      const arbiter = drawn.data.arbiters[0].toString();
+      assert.ok(![challenger, keys.ferdie.address].includes(arbiter));
+      const [resolved] = disputeEvents.filter((event) => event.method === 'DisputeResolved');
+      assert.deepEqual(
+        [resolved.data.winner.toString(), resolved.data.loser.toString(), resolved.data.resolution.type],
+        [challenger, keys.ferdie.address, 'Arbitrated'],
+      );
       const [rejected] = await waitForEvents(
         from,
         (event) => api.events.tasks.TaskRejected.is(event) && event.data.taskId.toNumber() === taskId,
@@ -220,11 +260,15 @@ describe('verification on the dev chain', () => {
       assert.ok(bond > 0n);
       assert.match(solver.log(), /committing a dishonest run/);
 
-      // Alice got reward and deposit back; Ferdie's record shows the slash.
+      // Alice got reward and deposit back; Ferdie's record shows the task bond and the arbiter's
+      // fee taken.
       assert.equal((await api.query.tasks.tasks(taskId)).isNone, true);
       assert.equal(await escrow(), held0);
       const ferdie = await provider(keys.ferdie);
-      assert.deepEqual([ferdie.slashCount.toNumber(), ferdie.slashedTotal.toBigInt(), ferdie.openTasks.solver.toNumber()], [1, bond, 0]);
+      assert.deepEqual(
+        [ferdie.slashCount.toNumber(), ferdie.slashedTotal.toBigInt(), ferdie.openTasks.solver.toNumber()],
+        [2, bond + arbiterFee, 0],
+      );
       await waitForEvents(
         from,
         (event) => api.events.tasks.TaskRefunded.is(event) && event.data.taskId.toNumber() === taskId,

@@ -281,6 +281,22 @@ pub fn trainable(architecture: &Architecture) -> bool {
 	}
 }
 
+/// Positions of one training step's trace, from its input state (position 0) to its output
+/// state (the last position): the range a dispute bisects once it has pinpointed one step. An MLP
+/// of `L` linear layers traces, in this order, each layer's linear output and (but the last)
+/// its activation, the loss, each layer's weight and bias gradients, each layer's updated weight
+/// and bias (`6 * L` tensors), and the output state: `6 * L + 1` positions after the input.
+/// `None` for architectures workers do not train.
+pub fn step_trace_len(architecture: &Architecture) -> Option<u32> {
+	match architecture {
+		Architecture::Mlp(mlp) if trainable(architecture) => {
+			let layers = mlp.hidden.len() as u32 + 1;
+			Some(6 * layers + 1)
+		},
+		_ => None,
+	}
+}
+
 /// Floating-point operations of one training step: about 2 per parameter and sample forward and
 /// 4 backward, so `6 * parameters * batch_size`.
 pub fn flops_per_step(architecture: &Architecture, batch_size: u32) -> u128 {
@@ -420,5 +436,16 @@ mod tests {
 		let params = u128::from(mlp().parameter_count());
 		assert_eq!(flops_per_step(&mlp(), 32), 6 * params * 32);
 		assert_eq!(task_flops(&mlp(), &spec().training), 6 * params * 32 * 100);
+	}
+
+	#[test]
+	fn a_step_traces_six_positions_per_layer_of_a_trainable_network() {
+		// mlp() has one hidden layer: two linear layers.
+		assert_eq!(step_trace_len(&mlp()), Some(13));
+		let external = Architecture::External {
+			family: BoundedVec::truncate_from(b"llama".to_vec()),
+			parameters: 7,
+		};
+		assert_eq!(step_trace_len(&external), None);
 	}
 }

@@ -81,6 +81,21 @@ pub fn reveal_commitment(
 	blake2_256(&(b"cairn/reveal", task, round, verifier, computed, salt).encode())
 }
 
+/// The commitment an arbiter posts before revealing: BLAKE2b-256 of the SCALE encoding of the
+/// task, the dispute's serial number within the task's verification, the committee's attempt
+/// within the dispute, the arbiter's account (encoded), the value it computed and a secret salt.
+/// Its own domain tag keeps it from ever matching a verifier's [`reveal_commitment`].
+pub fn arbitration_commitment(
+	task: TaskId,
+	dispute: u8,
+	attempt: u8,
+	arbiter: &[u8],
+	computed: &Computed,
+	salt: &Hash256,
+) -> Hash256 {
+	blake2_256(&(b"cairn/arbitrate", task, dispute, attempt, arbiter, computed, salt).encode())
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
@@ -95,5 +110,19 @@ mod tests {
 		assert_ne!(base, reveal_commitment(3, 0, b"bob", &computed[..1], &[9; 32]));
 		assert_ne!(base, reveal_commitment(3, 0, b"bob", &computed, &[8; 32]));
 		assert_eq!(base, reveal_commitment(3, 0, b"bob", &computed, &[9; 32]));
+	}
+
+	#[test]
+	fn the_arbitration_commitment_binds_every_input() {
+		let computed = Computed::Hash([1; 32]);
+		let base = arbitration_commitment(3, 0, 0, b"bob", &computed, &[9; 32]);
+		assert_ne!(base, arbitration_commitment(4, 0, 0, b"bob", &computed, &[9; 32]));
+		assert_ne!(base, arbitration_commitment(3, 1, 0, b"bob", &computed, &[9; 32]));
+		assert_ne!(base, arbitration_commitment(3, 0, 1, b"bob", &computed, &[9; 32]));
+		assert_ne!(base, arbitration_commitment(3, 0, 0, b"eve", &computed, &[9; 32]));
+		assert_ne!(base, arbitration_commitment(3, 0, 0, b"bob", &Computed::Unavailable, &[9; 32]));
+		assert_ne!(base, arbitration_commitment(3, 0, 0, b"bob", &computed, &[8; 32]));
+		assert_ne!(base, reveal_commitment(3, 0, b"bob", &[computed.clone()], &[9; 32]));
+		assert_eq!(base, arbitration_commitment(3, 0, 0, b"bob", &computed, &[9; 32]));
 	}
 }

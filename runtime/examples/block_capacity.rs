@@ -27,7 +27,7 @@ fn main() {
 		per_extrinsic.ref_time() as f64 / 1e6
 	);
 	println!("{:<40} {:>12} {:>14}", "call", "weight (µs)", "per block");
-	let calls: [(&str, Weight); 20] = [
+	let calls: [(&str, Weight); 23] = [
 		("modelRegistry.registerModel", Registry::register_model()),
 		("modelRegistry.updateMetadata", Registry::update_metadata()),
 		("modelRegistry.transferModel", Registry::transfer_model()),
@@ -54,6 +54,9 @@ fn main() {
 		("verification.reveal", Verification::reveal()),
 		("verification.postLeaves", Verification::post_leaves()),
 		("verification.setParams", Verification::set_params()),
+		("verification.bisect", Verification::bisect()),
+		("verification.respond", Verification::respond()),
+		("verification.concede", Verification::concede()),
 	];
 	for (name, weight) in calls {
 		let total = weight.saturating_add(per_extrinsic);
@@ -70,5 +73,40 @@ fn main() {
 		phase_end.ref_time() as f64 / 1e6,
 		worst.ref_time() as f64 / 1e9,
 		100.0 * worst.ref_time() as f64 / weights.max_block.ref_time() as f64
+	);
+
+	// The longest dispute: a whole 1,023-step segment of the largest network, every committee
+	// seat of every attempt filled, each attempt counted and the round decided again.
+	let widest = cairn_primitives::Architecture::Mlp(cairn_primitives::Mlp {
+		input: 1,
+		hidden: cairn_primitives::BoundedVec::truncate_from(vec![
+			1;
+			cairn_primitives::model::MAX_HIDDEN_LAYERS
+				as usize
+		]),
+		output: 1,
+		activation: cairn_primitives::Activation::Relu,
+	});
+	let positions = cairn_primitives::task::step_trace_len(&widest).expect("trainable");
+	let rounds = (cairn_primitives::task::MAX_CHECKPOINTS - 1).next_power_of_two().ilog2()
+		+ positions.next_power_of_two().ilog2();
+	let seats = u64::from(pallet_verification::MAX_ARBITERS)
+		* u64::from(pallet_verification::MAX_RECHECK_ROUNDS);
+	let with_base = |weight: Weight| weight.saturating_add(per_extrinsic);
+	let moves = with_base(Verification::bisect())
+		.saturating_add(with_base(Verification::respond()))
+		.saturating_mul(u64::from(rounds));
+	let committee = with_base(Verification::commit())
+		.saturating_add(with_base(Verification::reveal()))
+		.saturating_mul(seats)
+		.saturating_add(
+			phase_end.saturating_mul(3 * u64::from(pallet_verification::MAX_RECHECK_ROUNDS)),
+		);
+	let dispute = moves.saturating_add(committee);
+	println!(
+		"longest dispute: {rounds} bisection rounds ({positions}-position trace), {seats} committee \
+		 seats: {:.1} ms in all, {:.1}% of one block",
+		dispute.ref_time() as f64 / 1e9,
+		100.0 * dispute.ref_time() as f64 / weights.max_block.ref_time() as f64
 	);
 }

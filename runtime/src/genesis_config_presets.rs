@@ -64,6 +64,10 @@ impl Protocol {
 				verification_fee: Perbill::from_percent(10),
 				// A fifth of the least verifier bond.
 				verifier_slash: 10 * UNIT,
+				move_window: phase,
+				arbiters: 3,
+				// Re-executing one training step is cheap; the fee pays for being on call.
+				arbiter_fee: 2 * UNIT,
 			},
 		}
 	}

@@ -5,7 +5,9 @@
 //! BLAKE2b-256 over a canonical encoding (see [`encoding`]), so the Merkle root over them
 //! (`cairn_primitives::merkle::checkpoint_root`) is what the solver commits. A verifier fetches
 //! checkpoint `i` from the solver's [`store`] over HTTP ([`client`], every download checked
-//! against its hash), runs [`replay_segment`] and compares the result with leaf `i + 1`.
+//! against its hash), runs [`replay_segment`] and compares the result with leaf `i + 1`. When two
+//! parties disagree on a segment, a dispute bisects over its steps with [`state_at_step`], then
+//! over the positions of the one disputed step's [`trace`].
 //!
 //! Everything that decides the bits of a checkpoint is fixed here: initial weights and data
 //! order come from [`SplitMix64`](rng::SplitMix64) streams, the optimizers are written out on
@@ -32,6 +34,7 @@ mod optim;
 pub mod rng;
 pub mod server;
 pub mod store;
+pub mod trace;
 mod trainer;
 
 pub use checkpoint::Checkpoint;
@@ -39,4 +42,5 @@ pub use client::{ArtifactClient, FetchError};
 pub use dataset::{dataset_ref, synthetic::Synthetic, Dataset, DatasetError};
 pub use encoding::MalformedCheckpoint;
 pub use store::{ArtifactStore, StoreError};
-pub use trainer::{evaluate, replay_segment, train, Accuracy, TrainError, Trainer};
+pub use trace::{step_trace, trace_value};
+pub use trainer::{evaluate, replay_segment, state_at_step, train, Accuracy, TrainError, Trainer};

@@ -7,19 +7,10 @@
 mod common;
 
 use cairn_primitives::{
-	merkle::checkpoint_root, task::MAX_EXACT_DIMENSION, Activation, Architecture, ModelInit,
-	Optimizer, TaskSpec,
+	merkle::checkpoint_root, task::MAX_EXACT_DIMENSION, Activation, Optimizer, TaskSpec,
 };
 use cairn_train::ARITHMETIC_VERSION;
-use common::{checkpoint_hashes, digits, spec};
-
-/// `spec` with every hidden layer's activation set to `activation`.
-fn with_activation(mut spec: TaskSpec, activation: Activation) -> TaskSpec {
-	if let ModelInit::Fresh { architecture: Architecture::Mlp(mlp), .. } = &mut spec.model {
-		mlp.activation = activation;
-	}
-	spec
-}
+use common::{checkpoint_hashes, digits, spec, with_activation};
 
 fn root_of(spec: &TaskSpec) -> String {
 	let (data, _) = digits();

@@ -24,7 +24,10 @@ use subxt::{
 use subxt_signer::{sr25519::Keypair, ExposeSecret, SecretString, SecretUri};
 
 pub use market::{TaskRecord, TaskStatus, TasksAt};
-pub use verification::{Phase as VerificationPhase, Verification};
+pub use verification::{
+	ArbitrationPhase, ArbitrationPoint, Dispute, DisputeStage, Midpoint,
+	Phase as VerificationPhase, Verification,
+};
 
 type AtBlock = ClientAtBlock<SubstrateConfig, OnlineClientAtBlockImpl<SubstrateConfig>>;
 

@@ -9,10 +9,15 @@ use std::{
 };
 
 use anyhow::{anyhow, bail, Context};
-use cairn_primitives::Hash256;
-use cairn_train::{Accuracy, ArtifactStore, Checkpoint, Dataset, Trainer};
+use cairn_primitives::{Hash256, TaskSpec};
+use cairn_train::{
+	state_at_step, trace_value, Accuracy, ArtifactStore, Checkpoint, Dataset, Trainer,
+};
 
-use crate::record::{hex0x, RunRecord};
+use crate::{
+	chain::Midpoint,
+	record::{hex0x, RunRecord},
+};
 
 /// What a finished run produced.
 #[derive(Debug)]
@@ -156,5 +161,28 @@ fn rate(count: u64, seconds: f64) -> f64 {
 		count as f64 / seconds
 	} else {
 		0.0
+	}
+}
+
+/// The value at `point` of a run whose state at `point`'s step is reached from `start`: the
+/// canonical state hash at a step, or a trace position of a step (`cairn_train::trace`). What a
+/// solver posts, a challenger compares and an arbiter reveals in a dispute.
+pub fn value_at(
+	spec: &TaskSpec,
+	dataset: &Dataset,
+	start: &Checkpoint,
+	point: Midpoint,
+) -> anyhow::Result<Hash256> {
+	let step = match point {
+		Midpoint::State { step } | Midpoint::Trace { step, .. } => step,
+	};
+	let state = tokio::task::block_in_place(|| state_at_step(spec, dataset, start, step))
+		.with_context(|| format!("cannot reach step {step}"))?;
+	match point {
+		Midpoint::State { .. } => Ok(state.hash()),
+		Midpoint::Trace { position, .. } => {
+			tokio::task::block_in_place(|| trace_value(spec, dataset, &state, position))
+				.with_context(|| format!("cannot trace step {step} to position {position}"))
+		},
 	}
 }

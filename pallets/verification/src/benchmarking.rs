@@ -142,6 +142,38 @@ fn crowd_agenda<T: Config>(from: BlockNumberFor<T>) {
 	}
 }
 
+/// The largest task with a dispute over segment 0 at `stage`, the defender's `midpoint` posted
+/// or not, its deadline at block 1,000; the first verifier challenges.
+fn disputed<T: Config>(stage: DisputeStage, midpoint: Option<Hash256>) -> TaskId {
+	let task_id = drawn::<T>();
+	let challenger = checks::<T>(task_id)[0].0.clone();
+	let until: BlockNumberFor<T> = 1_000u32.into();
+	Agenda::<T>::mutate(until, |due| due.try_push(task_id)).expect("room on the agenda");
+	Verifications::<T>::mutate(task_id, |verification| {
+		let verification = verification.as_mut().expect("verifying");
+		verification.disputes = 1;
+		verification.dispute = Some(Dispute {
+			target: 1,
+			challenger,
+			check: 0,
+			stage,
+			midpoint,
+			rounds: 0,
+			attempts: 1,
+			arbiters: BoundedVec::new(),
+			deadline: until,
+		});
+		verification.phase = Phase::Dispute { until };
+	});
+	task_id
+}
+
+/// Fills the agenda in reach of a move made now.
+fn crowd_move_agenda<T: Config>() {
+	let window = Params::<T>::get().move_window;
+	crowd_agenda::<T>(frame_system::Pallet::<T>::block_number().saturating_add(window));
+}
+
 #[benchmarks]
 mod benchmarks {
 	use super::*;
@@ -292,6 +324,7 @@ mod benchmarks {
 					targets: targets.clone(),
 					commitment: Some([0; 32]),
 					verdicts: verdicts.clone(),
+					defeated: false,
 				};
 				verification.checks.try_push(check).expect("within MAX_CHECKS");
 			}
@@ -305,6 +338,94 @@ mod benchmarks {
 		}
 
 		assert!(!Verifications::<T>::contains_key(task_id));
+	}
+
+	#[benchmark]
+	fn bisect() {
+		let stage =
+			DisputeStage::Steps { lo: 0, hi: MAX_CHECKPOINTS, lo_hash: None, hi_hash: [1; 32] };
+		let task_id = disputed::<T>(stage, None);
+		let solver = Verifications::<T>::get(task_id).expect("verifying").solver;
+		crowd_move_agenda::<T>();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(solver), task_id, [2; 32]);
+
+		let dispute = Verifications::<T>::get(task_id).and_then(|v| v.dispute).expect("disputed");
+		assert_eq!(dispute.midpoint, Some([2; 32]));
+	}
+
+	/// The answer that narrows two adjacent steps to the trace of one.
+	#[benchmark]
+	fn respond() {
+		let stage = DisputeStage::Steps { lo: 0, hi: 2, lo_hash: None, hi_hash: [1; 32] };
+		let task_id = disputed::<T>(stage, Some([2; 32]));
+		let challenger = checks::<T>(task_id)[0].0.clone();
+		crowd_move_agenda::<T>();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(challenger), task_id, true);
+
+		let dispute = Verifications::<T>::get(task_id).and_then(|v| v.dispute).expect("disputed");
+		assert!(matches!(dispute.stage, DisputeStage::Operations { step: 1, .. }));
+	}
+
+	#[benchmark]
+	fn concede() {
+		let stage = DisputeStage::Steps { lo: 0, hi: 2, lo_hash: None, hi_hash: [1; 32] };
+		let task_id = disputed::<T>(stage, None);
+		let solver = Verifications::<T>::get(task_id).expect("verifying").solver;
+		crowd_agenda::<T>(frame_system::Pallet::<T>::block_number().saturating_add(1u32.into()));
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(solver), task_id);
+
+		let verification = Verifications::<T>::get(task_id).expect("verifying");
+		assert!(verification.dispute.is_none());
+		assert!(matches!(verification.phase, Phase::Decide { .. }));
+	}
+
+	/// Counting a full committee that sides with the defender: every arbiter is paid from the
+	/// challenger's bond.
+	#[benchmark]
+	fn arbitrate() {
+		let claimed = [3; 32];
+		let point = ArbitrationPoint::Trace { step: 0, input: None, position: 1, claimed };
+		let stage = DisputeStage::Arbitration { point, phase: ArbitrationPhase::Reveal };
+		let task_id = disputed::<T>(stage, None);
+		let mut params = Params::<T>::get();
+		params.arbiter_fee = T::Currency::minimum_balance();
+		Params::<T>::put(params);
+		let seated: Vec<T::AccountId> =
+			checks::<T>(task_id).into_iter().map(|(who, _)| who).collect();
+		let fresh: Vec<T::AccountId> = (0..T::Providers::pool_capacity())
+			.map(|i| account("verifier", i, 0))
+			.filter(|who| !seated.contains(who))
+			.take(usize::from(MAX_ARBITERS))
+			.collect();
+		Verifications::<T>::mutate(task_id, |verification| {
+			let dispute = verification.as_mut().and_then(|v| v.dispute.as_mut()).expect("disputed");
+			for account in fresh {
+				T::Providers::task_opened(&account, Role::Verifier).expect("eligible");
+				let arbiter = Arbiter {
+					account,
+					commitment: Some([0; 32]),
+					computed: Some(Computed::Hash(claimed)),
+				};
+				dispute.arbiters.try_push(arbiter).expect("within MAX_ARBITERS");
+			}
+		});
+		let end = Verifications::<T>::get(task_id).expect("verifying").phase.ends_at();
+		frame_system::Pallet::<T>::set_block_number(end);
+		crowd_agenda::<T>(end.saturating_add(1u32.into()));
+
+		#[block]
+		{
+			Pallet::<T>::on_due(task_id, end);
+		}
+
+		let verification = Verifications::<T>::get(task_id).expect("verifying");
+		assert!(verification.dispute.is_none() && verification.checks[0].defeated);
 	}
 
 	#[benchmark]

@@ -17,11 +17,14 @@
 //! weights hash): a verdict per target. A verifier that could not fetch what it needed says so;
 //! the solver must then post that leaf and its proof within `availability_window` or lose.
 //!
-//! A round is decided when every finding is in or its window ends. Round 0 confirms a target when
-//! every verdict on it agrees with the solver; anything else (a mismatch, an unavailable leaf, a
-//! silent verifier) sends the open targets to a **recheck round** of freshly drawn verifiers whose
-//! strict majority decides, so one lying verifier cannot sink an honest solver (the seam where a
-//! bisection dispute game replaces majority rechecks). When every target is confirmed the task is
+//! A round is decided when every finding is in or its window ends. A target is confirmed when
+//! the round's verdicts on it agree with the solver. A contradiction is never outvoted: it opens
+//! a **dispute** ([`dispute`]), a bisection game between the solver and that verifier over the
+//! segment's steps and then one step's trace, down to one operation that a fresh committee of
+//! arbiters re-executes; the loser's target is refuted or its check defeated, so one honest
+//! verifier suffices and one liar cannot sink an honest solver. Targets left open without a
+//! contradiction (a silent verifier, a leaf nobody could fetch) go to a **recheck round** of
+//! freshly drawn verifiers. When every target is confirmed the task is
 //! accepted: verifiers with correct findings share `verification_fee` of the reward, the solver
 //! gets the rest and the model is registered for the submitter. A refuted target rejects it: the
 //! solver's bond pays the same share to the verifiers who showed the fault and the rest to the
@@ -45,6 +48,7 @@ pub use weights::WeightInfo;
 
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+pub mod dispute;
 #[cfg(test)]
 mod mock;
 pub mod sampling;
@@ -57,7 +61,7 @@ use alloc::vec::Vec;
 use cairn_primitives::{
 	merkle::{blake2_256, verify_checkpoint, CheckpointProof},
 	verification::{reveal_commitment, Siblings, MAX_TARGETS_PER_CHECK},
-	Computed, Finding, Hash256, Role, TaskId, Verdict,
+	Computed, Finding, Hash256, ModelInit, Role, TaskId, Verdict,
 };
 use frame_support::{
 	pallet_prelude::*,
@@ -154,6 +158,9 @@ pub mod pallet {
 					max_recheck_rounds: 1,
 					verification_fee: Default::default(),
 					verifier_slash: Zero::zero(),
+					move_window: one,
+					arbiters: 1,
+					arbiter_fee: Zero::zero(),
 				},
 			}
 		}
@@ -164,7 +171,7 @@ pub mod pallet {
 		fn build(&self) {
 			assert!(
 				Pallet::<T>::params_are_valid(&self.params),
-				"verification parameters: a zero window, or rechecks beyond their limits"
+				"verification parameters: a zero window, or rechecks or arbiters beyond their limits"
 			);
 			Params::<T>::put(self.params);
 			// The pot exists from genesis, so that any slash can be paid into it.
@@ -214,6 +221,35 @@ pub mod pallet {
 			amount: BalanceOf<T>,
 			silent: bool,
 		},
+		/// A verifier's value contradicts the solver's on `target`: the two play the dispute game,
+		/// starting at `stage`.
+		DisputeOpened {
+			task_id: TaskId,
+			target: u32,
+			defender: T::AccountId,
+			challenger: T::AccountId,
+			stage: DisputeStage,
+		},
+		/// The defender posted its value at the midpoint: the state hash at `step`, or trace
+		/// position `position` of step `step`.
+		MidpointPosted { task_id: TaskId, step: u32, position: Option<u32>, value: Hash256 },
+		/// The challenger answered the midpoint; the dispute is now at `stage`.
+		MidpointAnswered { task_id: TaskId, agree: bool, stage: DisputeStage },
+		/// A committee was drawn to re-execute `point`; it commits until `commit_until`.
+		ArbitersDrawn {
+			task_id: TaskId,
+			arbiters: BoundedVec<T::AccountId, ConstU32<{ MAX_ARBITERS as u32 }>>,
+			point: ArbitrationPoint,
+			commit_until: BlockNumberFor<T>,
+		},
+		/// A dispute over `target` ended.
+		DisputeResolved {
+			task_id: TaskId,
+			target: u32,
+			winner: T::AccountId,
+			loser: T::AccountId,
+			resolution: Resolution,
+		},
 		/// Verification ended; the task market settled the task accordingly.
 		VerificationConcluded { task_id: TaskId, outcome: Outcome },
 		/// Root changed the protocol parameters.
@@ -261,8 +297,14 @@ pub mod pallet {
 		NotChallenged,
 		/// Every agenda slot in reach is full: try again in a later block.
 		AgendaFull,
-		/// Protocol parameters with a zero window, or rechecks beyond their limits.
+		/// Protocol parameters with a zero window, or rechecks or arbiters beyond their limits.
 		InvalidParams,
+		/// No dispute is running for this task.
+		NoDispute,
+		/// Only the solver and the challenging verifier play the dispute.
+		NotDisputeParty,
+		/// It is not this party's move (or the arbiters are at work).
+		NotYourMove,
 	}
 
 	#[pallet::hooks]
@@ -326,8 +368,38 @@ pub mod pallet {
 			Self::do_post_leaves(who, task_id, leaves)
 		}
 
-		/// Set the protocol parameters. Root only; every window must be non-zero and rechecks
-		/// within their limits. Emits `ParamsUpdated`.
+		/// Post your value at the running dispute's midpoint: the canonical state hash at its
+		/// step, or the trace value at its position (`DisputeStage`). The solver only, on its
+		/// move. Emits `MidpointPosted`.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::bisect())]
+		pub fn bisect(origin: OriginFor<T>, task_id: TaskId, value: Hash256) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_bisect(who, task_id, value)
+		}
+
+		/// Answer the solver's midpoint: `agree` if you computed the same value there (the
+		/// dispute moves to the upper half), otherwise the lower half is disputed. The
+		/// challenging verifier only, on its move. Emits `MidpointAnswered`, and
+		/// `ArbitersDrawn` follows once one operation is pinpointed.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::respond())]
+		pub fn respond(origin: OriginFor<T>, task_id: TaskId, agree: bool) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_respond(who, task_id, agree)
+		}
+
+		/// Give up the running dispute (the solver: its target is refuted; the challenger: its
+		/// check is defeated). Either party, while bisecting. Emits `DisputeResolved`.
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::concede())]
+		pub fn concede(origin: OriginFor<T>, task_id: TaskId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_concede(who, task_id)
+		}
+
+		/// Set the protocol parameters. Root only; every window must be non-zero, rechecks and
+		/// arbiters within their limits. Emits `ParamsUpdated`.
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::set_params())]
 		pub fn set_params(
@@ -344,9 +416,12 @@ pub mod pallet {
 }
 
 impl<T: Config> Pallet<T> {
-	/// Worst case of ending one phase: deciding a round and drawing the next.
+	/// Worst case of ending one phase: deciding a round and drawing the next, or counting a
+	/// dispute's committee.
 	pub fn phase_end_weight() -> Weight {
-		T::WeightInfo::decide().saturating_add(T::WeightInfo::draw())
+		T::WeightInfo::decide()
+			.saturating_add(T::WeightInfo::draw())
+			.max(T::WeightInfo::arbitrate())
 	}
 
 	/// The protocol pot's account.
@@ -363,6 +438,8 @@ impl<T: Config> Pallet<T> {
 			&& !params.availability_window.is_zero()
 			&& (1..=MAX_RECHECK_VERIFIERS).contains(&params.recheck_verifiers)
 			&& (1..=MAX_RECHECK_ROUNDS).contains(&params.max_recheck_rounds)
+			&& !params.move_window.is_zero()
+			&& (1..=MAX_ARBITERS).contains(&params.arbiters)
 	}
 
 	fn now() -> BlockNumberFor<T> {
@@ -424,6 +501,13 @@ impl<T: Config> Pallet<T> {
 	fn do_commit(who: T::AccountId, task_id: TaskId, commitment: Hash256) -> DispatchResult {
 		let mut verification =
 			Verifications::<T>::get(task_id).ok_or(Error::<T>::UnknownVerification)?;
+		if matches!(verification.phase, Phase::Dispute { .. }) {
+			ensure!(T::Providers::is_eligible(&who, Role::Verifier), Error::<T>::VerifierNotBonded);
+			Self::arbiter_commit(&who, task_id, &mut verification, commitment)?;
+			Verifications::<T>::insert(task_id, verification);
+			Self::deposit_event(Event::FindingsCommitted { task_id, verifier: who });
+			return Ok(());
+		}
 		ensure!(matches!(verification.phase, Phase::Commit { .. }), Error::<T>::NotCommitPhase);
 		let index = Self::find_check(&verification, &who)?;
 		let check = &mut verification.checks[index];
@@ -453,6 +537,14 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		let mut verification =
 			Verifications::<T>::get(task_id).ok_or(Error::<T>::UnknownVerification)?;
+		if matches!(verification.phase, Phase::Dispute { .. }) {
+			ensure!(T::Providers::is_eligible(&who, Role::Verifier), Error::<T>::VerifierNotBonded);
+			let verdict = Self::arbiter_reveal(&who, task_id, &mut verification, &findings, salt)?;
+			Verifications::<T>::insert(task_id, verification);
+			let verdicts = BoundedVec::truncate_from(alloc::vec![verdict]);
+			Self::deposit_event(Event::FindingsRevealed { task_id, verifier: who, verdicts });
+			return Ok(());
+		}
 		ensure!(matches!(verification.phase, Phase::Reveal { .. }), Error::<T>::NotRevealPhase);
 		let index = Self::find_check(&verification, &who)?;
 		let check = verification.checks[index].clone();
@@ -598,6 +690,7 @@ impl<T: Config> Pallet<T> {
 			Phase::Reveal { .. } | Phase::Availability { .. } | Phase::Decide { .. } => {
 				Self::decide(task_id, &mut verification)
 			},
+			Phase::Dispute { .. } => Self::dispute_due(task_id, &mut verification, now),
 		});
 		if let Err(error) = result {
 			// The agenda had no room for the next phase (or state was inconsistent): try this
@@ -628,46 +721,15 @@ impl<T: Config> Pallet<T> {
 		} else {
 			u32::from(params.recheck_verifiers)
 		};
-		let mut candidates: Vec<(T::AccountId, BalanceOf<T>)> =
-			T::Providers::candidates(Role::Verifier, verification.class)
-				.into_iter()
-				.filter(|(who, _)| {
-					*who != verification.solver
-						&& *who != verification.submitter
-						&& !verification.checks.iter().any(|check| check.verifier == *who)
-				})
-				.collect();
-		// A whole round or none, so that a thin pool cannot hand one verifier the decision (the
-		// verification window ends the wait); and randomness from after the commitment.
-		let (random, randomness_block) =
-			T::Randomness::random(&(b"cairn/draw", task_id, round).encode());
-		if (candidates.len() as u32) < wanted || randomness_block <= verification.submitted_at {
+		let subject = (b"cairn/draw", task_id, round).encode();
+		let Some((drawn, mut rng)) = Self::draw_verifiers(verification, &subject, wanted) else {
 			let retry_at =
 				Self::schedule(task_id, Self::now().saturating_add(params.redraw_interval))?;
 			verification.phase = Phase::Draw { at: retry_at };
 			Verifications::<T>::insert(task_id, &*verification);
 			Self::deposit_event(Event::DrawPostponed { task_id, retry_at });
 			return Ok(());
-		}
-
-		let mut rng = DrawRng::new(blake2_256(&(random, task_id, round).encode()));
-		let mut drawn = Vec::new();
-		for _ in 0..wanted.min(candidates.len() as u32) {
-			let total = candidates
-				.iter()
-				.fold(0u128, |total, (_, stake)| total.saturating_add((*stake).saturated_into()));
-			let mut point = rng.below(total);
-			let mut chosen = candidates.len().saturating_sub(1);
-			for (position, (_, stake)) in candidates.iter().enumerate() {
-				let stake: u128 = (*stake).saturated_into();
-				if point < stake {
-					chosen = position;
-					break;
-				}
-				point = point.saturating_sub(stake);
-			}
-			drawn.push(candidates.swap_remove(chosen).0);
-		}
+		};
 
 		let assignments = if first {
 			sample_targets(
@@ -711,6 +773,7 @@ impl<T: Config> Pallet<T> {
 					targets: BoundedVec::truncate_from(targets),
 					commitment: None,
 					verdicts: None,
+					defeated: false,
 				})
 				.map_err(|_| Error::<T>::InvalidParams)?;
 			let _ = verifiers.try_push(verifier);
@@ -723,6 +786,54 @@ impl<T: Config> Pallet<T> {
 		Verifications::<T>::insert(task_id, &*verification);
 		Self::deposit_event(Event::VerifiersDrawn { task_id, round, verifiers, commit_until });
 		Ok(())
+	}
+
+	/// Draws `wanted` verifiers, stake-weighted, from the verifier pool of the solver's compute
+	/// class, never the solver, the submitter or anyone with a check in this verification or a
+	/// seat on its committee; with the generator the draw leaves for dealing targets. `None`
+	/// while fewer are eligible (a whole draw or none, so that a thin pool cannot hand one
+	/// verifier the decision) or while the randomness was fixed before the commitment.
+	fn draw_verifiers(
+		verification: &Verification<T>,
+		subject: &[u8],
+		wanted: u32,
+	) -> Option<(Vec<T::AccountId>, DrawRng)> {
+		let seated = |who: &T::AccountId| {
+			verification.checks.iter().any(|check| check.verifier == *who)
+				|| verification.dispute.as_ref().is_some_and(|dispute| {
+					dispute.arbiters.iter().any(|arbiter| arbiter.account == *who)
+				})
+		};
+		let mut candidates: Vec<(T::AccountId, BalanceOf<T>)> =
+			T::Providers::candidates(Role::Verifier, verification.class)
+				.into_iter()
+				.filter(|(who, _)| {
+					*who != verification.solver && *who != verification.submitter && !seated(who)
+				})
+				.collect();
+		let (random, randomness_block) = T::Randomness::random(subject);
+		if (candidates.len() as u32) < wanted || randomness_block <= verification.submitted_at {
+			return None;
+		}
+		let mut rng = DrawRng::new(blake2_256(&(random, subject).encode()));
+		let mut drawn = Vec::new();
+		for _ in 0..wanted {
+			let total = candidates
+				.iter()
+				.fold(0u128, |total, (_, stake)| total.saturating_add((*stake).saturated_into()));
+			let mut point = rng.below(total);
+			let mut chosen = candidates.len().saturating_sub(1);
+			for (position, (_, stake)) in candidates.iter().enumerate() {
+				let stake: u128 = (*stake).saturated_into();
+				if point < stake {
+					chosen = position;
+					break;
+				}
+				point = point.saturating_sub(stake);
+			}
+			drawn.push(candidates.swap_remove(chosen).0);
+		}
+		Some((drawn, rng))
 	}
 
 	/// Decides the current round: asks the solver for withheld leaves, or settles the targets
@@ -761,42 +872,40 @@ impl<T: Config> Pallet<T> {
 		}
 
 		let round = verification.round;
+		// The first contradiction not yet disputed: (target, check).
+		let mut contradiction = None;
 		let checks = &verification.checks;
 		for target in verification.targets.iter_mut() {
 			if target.status != TargetStatus::Open {
 				continue;
 			}
-			// (agree, disagree, unavailable) among the round's verdicts on the target.
+			// (agree, disagree, unavailable) among the round's standing verdicts on the target.
 			let mut counts = (0u32, 0u32, 0u32);
-			for check in checks.iter().filter(|check| check.round == round) {
+			for (position, check) in checks.iter().enumerate() {
+				if check.round != round || check.defeated {
+					continue;
+				}
 				let Some(verdicts) = &check.verdicts else { continue };
 				for (index, verdict) in check.targets.iter().zip(verdicts) {
 					if *index == target.index {
 						match verdict {
 							Verdict::Agree => counts.0 += 1,
-							Verdict::Disagree => counts.1 += 1,
+							Verdict::Disagree => {
+								counts.1 += 1;
+								contradiction = contradiction.or(Some((target.index, position)));
+							},
 							Verdict::Unavailable => counts.2 += 1,
 						}
 					}
 				}
 			}
 			let (agree, disagree, unavailable) = counts;
-			target.status = if round == 0 {
-				// The sampled round only confirms: any doubt goes to a recheck.
-				if agree > 0 && disagree == 0 && unavailable == 0 {
-					TargetStatus::Confirmed
-				} else {
-					TargetStatus::Open
-				}
-			// A recheck's majority counts computed values only: saying a checkpoint could not be
-			// fetched (once its leaf is known) neither refutes nor confirms anything.
-			} else if agree > disagree {
-				TargetStatus::Confirmed
-			} else if disagree > agree {
-				TargetStatus::Refuted
-			} else {
-				TargetStatus::Open
-			};
+			// Every contradiction is disputed before a target is confirmed; the sampled round
+			// also sends a target some verifier could not compute to a recheck. Once its leaf
+			// is known, not having fetched it neither refutes nor confirms anything.
+			if agree > 0 && disagree == 0 && (round > 0 || unavailable == 0) {
+				target.status = TargetStatus::Confirmed;
+			}
 		}
 
 		if let Some(refuted) = verification
@@ -806,6 +915,8 @@ impl<T: Config> Pallet<T> {
 		{
 			let target = refuted.index;
 			Self::conclude(task_id, verification, &task, Outcome::Rejected { target })
+		} else if let Some((target, check)) = contradiction {
+			Self::open_dispute(task_id, verification, &task, target, check)
 		} else if verification
 			.targets
 			.iter()
@@ -844,6 +955,8 @@ impl<T: Config> Pallet<T> {
 		for check in &verification.checks {
 			let (units, beneficiary) = match &check.verdicts {
 				None => (0, Some((Self::pot(), true))),
+				// It lost a dispute to the solver.
+				Some(_) if check.defeated => (0, Some((verification.solver.clone(), false))),
 				Some(verdicts) => {
 					let mut units = 0u32;
 					let mut beneficiary = None;
@@ -872,16 +985,7 @@ impl<T: Config> Pallet<T> {
 			};
 			let served = beneficiary.is_none() && units > 0;
 			match beneficiary {
-				Some((to, silent)) => {
-					let amount = T::Providers::slash(&check.verifier, params.verifier_slash, &to)
-						.unwrap_or_else(|_| Zero::zero());
-					Self::deposit_event(Event::VerifierSlashed {
-						task_id,
-						verifier: check.verifier.clone(),
-						amount,
-						silent,
-					});
-				},
+				Some((to, silent)) => Self::slash_verifier(task_id, &check.verifier, &to, silent),
 				None if units > 0 => earners.push((check.verifier.clone(), units)),
 				None => {},
 			}
@@ -912,11 +1016,33 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// Takes `verifier_slash` from `verifier`'s provider bond to `to` (the pot when `silent`).
+	fn slash_verifier(task_id: TaskId, verifier: &T::AccountId, to: &T::AccountId, silent: bool) {
+		let amount = T::Providers::slash(verifier, Params::<T>::get().verifier_slash, to)
+			.unwrap_or_else(|_| Zero::zero());
+		Self::deposit_event(Event::VerifierSlashed {
+			task_id,
+			verifier: verifier.clone(),
+			amount,
+			silent,
+		});
+	}
+
+	/// Every verifier at work on a verification: its checks' and its committee's.
+	fn seats(verification: &Verification<T>) -> impl Iterator<Item = &T::AccountId> {
+		let arbiters = verification.dispute.iter().flat_map(|dispute| dispute.arbiters.iter());
+		verification
+			.checks
+			.iter()
+			.map(|check| &check.verifier)
+			.chain(arbiters.map(|arbiter| &arbiter.account))
+	}
+
 	/// Drops a verification without settling: its verifiers' tasks close unpaid and unpunished.
 	fn abandon(task_id: TaskId) {
 		if let Some(verification) = Verifications::<T>::take(task_id) {
-			for check in &verification.checks {
-				T::Providers::task_closed(&check.verifier, Role::Verifier, false);
+			for verifier in Self::seats(&verification) {
+				T::Providers::task_closed(verifier, Role::Verifier, false);
 			}
 		}
 	}
@@ -942,7 +1068,14 @@ impl<T: Config> Pallet<T> {
 				if let Some(verdicts) = &check.verdicts {
 					ensure!(verdicts.len() == check.targets.len(), "verdicts differ from targets");
 				}
-				*open.entry(check.verifier.clone()).or_default() += 1;
+			}
+			ensure!(
+				verification.dispute.is_some()
+					== matches!(verification.phase, Phase::Dispute { .. }),
+				"a running dispute and the dispute phase go together"
+			);
+			for verifier in Self::seats(&verification) {
+				*open.entry(verifier.clone()).or_default() += 1;
 			}
 		}
 		for (who, count) in open {
@@ -983,6 +1116,8 @@ impl<T: Config> ResultVerifier<T::AccountId> for Pallet<T> {
 				phase: Phase::Draw { at },
 				targets: BoundedVec::new(),
 				checks: BoundedVec::new(),
+				disputes: 0,
+				dispute: None,
 			},
 		);
 		Ok(())

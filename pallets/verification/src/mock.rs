@@ -134,6 +134,7 @@ pub const VERIFICATION_WINDOW: u64 = 30;
 pub const MAX_REOPENS: u8 = 1;
 pub const VERIFIER_SLASH: Balance = 300;
 pub const FEE: Perbill = Perbill::from_percent(10);
+pub const ARBITER_FEE: Balance = 40;
 pub const DRAW_DELAY: u64 = 2;
 pub const WINDOW: u64 = 5;
 
@@ -148,6 +149,9 @@ pub fn verification_params() -> VerificationParams<Balance, u64> {
 		max_recheck_rounds: 1,
 		verification_fee: FEE,
 		verifier_slash: VERIFIER_SLASH,
+		move_window: WINDOW,
+		arbiters: 3,
+		arbiter_fee: ARBITER_FEE,
 	}
 }
 

@@ -3,7 +3,7 @@
 use cairn_primitives::{
 	task::{MAX_SEGMENTS_PER_VERIFIER, MAX_VERIFIERS},
 	verification::MAX_TARGETS_PER_CHECK,
-	ComputeClass, Hash256, Verdict,
+	ComputeClass, Computed, Hash256, Verdict,
 };
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{
@@ -20,6 +20,8 @@ use crate::Config;
 pub const MAX_RECHECK_VERIFIERS: u8 = 7;
 /// Most recheck rounds after the sampled round.
 pub const MAX_RECHECK_ROUNDS: u8 = 3;
+/// Most arbiters of one dispute's committee.
+pub const MAX_ARBITERS: u8 = 7;
 /// Most checks of one task over all its rounds.
 pub const MAX_CHECKS: u32 =
 	MAX_VERIFIERS as u32 + MAX_RECHECK_ROUNDS as u32 * MAX_RECHECK_VERIFIERS as u32;
@@ -68,6 +70,12 @@ pub struct VerificationParams<Balance, BlockNumber> {
 	pub verification_fee: Perbill,
 	/// Taken from a verifier's provider bond for a wrong finding or for silence.
 	pub verifier_slash: Balance,
+	/// Blocks a party to a dispute has for each move; missing it loses the dispute.
+	pub move_window: BlockNumber,
+	/// Arbiters drawn to re-execute a dispute's pinpointed operation (1 to [`MAX_ARBITERS`]).
+	pub arbiters: u8,
+	/// Paid to each arbiter of the majority from the losing party's provider bond.
+	pub arbiter_fee: Balance,
 }
 
 /// Where a task's verification is. Each phase ends at a block on the agenda.
@@ -94,6 +102,9 @@ pub enum Phase<BlockNumber> {
 	Availability { until: BlockNumber },
 	/// Every finding is in; the round is decided at block `at`.
 	Decide { at: BlockNumber },
+	/// A dispute is running; its current step (a move, a draw, a commit or a reveal) times out
+	/// no earlier than `until`.
+	Dispute { until: BlockNumber },
 }
 
 impl<BlockNumber: Copy> Phase<BlockNumber> {
@@ -105,6 +116,7 @@ impl<BlockNumber: Copy> Phase<BlockNumber> {
 			Phase::Reveal { .. } => Phase::Reveal { until: at },
 			Phase::Availability { .. } => Phase::Availability { until: at },
 			Phase::Decide { .. } => Phase::Decide { at },
+			Phase::Dispute { .. } => Phase::Dispute { until: at },
 		}
 	}
 
@@ -112,9 +124,10 @@ impl<BlockNumber: Copy> Phase<BlockNumber> {
 	pub fn ends_at(&self) -> BlockNumber {
 		match *self {
 			Phase::Draw { at } | Phase::Decide { at } => at,
-			Phase::Commit { until } | Phase::Reveal { until } | Phase::Availability { until } => {
-				until
-			},
+			Phase::Commit { until }
+			| Phase::Reveal { until }
+			| Phase::Availability { until }
+			| Phase::Dispute { until } => until,
 		}
 	}
 }
@@ -184,6 +197,8 @@ pub struct Check<T: Config> {
 	pub commitment: Option<Hash256>,
 	/// Its verdicts, one per target, once revealed.
 	pub verdicts: Option<BoundedVec<Verdict, ConstU32<MAX_TARGETS_PER_CHECK>>>,
+	/// It lost a dispute over one of its findings: none of its verdicts counts any more.
+	pub defeated: bool,
 }
 
 /// The verification of one submitted task.
@@ -209,6 +224,178 @@ pub struct Verification<T: Config> {
 	pub targets: BoundedVec<Target, ConstU32<MAX_TARGETS>>,
 	/// Every check of every round.
 	pub checks: BoundedVec<Check<T>, ConstU32<MAX_CHECKS>>,
+	/// Disputes opened so far; the running one's serial number is this count minus one.
+	pub disputes: u8,
+	/// The running dispute, if any.
+	pub dispute: Option<Dispute<T>>,
+}
+
+/// A party to a dispute.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum Party {
+	/// The solver, defending its committed value.
+	Defender,
+	/// The verifier whose finding contradicts it.
+	Challenger,
+}
+
+/// How a dispute was decided.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum Resolution {
+	/// The loser conceded.
+	Conceded,
+	/// The loser missed its move's deadline.
+	TimedOut,
+	/// The arbiters' majority decided.
+	Arbitrated,
+}
+
+/// What a dispute's arbiters re-execute, and the defender's value they compare it with.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum ArbitrationPoint {
+	/// The disputed target itself, computed as a verifier does (the initial checkpoint, or the
+	/// final weights of the last checkpoint: nothing to bisect), against `claimed`.
+	Target { claimed: Hash256 },
+	/// Trace position `position` (`cairn_primitives::task::step_trace_len`) of training step
+	/// `step`, executed from the state whose canonical hash is `input` (`None`: the checkpoint
+	/// that starts the disputed target's segment), against `claimed`.
+	Trace { step: u32, input: Option<Hash256>, position: u32, claimed: Hash256 },
+}
+
+/// Where a dispute is. The bisection stages narrow the disputed range by half with every answer:
+/// the defender posts its value at the midpoint, the challenger agrees (the upper half is
+/// disputed) or not (the lower half is).
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum DisputeStage {
+	/// Over training steps: both accept the state at step `lo` (`lo_hash`; `None` for the
+	/// segment's starting checkpoint), they dispute the defender's state `hi_hash` at step `hi`.
+	Steps { lo: u32, hi: u32, lo_hash: Option<Hash256>, hi_hash: Hash256 },
+	/// Inside training step `step` from the state `input`: both accept trace position `lo`,
+	/// they dispute the defender's value `hi_value` at position `hi`.
+	Operations { step: u32, input: Option<Hash256>, lo: u32, hi: u32, hi_value: Hash256 },
+	/// Pinpointed: a committee re-executes `point`.
+	Arbitration { point: ArbitrationPoint, phase: ArbitrationPhase },
+}
+
+/// Where a dispute's arbitration is.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum ArbitrationPhase {
+	/// The committee is being drawn.
+	Draw,
+	/// The arbiters commit to what they computed.
+	Commit,
+	/// The committed arbiters reveal it.
+	Reveal,
+}
+
+/// One arbiter of a dispute's committee.
+#[derive(
+	CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, Encode, Decode, MaxEncodedLen, TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct Arbiter<T: Config> {
+	/// The drawn verifier.
+	pub account: T::AccountId,
+	/// Its commitment (`cairn_primitives::verification::arbitration_commitment`).
+	pub commitment: Option<Hash256>,
+	/// What it computed, once revealed.
+	pub computed: Option<Computed>,
+}
+
+/// A dispute between the solver and a verifier whose revealed value contradicts the solver's.
+#[derive(
+	CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, Encode, Decode, MaxEncodedLen, TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct Dispute<T: Config> {
+	/// The disputed target (checkpoint index, or the checkpoint count for the final weights).
+	pub target: u32,
+	/// The challenging verifier.
+	pub challenger: T::AccountId,
+	/// Position of the challenger's check in the verification's checks.
+	pub check: u32,
+	/// Where the dispute is.
+	pub stage: DisputeStage,
+	/// The defender's value at the current midpoint, awaiting the challenger's answer; `None`
+	/// while the defender is to move.
+	pub midpoint: Option<Hash256>,
+	/// Answered bisection rounds so far.
+	pub rounds: u16,
+	/// Committees drawn so far (a committee without a majority is replaced, up to
+	/// `max_recheck_rounds`).
+	pub attempts: u8,
+	/// The current committee.
+	pub arbiters: BoundedVec<Arbiter<T>, ConstU32<{ MAX_ARBITERS as u32 }>>,
+	/// When the current move, draw, commit or reveal times out.
+	pub deadline: BlockNumberFor<T>,
+}
+
+impl<T: Config> Dispute<T> {
+	/// The party whose move it is during bisection; `None` during arbitration.
+	pub fn to_move(&self) -> Option<Party> {
+		match (self.stage, self.midpoint) {
+			(DisputeStage::Arbitration { .. }, _) => None,
+			(_, None) => Some(Party::Defender),
+			(_, Some(_)) => Some(Party::Challenger),
+		}
+	}
 }
 
 /// How a verification ended.

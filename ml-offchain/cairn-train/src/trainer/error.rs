@@ -40,6 +40,24 @@ pub enum TrainError {
 	/// Every step of the task has been taken.
 	#[error("the task's {0} steps are done")]
 	Finished(u32),
+	/// A state was asked for at a step the run cannot reach from the given checkpoint.
+	#[error("step {step} is outside the run from the checkpoint at step {from} to the task's last step {steps}")]
+	StepOutOfRange {
+		/// The step asked for.
+		step: u32,
+		/// The checkpoint's step.
+		from: u32,
+		/// The task's steps.
+		steps: u32,
+	},
+	/// A step's trace has no such position.
+	#[error("trace position {position} is past the step's last position {last}")]
+	TracePosition {
+		/// The position asked for.
+		position: u32,
+		/// The trace's last position (`step_trace_len` of the architecture).
+		last: u32,
+	},
 	/// A segment must start at a multiple of the checkpoint interval.
 	#[error("step {step} does not start a segment (interval {interval}, {steps} steps)")]
 	NotASegmentStart {

@@ -8,18 +8,18 @@ use burn::tensor::{Device, Tensor, TensorData};
 use cairn_primitives::{Architecture, Backend, Mlp, ModelInit, TaskSpec};
 
 pub use error::TrainError;
-pub use run::{evaluate, replay_segment, train};
+pub use run::{evaluate, replay_segment, state_at_step, train};
 
 use crate::{
 	batches::BatchOrder,
 	checkpoint::Checkpoint,
 	dataset::Dataset,
 	encoding::Contents,
-	model::Model,
+	model::{Layer, Model},
 	optim::{Kind, OptimizerState},
 };
 use error::backend_error;
-use state::{capture, restore};
+use state::{capture, layers_to_host, restore, to_host, HostTensor};
 
 /// Held-out samples evaluated per forward pass.
 const EVAL_CHUNK: usize = 1024;
@@ -154,6 +154,31 @@ impl<'a> Trainer<'a> {
 	/// Takes one optimizer step on the batch of the current step; returns the batch's mean
 	/// cross-entropy loss before the update.
 	pub fn step(&mut self) -> Result<f32, TrainError> {
+		let (loss, gradients) = self.loss_and_gradients(None)?;
+		self.update(gradients);
+		loss.try_into_scalar::<f32>().map_err(backend_error)
+	}
+
+	/// Takes the same step as [`step`](Self::step) and returns every tensor a step's trace covers
+	/// (see [`crate::trace`]), in trace order, read back to the host.
+	pub(crate) fn traced_step(&mut self) -> Result<Vec<HostTensor>, TrainError> {
+		let mut intermediates = Vec::new();
+		let (loss, gradients) = self.loss_and_gradients(Some(&mut intermediates))?;
+		let mut tensors =
+			intermediates.iter().map(to_host).collect::<Result<Vec<_>, TrainError>>()?;
+		tensors.push(to_host(&loss)?);
+		tensors.extend(layers_to_host(&gradients)?);
+		self.update(gradients);
+		tensors.extend(layers_to_host(&self.model.layers)?);
+		Ok(tensors)
+	}
+
+	/// The loss and gradients on the batch of the current step (see
+	/// [`Model::loss_and_gradients`] for `intermediates`).
+	fn loss_and_gradients(
+		&mut self,
+		intermediates: Option<&mut Vec<Tensor<2>>>,
+	) -> Result<(Tensor<1>, Vec<Layer>), TrainError> {
 		if self.is_finished() {
 			return Err(TrainError::Finished(self.spec.training.steps));
 		}
@@ -167,13 +192,15 @@ impl<'a> Trainer<'a> {
 		let inputs = self.dataset.gather_inputs(batch.iter().copied());
 		let inputs = Tensor::from_data(TensorData::new(inputs, [rows, features]), &self.device);
 		let targets = Tensor::from_data(TensorData::new(targets, [rows, classes]), &self.device);
-		let (loss, gradients) = self
-			.model
-			.loss_and_gradients(inputs, targets)
-			.ok_or_else(|| TrainError::Backend("a parameter received no gradient".into()))?;
+		self.model
+			.loss_and_gradients(inputs, targets, intermediates)
+			.ok_or_else(|| TrainError::Backend("a parameter received no gradient".into()))
+	}
+
+	/// Applies `gradients` with the optimizer: the current step is taken.
+	fn update(&mut self, gradients: Vec<Layer>) {
 		self.optimizer.step(&mut self.model, gradients);
 		self.step += 1;
-		loss.try_into_scalar::<f32>().map_err(backend_error)
 	}
 
 	fn contents(&self) -> Result<Contents, TrainError> {

@@ -1,4 +1,5 @@
-//! Whole runs: training to the end, replaying one segment, evaluating a checkpoint.
+//! Whole runs: training to the end, replaying one segment, reaching any step, evaluating a
+//! checkpoint.
 
 use cairn_primitives::TaskSpec;
 
@@ -47,8 +48,25 @@ pub fn replay_segment(
 	if interval == 0 || step % interval != 0 || step >= steps {
 		return Err(TrainError::NotASegmentStart { step, interval, steps });
 	}
-	let mut trainer = Trainer::resume(spec, dataset, checkpoint)?;
-	for _ in 0..interval {
+	state_at_step(spec, dataset, checkpoint, step.saturating_add(interval))
+}
+
+/// The state of the run at `step`, trained from `from` (a state of the same run at or before
+/// `step`): the checkpoint the training loop would take there, whether or not `step` ends a
+/// segment. A dispute's parties post its hash at the steps they bisect over. Fails with
+/// [`TrainError::StepOutOfRange`] when `step` is before `from` or past the task's last step.
+pub fn state_at_step(
+	spec: &TaskSpec,
+	dataset: &Dataset,
+	from: &Checkpoint,
+	step: u32,
+) -> Result<Checkpoint, TrainError> {
+	let mut trainer = Trainer::resume(spec, dataset, from)?;
+	let (start, steps) = (from.step(), spec.training.steps);
+	if step < start || step > steps {
+		return Err(TrainError::StepOutOfRange { step, from: start, steps });
+	}
+	while trainer.current_step() < step {
 		trainer.step()?;
 	}
 	trainer.checkpoint()

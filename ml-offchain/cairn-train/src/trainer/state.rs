@@ -10,8 +10,11 @@ use crate::{
 	optim::{Kind, OptimizerState},
 };
 
+/// A tensor's shape and its values in row-major order, on the host.
+pub(crate) type HostTensor = (Vec<usize>, Vec<f32>);
+
 /// Shape and values of `tensor`, read back to the host.
-fn to_host<const D: usize>(tensor: &Tensor<D>) -> Result<(Vec<usize>, Vec<f32>), TrainError> {
+pub(super) fn to_host<const D: usize>(tensor: &Tensor<D>) -> Result<HostTensor, TrainError> {
 	let values = tensor
 		.clone()
 		.try_into_data()
@@ -19,6 +22,18 @@ fn to_host<const D: usize>(tensor: &Tensor<D>) -> Result<(Vec<usize>, Vec<f32>),
 		.try_into_vec::<f32>()
 		.map_err(backend_error)?;
 	Ok((tensor.dims().to_vec(), values))
+}
+
+/// Every layer's weight then bias, layer by layer, read back to the host.
+pub(super) fn layers_to_host<'l>(
+	layers: impl IntoIterator<Item = &'l Layer>,
+) -> Result<Vec<HostTensor>, TrainError> {
+	let mut host = Vec::new();
+	for layer in layers {
+		host.push(to_host(&layer.weight)?);
+		host.push(to_host(&layer.bias)?);
+	}
+	Ok(host)
 }
 
 /// Names and shapes of every tensor of a checkpoint of `mlp` trained with `kind`, in encoding
@@ -68,12 +83,8 @@ pub(super) fn capture(
 	model: &Model,
 	optimizer: &OptimizerState,
 ) -> Result<Contents, TrainError> {
-	let layers = model.layers.iter().chain(optimizer.moments().into_iter().flatten());
-	let mut host = Vec::new();
-	for layer in layers {
-		host.push(to_host(&layer.weight)?);
-		host.push(to_host(&layer.bias)?);
-	}
+	let host =
+		layers_to_host(model.layers.iter().chain(optimizer.moments().into_iter().flatten()))?;
 	let tensors = layout(mlp, kind)
 		.into_iter()
 		.zip(host)

@@ -5,7 +5,7 @@ use cairn_primitives::{
 	task::Uri, Activation, Architecture, BoundedVec, DatasetRef, Mlp, ModelInit, Optimizer,
 	TaskSpec, TrainingConfig, VerificationPolicy,
 };
-use cairn_train::dataset::digits;
+use cairn_train::{dataset::digits, Checkpoint};
 
 /// The built-in digits and the reference a task names them by.
 pub fn digits() -> (cairn_train::Dataset, DatasetRef) {
@@ -48,13 +48,26 @@ pub fn spec(
 	}
 }
 
-/// Hashes of every checkpoint of a full run, in order.
-pub fn checkpoint_hashes(spec: &TaskSpec, dataset: &cairn_train::Dataset) -> Vec<[u8; 32]> {
-	let mut hashes = Vec::new();
+/// `spec` with every hidden layer's activation set to `activation`.
+pub fn with_activation(mut spec: TaskSpec, activation: Activation) -> TaskSpec {
+	if let ModelInit::Fresh { architecture: Architecture::Mlp(mlp), .. } = &mut spec.model {
+		mlp.activation = activation;
+	}
+	spec
+}
+
+/// Every checkpoint of a full run, in order.
+pub fn checkpoints(spec: &TaskSpec, dataset: &cairn_train::Dataset) -> Vec<Checkpoint> {
+	let mut checkpoints = Vec::new();
 	cairn_train::train(spec, dataset, None, |c| {
-		hashes.push(c.hash());
+		checkpoints.push(c.clone());
 		Ok::<_, cairn_train::TrainError>(())
 	})
 	.expect("training");
-	hashes
+	checkpoints
+}
+
+/// Hashes of every checkpoint of a full run, in order.
+pub fn checkpoint_hashes(spec: &TaskSpec, dataset: &cairn_train::Dataset) -> Vec<[u8; 32]> {
+	checkpoints(spec, dataset).iter().map(Checkpoint::hash).collect()
 }

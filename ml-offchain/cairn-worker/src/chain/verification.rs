@@ -10,6 +10,10 @@ use super::{api, Chain, Explain};
 type Generated = api::runtime_types::pallet_verification::types::Verification;
 type GeneratedPhase = api::runtime_types::pallet_verification::types::Phase<u32>;
 type GeneratedStatus = api::runtime_types::pallet_verification::types::TargetStatus;
+type GeneratedDispute = api::runtime_types::pallet_verification::types::Dispute;
+type GeneratedStage = api::runtime_types::pallet_verification::types::DisputeStage;
+type GeneratedPoint = api::runtime_types::pallet_verification::types::ArbitrationPoint;
+type GeneratedArbitrationPhase = api::runtime_types::pallet_verification::types::ArbitrationPhase;
 
 /// Where a verification is; each phase ends at its block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -19,6 +23,83 @@ pub enum Phase {
 	Reveal { until: u32 },
 	Availability { until: u32 },
 	Decide { at: u32 },
+	Dispute { until: u32 },
+}
+
+/// What a dispute's arbiters re-execute, and the solver's value they compare it with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArbitrationPoint {
+	/// The disputed target itself, computed as a verifier does.
+	Target { claimed: Hash256 },
+	/// Trace position `position` of training step `step`.
+	Trace { step: u32, position: u32, claimed: Hash256 },
+}
+
+/// Where a dispute's arbitration is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArbitrationPhase {
+	Draw,
+	Commit,
+	Reveal,
+}
+
+/// Where a dispute is (`pallet_verification::DisputeStage`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DisputeStage {
+	/// Bisecting steps: the state at `lo` is agreed, the solver's state at `hi` disputed.
+	Steps { lo: u32, hi: u32 },
+	/// Bisecting the trace of step `step`: position `lo` agreed, `hi` disputed.
+	Operations { step: u32, lo: u32, hi: u32 },
+	/// Pinpointed: a committee re-executes `point`.
+	Arbitration { point: ArbitrationPoint, phase: ArbitrationPhase },
+}
+
+/// The value a bisection asks for next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Midpoint {
+	/// The canonical state hash at a step.
+	State { step: u32 },
+	/// A trace position of a step.
+	Trace { step: u32, position: u32 },
+}
+
+impl DisputeStage {
+	/// The value at the current midpoint of a bisection stage.
+	pub fn midpoint(&self) -> Option<Midpoint> {
+		match *self {
+			DisputeStage::Steps { lo, hi } => Some(Midpoint::State { step: lo + (hi - lo) / 2 }),
+			DisputeStage::Operations { step, lo, hi } => {
+				Some(Midpoint::Trace { step, position: lo + (hi - lo) / 2 })
+			},
+			DisputeStage::Arbitration { .. } => None,
+		}
+	}
+}
+
+/// One seat of a dispute's committee.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Arbiter {
+	pub account: AccountId32,
+	pub committed: bool,
+	pub revealed: bool,
+}
+
+/// A running dispute between the solver and a challenging verifier.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Dispute {
+	/// Serial number of the dispute within its verification (bound into arbiters' commitments).
+	pub serial: u8,
+	/// The disputed target.
+	pub target: u32,
+	pub challenger: AccountId32,
+	pub stage: DisputeStage,
+	/// The solver's value at the midpoint, awaiting the challenger's answer.
+	pub midpoint: Option<Hash256>,
+	/// Answered rounds so far.
+	pub rounds: u16,
+	/// Committees drawn so far (the current one's attempt is this minus one).
+	pub attempts: u8,
+	pub arbiters: Vec<Arbiter>,
 }
 
 /// A target: checkpoint `index`, or the final weights when `index` is the checkpoint count.
@@ -52,6 +133,7 @@ pub struct Verification {
 	pub phase: Phase,
 	pub targets: Vec<Target>,
 	pub checks: Vec<Check>,
+	pub dispute: Option<Dispute>,
 }
 
 impl Verification {
@@ -70,7 +152,10 @@ fn convert(task_id: TaskId, generated: Generated) -> Verification {
 		GeneratedPhase::Reveal { until } => Phase::Reveal { until },
 		GeneratedPhase::Availability { until } => Phase::Availability { until },
 		GeneratedPhase::Decide { at } => Phase::Decide { at },
+		GeneratedPhase::Dispute { until } => Phase::Dispute { until },
 	};
+	let serial = generated.disputes.saturating_sub(1);
+	let dispute = generated.dispute.map(|dispute| convert_dispute(serial, dispute));
 	Verification {
 		task_id,
 		solver: generated.solver,
@@ -103,6 +188,48 @@ fn convert(task_id: TaskId, generated: Generated) -> Verification {
 				verdicts: check
 					.verdicts
 					.map(|verdicts| verdicts.0.into_iter().map(|verdict| verdict.0).collect()),
+			})
+			.collect(),
+		dispute,
+	}
+}
+
+fn convert_dispute(serial: u8, generated: GeneratedDispute) -> Dispute {
+	let stage = match generated.stage {
+		GeneratedStage::Steps { lo, hi, .. } => DisputeStage::Steps { lo, hi },
+		GeneratedStage::Operations { step, lo, hi, .. } => {
+			DisputeStage::Operations { step, lo, hi }
+		},
+		GeneratedStage::Arbitration { point, phase } => DisputeStage::Arbitration {
+			point: match point {
+				GeneratedPoint::Target { claimed } => ArbitrationPoint::Target { claimed },
+				GeneratedPoint::Trace { step, position, claimed, .. } => {
+					ArbitrationPoint::Trace { step, position, claimed }
+				},
+			},
+			phase: match phase {
+				GeneratedArbitrationPhase::Draw => ArbitrationPhase::Draw,
+				GeneratedArbitrationPhase::Commit => ArbitrationPhase::Commit,
+				GeneratedArbitrationPhase::Reveal => ArbitrationPhase::Reveal,
+			},
+		},
+	};
+	Dispute {
+		serial,
+		target: generated.target,
+		challenger: generated.challenger,
+		stage,
+		midpoint: generated.midpoint,
+		rounds: generated.rounds,
+		attempts: generated.attempts,
+		arbiters: generated
+			.arbiters
+			.0
+			.into_iter()
+			.map(|arbiter| Arbiter {
+				account: arbiter.account,
+				committed: arbiter.commitment.is_some(),
+				revealed: arbiter.computed.is_some(),
 			})
 			.collect(),
 	}
@@ -160,6 +287,28 @@ impl Chain {
 		);
 		let call = api::transactions().verification().reveal(task_id, findings, salt);
 		Ok(self.submit(signer, &call, "reveal").await?.0)
+	}
+
+	/// Posts the solver's value at the running dispute's midpoint.
+	pub async fn bisect(
+		&self,
+		signer: &Keypair,
+		task_id: TaskId,
+		value: Hash256,
+	) -> anyhow::Result<H256> {
+		let call = api::transactions().verification().bisect(task_id, value);
+		Ok(self.submit(signer, &call, "bisect").await?.0)
+	}
+
+	/// Answers the solver's midpoint in the running dispute (challenger only).
+	pub async fn respond(
+		&self,
+		signer: &Keypair,
+		task_id: TaskId,
+		agree: bool,
+	) -> anyhow::Result<H256> {
+		let call = api::transactions().verification().respond(task_id, agree);
+		Ok(self.submit(signer, &call, "respond").await?.0)
 	}
 
 	/// Posts leaves a verifier could not fetch, each with its Merkle proof (solver only).

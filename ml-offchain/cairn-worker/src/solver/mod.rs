@@ -9,7 +9,9 @@
 //!   or one was just sent;
 //! - a task lost (expired, reopened, refunded) stops its training and is marked abandoned;
 //! - when idle, it claims the lowest open task whose model it can train and whose dataset it
-//!   has or can download (checked before claiming).
+//!   has or can download (checked before claiming);
+//! - a result of its own under an availability challenge gets the leaves asked for, and one
+//!   under dispute gets its value at each midpoint, re-executed from its own checkpoints.
 //!
 //! Each claim and commitment is recorded before it is sent; a sent extrinsic whose outcome is
 //! unknown (the connection dropped) is given [`RESEND_AFTER`] blocks to appear before it is sent
@@ -42,13 +44,14 @@ use tokio::{net::TcpListener, task::JoinHandle};
 
 use crate::{
 	chain::{
-		self, BlockId, Chain, ModuleError, TaskRecord, TaskStatus, TasksAt, VerificationPhase,
+		self, BlockId, Chain, ModuleError, TaskRecord, TaskStatus, TasksAt, Verification,
+		VerificationPhase,
 	},
 	datasets,
 	offline::store_in,
 	provider::{self, Ended},
 	record::{hex0x, RunRecord},
-	training::{load_checkpoint, train_run, Outcome, Stopped},
+	training::{load_checkpoint, train_run, value_at, Outcome, Stopped},
 	units::format_cairn,
 };
 use state::{Phase, TaskDir, TaskState};
@@ -105,6 +108,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 		job: None,
 		skipped: HashMap::new(),
 		posted: HashMap::new(),
+		defended: HashMap::new(),
 		next_block: 0,
 		#[cfg(feature = "dishonest")]
 		cheat: config.cheat,
@@ -158,6 +162,8 @@ struct Solver {
 	skipped: HashMap<TaskId, u64>,
 	/// Block at which leaves were last posted for a task under an availability challenge.
 	posted: HashMap<TaskId, u64>,
+	/// Block at which a dispute's midpoint (task, dispute serial, round) was last posted.
+	defended: HashMap<(TaskId, u8, u16), u64>,
 	#[cfg(feature = "dishonest")]
 	cheat: Option<cheat::Cheat>,
 	/// Lowest finalized block number still to handle: a new subscription starts with a few
@@ -217,7 +223,9 @@ impl Solver {
 	/// One finalized block: answer availability challenges, align the records with the chain,
 	/// then act.
 	async fn on_block(&mut self, chain: &Chain, block: BlockId) -> anyhow::Result<()> {
-		self.answer_challenges(chain, block).await?;
+		let verifications = chain.verifications_at(block.hash).await?;
+		self.answer_challenges(chain, &verifications, block).await?;
+		self.defend(chain, &verifications, block).await?;
 		let view = chain.tasks_at(block.hash).await?;
 		tracing::debug!(block = view.block.number, tasks = view.tasks.len(), "finalized block");
 		let mut busy = self.job.is_some();
@@ -235,8 +243,12 @@ impl Solver {
 
 	/// Posts on chain the leaves verifiers said they could not fetch, for every result of this
 	/// solver under an availability challenge, from its run records.
-	async fn answer_challenges(&mut self, chain: &Chain, block: BlockId) -> anyhow::Result<()> {
-		let verifications = chain.verifications_at(block.hash).await?;
+	async fn answer_challenges(
+		&mut self,
+		chain: &Chain,
+		verifications: &[Verification],
+		block: BlockId,
+	) -> anyhow::Result<()> {
 		for verification in verifications.iter().filter(|v| v.solver == self.me) {
 			let task_id = verification.task_id;
 			let challenged: Vec<u32> =
@@ -270,6 +282,56 @@ impl Solver {
 				Ok(block) => tracing::info!(task = task_id, block = ?block, "leaves posted"),
 				Err(error) if error.downcast_ref::<ModuleError>().is_some() => {
 					tracing::warn!(task = task_id, "leaves refused: {error:#}")
+				},
+				Err(error) => return Err(error),
+			}
+		}
+		Ok(())
+	}
+
+	/// Posts this solver's value at the midpoint of every dispute over one of its results,
+	/// re-executed from its own checkpoint that starts the disputed segment.
+	async fn defend(
+		&mut self,
+		chain: &Chain,
+		verifications: &[Verification],
+		block: BlockId,
+	) -> anyhow::Result<()> {
+		for verification in verifications.iter().filter(|v| v.solver == self.me) {
+			let task_id = verification.task_id;
+			let Some(dispute) = &verification.dispute else { continue };
+			let (None, Some(point)) = (dispute.midpoint, dispute.stage.midpoint()) else {
+				continue;
+			};
+			let key = (task_id, dispute.serial, dispute.rounds);
+			if self
+				.defended
+				.get(&key)
+				.is_some_and(|since| block.number <= since + RESEND_AFTER)
+			{
+				continue;
+			}
+			let Some(state) = self.tasks.load(task_id)? else {
+				tracing::error!(
+					task = task_id,
+					"disputed, but this solver has no record of the run"
+				);
+				continue;
+			};
+			let start = dispute.target.saturating_sub(1) as usize;
+			let Some(start) = state.run.checkpoints.get(start) else {
+				tracing::error!(task = task_id, "disputed past the checkpoints on record");
+				continue;
+			};
+			let start = load_checkpoint(&self.store, start)?;
+			let dataset = datasets::obtain(&self.store, &state.run.spec).await?;
+			let value = value_at(&state.run.spec, &dataset, &start, point)?;
+			self.defended.insert(key, block.number);
+			tracing::info!(task = task_id, ?point, value = hex0x(&value), "defending");
+			match chain.bisect(&self.signer, task_id, value).await {
+				Ok(block) => tracing::info!(task = task_id, block = ?block, "midpoint posted"),
+				Err(error) if error.downcast_ref::<ModuleError>().is_some() => {
+					tracing::warn!(task = task_id, "midpoint refused: {error:#}")
 				},
 				Err(error) => return Err(error),
 			}

@@ -7,19 +7,26 @@
 //!   secret salt to its record ([`state`]) and only then sends the commitment;
 //! - in the reveal phase: reveals the findings and salt of its record.
 //!
+//! It also plays its part in running disputes ([`dispute`]): answering the solver's midpoints
+//! when its finding is the one disputed, and re-executing the pinpointed point when drawn onto a
+//! dispute's committee.
+//!
 //! The record is the single source of what it committed to, so a verifier killed and restarted at
 //! any point reveals exactly that. A sent extrinsic whose outcome is unknown is given
 //! [`RESEND_AFTER`] blocks to show on chain before it is sent again; the chain refuses a second
 //! commitment or reveal, so nothing lands twice.
 
+mod dispute;
 mod replay;
 mod state;
 
-use std::path::PathBuf;
+use std::{collections::HashMap, path::PathBuf};
 
 use anyhow::{anyhow, Context};
-use cairn_primitives::{verification::reveal_commitment, Hash256, Role};
-use cairn_train::{ArtifactClient, ArtifactStore};
+use cairn_primitives::{
+	verification::reveal_commitment, Hash256, ResultCommitment, Role, TaskId, TaskSpec,
+};
+use cairn_train::{ArtifactClient, ArtifactStore, Dataset};
 use subxt::{ext::codec::Encode, utils::AccountId32};
 use subxt_signer::sr25519::Keypair;
 
@@ -60,6 +67,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 		store,
 		checks: CheckDir::open(config.work_dir.join("checks"))?,
 		client: ArtifactClient::new(),
+		answered: HashMap::new(),
 	};
 	tracing::info!(account = %verifier.me, work_dir = %config.work_dir.display(), "verifier starting");
 	provider::reconnecting(
@@ -76,6 +84,8 @@ struct Verifier {
 	store: ArtifactStore,
 	checks: CheckDir,
 	client: ArtifactClient,
+	/// Block at which a dispute's midpoint (task, dispute serial, round) was last answered.
+	answered: HashMap<(TaskId, u8, u16), u64>,
 }
 
 impl Verifier {
@@ -111,9 +121,14 @@ impl Verifier {
 		}
 	}
 
-	/// One finalized block: serve every check of this verifier in a current round.
+	/// One finalized block: serve every check of this verifier in a current round, and its part
+	/// in every running dispute.
 	async fn on_block(&mut self, chain: &Chain, block: BlockId) -> anyhow::Result<()> {
 		for verification in &chain.verifications_at(block.hash).await? {
+			if let Err(error) = self.play_dispute(chain, verification, block.number).await {
+				// This dispute only (the solver's artifacts out of reach, say): next block.
+				tracing::error!(task = verification.task_id, "cannot play the dispute: {error:#}");
+			}
 			let Some(check) = verification.check_of(&self.me) else { continue };
 			match verification.phase {
 				VerificationPhase::Commit { .. } if !check.committed => {
@@ -137,7 +152,7 @@ impl Verifier {
 		now: u64,
 	) -> anyhow::Result<()> {
 		let (task_id, round) = (verification.task_id, verification.round);
-		let mut record = match self.checks.load(task_id, round)? {
+		let mut record = match self.checks.load(&CheckRecord::name_of(task_id, round))? {
 			Some(record) => record,
 			None => match self.check(chain, verification, targets).await {
 				Ok(record) => {
@@ -178,7 +193,9 @@ impl Verifier {
 		now: u64,
 	) -> anyhow::Result<()> {
 		let (task_id, round) = (verification.task_id, verification.round);
-		let Some(mut record) = self.checks.load(task_id, round)? else {
+		let Some(mut record) =
+			self.checks.load::<CheckRecord>(&CheckRecord::name_of(task_id, round))?
+		else {
 			tracing::error!(
 				task = task_id,
 				round,
@@ -202,6 +219,18 @@ impl Verifier {
 		Ok(())
 	}
 
+	/// A submitted task's spec, dataset and commitment, as re-execution needs them.
+	async fn submitted(&self, chain: &Chain, task_id: TaskId) -> anyhow::Result<SubmittedRun> {
+		let task = chain.task(task_id).await?.ok_or_else(|| anyhow!("task {task_id} is gone"))?;
+		let TaskStatus::Submitted { commitment, .. } = task.status else {
+			return Err(anyhow!("task {task_id} has no submitted result"));
+		};
+		let dataset = datasets::obtain(&self.store, &task.spec).await?;
+		let base = String::from_utf8(commitment.artifacts_uri.to_vec())
+			.map_err(|_| anyhow!("task {task_id}'s artifacts URI is not UTF-8"))?;
+		Ok(SubmittedRun { spec: task.spec, dataset, commitment, base })
+	}
+
 	/// Recomputes `targets` of a submitted task into a new record with a fresh salt.
 	async fn check(
 		&self,
@@ -210,23 +239,11 @@ impl Verifier {
 		targets: &[u32],
 	) -> anyhow::Result<CheckRecord> {
 		let task_id = verification.task_id;
-		let task = chain.task(task_id).await?.ok_or_else(|| anyhow!("task {task_id} is gone"))?;
-		let TaskStatus::Submitted { commitment, .. } = task.status else {
-			return Err(anyhow!("task {task_id} has no submitted result"));
-		};
-		let dataset = datasets::obtain(&self.store, &task.spec).await?;
-		let base = String::from_utf8(commitment.artifacts_uri.to_vec())
-			.map_err(|_| anyhow!("task {task_id}'s artifacts URI is not UTF-8"))?;
+		let run = self.submitted(chain, task_id).await?;
 		tracing::info!(task = task_id, round = verification.round, ?targets, "recomputing");
-		let served = ServedRun {
-			client: &self.client,
-			store: &self.store,
-			base,
-			task_id,
-			commitment: &commitment,
-		};
 		let started = std::time::Instant::now();
-		let findings = replay::findings(&served, &task.spec, &dataset, targets).await?;
+		let findings =
+			replay::findings(&run.served(self, task_id), &run.spec, &run.dataset, targets).await?;
 		for (target, finding) in targets.iter().zip(&findings) {
 			tracing::info!(task = task_id, target, computed = ?finding.computed, "recomputed");
 		}
@@ -246,6 +263,28 @@ impl Verifier {
 			commit_sent_at: None,
 			reveal_sent_at: None,
 		})
+	}
+}
+
+/// A submitted task's spec, dataset and commitment.
+struct SubmittedRun {
+	spec: TaskSpec,
+	dataset: Dataset,
+	commitment: ResultCommitment,
+	/// The solver's artifacts URI.
+	base: String,
+}
+
+impl SubmittedRun {
+	/// The run as the solver serves it, fetched through `verifier`'s client and store.
+	fn served<'a>(&'a self, verifier: &'a Verifier, task_id: TaskId) -> ServedRun<'a> {
+		ServedRun {
+			client: &verifier.client,
+			store: &verifier.store,
+			base: self.base.clone(),
+			task_id,
+			commitment: &self.commitment,
+		}
 	}
 }
 

@@ -18,6 +18,8 @@ use cairn_primitives::{
 };
 use cairn_train::{replay_segment, ArtifactClient, ArtifactStore, Checkpoint, Dataset, Trainer};
 
+use crate::{chain::Midpoint, training::value_at};
+
 /// The value of a target whose start checkpoint is committed but invalid.
 pub const INVALID_START: Hash256 = [0; 32];
 
@@ -172,5 +174,32 @@ async fn recompute(
 	Ok(match tokio::task::block_in_place(|| replay_segment(spec, dataset, &start)) {
 		Ok(checkpoint) => Fetched::Valid(checkpoint),
 		Err(_) => Fetched::Invalid,
+	})
+}
+
+/// What honest re-execution gives at `point` inside the segment that ends at checkpoint
+/// `target`, replayed from the solver's checkpoint `target - 1`: [`Computed::Unavailable`] when
+/// the solver does not serve it, [`INVALID_START`] when the run cannot start there.
+pub async fn value_in_segment(
+	served: &ServedRun<'_>,
+	spec: &TaskSpec,
+	dataset: &Dataset,
+	target: u32,
+	point: Midpoint,
+) -> anyhow::Result<Computed> {
+	let start = match served.checkpoint(target.saturating_sub(1)).await {
+		Fetched::Valid(checkpoint) => checkpoint,
+		Fetched::Missing => return Ok(Computed::Unavailable),
+		Fetched::Invalid => return Ok(Computed::Hash(INVALID_START)),
+	};
+	let expected =
+		u64::from(target.saturating_sub(1)) * u64::from(spec.training.checkpoint_interval);
+	if u64::from(start.step()) != expected {
+		return Ok(Computed::Hash(INVALID_START));
+	}
+	Ok(match value_at(spec, dataset, &start, point) {
+		Ok(value) => Computed::Hash(value),
+		// The served start does not fit the spec: as for a segment that cannot start.
+		Err(_) => Computed::Hash(INVALID_START),
 	})
 }

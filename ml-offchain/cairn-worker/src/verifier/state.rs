@@ -1,12 +1,13 @@
-//! What a verifier remembers about each check, one JSON file per task and round in
-//! `WORK/checks/<task>-<round>.json`. The findings and the salt are written before the commitment
-//! is sent, so a verifier restarted at any point reveals exactly what it committed to.
+//! What a verifier remembers about each check and each arbitration, one JSON file each in
+//! `WORK/checks/`: `<task>-<round>.json` for a check, `<task>-dispute<serial>-<attempt>.json` for
+//! a seat on a dispute's committee. What it computed and the salt are written before the
+//! commitment is sent, so a verifier restarted at any point reveals exactly what it committed to.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
 use cairn_primitives::{Computed, Finding, Hash256, TaskId};
-use serde::{Deserialize, Serialize};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::record::{read_json, scale_hex, write_json};
 
@@ -34,6 +35,55 @@ impl CheckRecord {
 	pub fn computed(&self) -> Vec<Computed> {
 		self.findings.iter().map(|finding| finding.computed.clone()).collect()
 	}
+
+	/// The file name of the record of `task_id` in `round`.
+	pub fn name_of(task_id: TaskId, round: u8) -> String {
+		format!("{task_id}-{round}")
+	}
+}
+
+/// A seat on a dispute's committee: what was computed at the arbitration point, the secret salt,
+/// and which extrinsics were sent at which block.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArbitrationRecord {
+	pub task_id: TaskId,
+	/// The dispute's serial number within the task's verification.
+	pub dispute: u8,
+	/// The committee's attempt within the dispute.
+	pub attempt: u8,
+	/// What was computed, SCALE-encoded as hex.
+	#[serde(with = "scale_hex")]
+	pub computed: Computed,
+	/// The salt of the commitment, SCALE-encoded as hex. Secret until revealed.
+	#[serde(with = "scale_hex")]
+	pub salt: Hash256,
+	pub commit_sent_at: Option<u64>,
+	pub reveal_sent_at: Option<u64>,
+}
+
+impl ArbitrationRecord {
+	/// The file name of the record of a seat on committee `attempt` of dispute `dispute`.
+	pub fn name_of(task_id: TaskId, dispute: u8, attempt: u8) -> String {
+		format!("{task_id}-dispute{dispute}-{attempt}")
+	}
+}
+
+/// A record kept in a [`CheckDir`].
+pub trait Record: Serialize + DeserializeOwned {
+	/// Its file name, without the extension.
+	fn name(&self) -> String;
+}
+
+impl Record for CheckRecord {
+	fn name(&self) -> String {
+		Self::name_of(self.task_id, self.round)
+	}
+}
+
+impl Record for ArbitrationRecord {
+	fn name(&self) -> String {
+		Self::name_of(self.task_id, self.dispute, self.attempt)
+	}
 }
 
 /// The directory of check records.
@@ -51,18 +101,18 @@ impl CheckDir {
 		Ok(Self { dir })
 	}
 
-	fn path(&self, task_id: TaskId, round: u8) -> PathBuf {
-		self.dir.join(format!("{task_id}-{round}.json"))
+	fn path(&self, name: &str) -> PathBuf {
+		self.dir.join(format!("{name}.json"))
 	}
 
 	/// Writes a record, atomically.
-	pub fn save(&self, record: &CheckRecord) -> anyhow::Result<()> {
-		write_json(&self.path(record.task_id, record.round), record)
+	pub fn save(&self, record: &impl Record) -> anyhow::Result<()> {
+		write_json(&self.path(&record.name()), record)
 	}
 
-	/// The record of `task_id` in `round`, if there is one.
-	pub fn load(&self, task_id: TaskId, round: u8) -> anyhow::Result<Option<CheckRecord>> {
-		let path = self.path(task_id, round);
+	/// The record named `name`, if there is one.
+	pub fn load<R: Record>(&self, name: &str) -> anyhow::Result<Option<R>> {
+		let path = self.path(name);
 		if !path.exists() {
 			return Ok(None);
 		}
@@ -95,7 +145,18 @@ mod tests {
 			reveal_sent_at: None,
 		};
 		checks.save(&record).unwrap();
-		assert_eq!(checks.load(4, 1).unwrap(), Some(record));
-		assert_eq!(checks.load(4, 0).unwrap(), None);
+		assert_eq!(checks.load(&CheckRecord::name_of(4, 1)).unwrap(), Some(record));
+		assert_eq!(checks.load::<CheckRecord>(&CheckRecord::name_of(4, 0)).unwrap(), None);
+		let seat = ArbitrationRecord {
+			task_id: 4,
+			dispute: 0,
+			attempt: 1,
+			computed: Computed::Hash([5; 32]),
+			salt: [6; 32],
+			commit_sent_at: None,
+			reveal_sent_at: None,
+		};
+		checks.save(&seat).unwrap();
+		assert_eq!(checks.load(&ArbitrationRecord::name_of(4, 0, 1)).unwrap(), Some(seat));
 	}
 }

@@ -8,6 +8,7 @@ use cairn_primitives::{
 	Backend, BoundedVec, Computed, Finding, HardwareProfile, Hash256, IsaClass, ResultCommitment,
 	Roles,
 };
+use codec::Encode;
 use frame_support::{
 	assert_noop, assert_ok,
 	traits::{
@@ -25,29 +26,79 @@ const CHECKPOINTS: u32 = 11;
 /// The target that stands for the final weights.
 const FINAL: u32 = CHECKPOINTS;
 
+/// Steps between checkpoints in the mock spec.
+const INTERVAL: u32 = 10;
+
+/// Canonical state hash at `step` of the honest run.
+fn true_state(step: u32) -> Hash256 {
+	blake2_256(&(b"state", step).encode())
+}
+
+/// Positions of one step's trace for the mock spec's network.
+fn trace_len() -> u32 {
+	cairn_primitives::task::step_trace_len(&mlp()).expect("a trainable network")
+}
+
+/// Trace value at `position` of honest step `step`: its input state, then the chained
+/// intermediates, then its output state.
+fn true_trace(step: u32, position: u32) -> Hash256 {
+	match position {
+		0 => true_state(step),
+		p if p == trace_len() => true_state(step + 1),
+		p => blake2_256(&(b"trace", step, p).encode()),
+	}
+}
+
 /// A training run: what honest re-execution gives for each target, and what the solver committed.
 #[derive(Clone)]
 struct Run {
 	truth: Vec<Hash256>,
 	committed: Vec<Hash256>,
+	/// The (step, trace position) where the solver's run leaves the honest one.
+	diverges_at: Option<(u32, u32)>,
 }
 
 impl Run {
 	/// A run whose every checkpoint and final weights are what re-execution gives.
 	fn honest() -> Self {
-		let truth: Vec<Hash256> = (0..=FINAL).map(|i| blake2_256(&[i as u8])).collect();
-		Run { committed: truth.clone(), truth }
+		let mut truth: Vec<Hash256> = (0..FINAL).map(|i| true_state(i * INTERVAL)).collect();
+		truth.push(blake2_256(b"final weights"));
+		Run { committed: truth.clone(), truth, diverges_at: None }
 	}
 
-	/// A run faked from checkpoint `from` on (and so are its final weights).
+	/// A run faked from checkpoint `from` on (and so are its final weights): it leaves the
+	/// honest run at trace position 5 of the fourth step of segment `from - 1`.
 	fn faked_from(from: u32) -> Self {
 		let mut run = Run::honest();
-		for i in from..=FINAL {
-			run.committed[i as usize] = blake2_256(&[0xee, i as u8]);
+		run.diverges_at = Some(((from - 1) * INTERVAL + 3, 5));
+		for i in from..FINAL {
+			run.committed[i as usize] = run.claimed_state(i * INTERVAL);
 		}
+		run.committed[FINAL as usize] = blake2_256(b"faked final weights");
 		run
 	}
 
+	/// The solver's state hash at `step`.
+	fn claimed_state(&self, step: u32) -> Hash256 {
+		match self.diverges_at {
+			Some((at, _)) if step > at => blake2_256(&(b"faked state", step).encode()),
+			_ => true_state(step),
+		}
+	}
+
+	/// The solver's trace value at `position` of step `step`.
+	fn claimed_trace(&self, step: u32, position: u32) -> Hash256 {
+		let faked = match self.diverges_at {
+			Some((at, from)) => step > at || (step == at && position >= from),
+			None => false,
+		};
+		match position {
+			0 => self.claimed_state(step),
+			p if p == trace_len() => self.claimed_state(step + 1),
+			p if faked => blake2_256(&(b"faked trace", step, p).encode()),
+			p => true_trace(step, p),
+		}
+	}
 	fn leaves(&self) -> &[Hash256] {
 		&self.committed[..CHECKPOINTS as usize]
 	}
@@ -334,113 +385,6 @@ fn targets_cover_the_endpoints_and_distinct_segments() {
 		let verification = Verifications::<Test>::get(task_id).unwrap();
 		let final_target = verification.targets.iter().find(|t| t.index == FINAL).unwrap();
 		assert_eq!(final_target.committed, Some(Run::honest().committed[FINAL as usize]));
-	});
-}
-
-#[test]
-fn one_lying_verifier_cannot_sink_an_honest_solver() {
-	test(|| {
-		let run = Run::honest();
-		// Both verifiers check every segment: the liar contradicts the other on segment 5.
-		let mut overlapping = spec();
-		overlapping.verification.segments_per_verifier = 10;
-		let task_id = drawn_spec(&run, overlapping);
-		let liar = assignments(task_id)[1].0;
-		let liar_bond = provider_bond(liar);
-		play_round(task_id, |who, targets| {
-			let mut findings = run.findings(targets);
-			if who == liar {
-				let five = targets.iter().position(|t| *t == 5).expect("every segment");
-				findings[five].computed = Computed::Hash([0xaa; 32]);
-			}
-			findings
-		});
-		// The contradicted target is rechecked, however many agreed with the solver.
-		let verification = Verifications::<Test>::get(task_id).expect("rechecking");
-		let open: Vec<u32> = verification
-			.targets
-			.iter()
-			.filter(|t| t.status == TargetStatus::Open)
-			.map(|t| t.index)
-			.collect();
-		assert_eq!(open, vec![5]);
-		// A fresh recheck round of three, none of them from round 0.
-		let verification = Verifications::<Test>::get(task_id).expect("rechecking");
-		assert_eq!(verification.round, 1);
-		let recheckers = assignments(task_id);
-		assert_eq!(recheckers.len(), 3);
-		assert!(recheckers.iter().all(|(who, _)| verification
-			.checks
-			.iter()
-			.filter(|check| check.verifier == *who)
-			.count() == 1));
-		let solver_before = Balances::balance(&SOLVER);
-		play_round(task_id, |_, targets| run.findings(targets));
-		assert_eq!(concluded(task_id), Outcome::Accepted);
-		assert_eq!(provider_bond(liar), liar_bond - VERIFIER_SLASH);
-		// The liar's slash went to the solver, on top of its payment and returned bond.
-		assert!(Balances::balance(&SOLVER) > solver_before + VERIFIER_SLASH);
-		let record = Providers::<Test>::get(liar).unwrap();
-		assert_eq!((record.slash_count, record.open_tasks.verifier), (1, 0));
-	});
-}
-
-#[test]
-fn a_faked_run_is_rejected_the_solver_slashed_and_the_task_reopened() {
-	test(|| {
-		// Faked from checkpoint 1: the initial checkpoint is right, nothing after it.
-		let run = Run::faked_from(1);
-		let task_id = drawn(&run);
-		let submitter_before = Balances::balance(&SUBMITTER);
-		let before: Vec<Balance> = VERIFIERS.iter().map(|who| Balances::balance(who)).collect();
-		play_round(task_id, |_, targets| run.findings(targets));
-		assert_eq!(Verifications::<Test>::get(task_id).unwrap().round, 1);
-		play_round(task_id, |_, targets| run.findings(targets));
-		assert!(matches!(concluded(task_id), Outcome::Rejected { .. }));
-		let bond = Perbill::from_percent(10).mul_floor(REWARD);
-		// The verifiers who showed the fault shared the fee from the bond, at most the fee
-		// share; the rest of the bond went to the submitter.
-		let paid: Balance = VERIFIERS
-			.iter()
-			.zip(before)
-			.map(|(who, before)| Balances::balance(who) - before)
-			.sum();
-		assert!(paid > 0 && paid <= FEE.mul_floor(REWARD));
-		assert_eq!(Balances::balance(&SUBMITTER), submitter_before + bond - paid);
-		assert!(matches!(Tasks::<Test>::get(task_id).unwrap().status, TaskStatus::Open { .. }));
-		let solver = Providers::<Test>::get(SOLVER).unwrap();
-		assert_eq!(
-			(solver.slash_count, solver.slashed_total, solver.open_tasks.solver),
-			(1, bond, 0)
-		);
-	});
-}
-
-#[test]
-fn a_rechecker_that_vouches_for_a_faked_run_is_slashed_and_unpaid() {
-	test(|| {
-		let run = Run::faked_from(1);
-		let task_id = drawn(&run);
-		play_round(task_id, |_, targets| run.findings(targets));
-		let accomplice = assignments(task_id)[1].0;
-		let (bond, free) = (provider_bond(accomplice), Balances::balance(&accomplice));
-		play_round(task_id, |who, targets| {
-			if who == accomplice {
-				// Echoes the solver's values without computing.
-				targets
-					.iter()
-					.map(|&t| Finding {
-						computed: Computed::Hash(run.committed[t as usize]),
-						leaf: (t < FINAL).then(|| run.proof(t)),
-					})
-					.collect()
-			} else {
-				run.findings(targets)
-			}
-		});
-		assert!(matches!(concluded(task_id), Outcome::Rejected { .. }));
-		assert_eq!(provider_bond(accomplice), bond - VERIFIER_SLASH);
-		assert_eq!(Balances::balance(&accomplice), free);
 	});
 }
 
@@ -850,7 +794,11 @@ fn verifying(matches: impl Fn(&Phase<u64>) -> bool) -> Vec<u64> {
 #[test]
 fn randomized_calls_conserve_funds_and_reach_every_outcome() {
 	new_test_ext().execute_with(|| {
-		register_providers();
+		// Bonds deep enough for every slash of the run, so that the pool never runs dry.
+		register(SOLVER, roles(true, false), cpu(), MIN_SOLVER_BOND * 20);
+		for verifier in VERIFIERS {
+			register(verifier, roles(false, true), cpu(), VERIFIER_BOND * 20);
+		}
 		let issuance = Balances::total_issuance();
 		let mut rng = Lcg(7);
 		let mut runs: std::collections::BTreeMap<u64, Run> = Default::default();
@@ -864,14 +812,14 @@ fn randomized_calls_conserve_funds_and_reach_every_outcome() {
 		};
 		let pick =
 			|rng: &mut Lcg, ids: &[u64]| ids.get(rng.below(ids.len() as u64) as usize).copied();
-		for _ in 0..4_000 {
+		for _ in 0..6_000 {
 			let tasks_in = |wanted: fn(&TaskStatus<u64, Balance, u64>) -> bool| -> Vec<u64> {
 				Tasks::<Test>::iter()
 					.filter(|(_, t)| wanted(&t.status))
 					.map(|(id, _)| id)
 					.collect()
 			};
-			match rng.below(12) {
+			match rng.below(17) {
 				0 => {
 					if Tasks::<Test>::iter().count() < 4 {
 						count(
@@ -992,6 +940,104 @@ fn randomized_calls_conserve_funds_and_reach_every_outcome() {
 						);
 					}
 				},
+				12 | 13 | 15 => {
+					if let Some(task_id) =
+						pick(&mut rng, &verifying(|p| matches!(p, Phase::Dispute { .. })))
+					{
+						let dispute = Verifications::<Test>::get(task_id).unwrap().dispute.unwrap();
+						let run = &runs[&task_id];
+						match dispute.to_move() {
+							Some(crate::Party::Defender) => {
+								let value = match dispute.stage {
+									crate::DisputeStage::Steps { lo, hi, .. } => {
+										run.claimed_state(lo + (hi - lo) / 2)
+									},
+									crate::DisputeStage::Operations { step, lo, hi, .. } => {
+										run.claimed_trace(step, lo + (hi - lo) / 2)
+									},
+									crate::DisputeStage::Arbitration { .. } => [0; 32],
+								};
+								count(
+									"bisect",
+									Verification::bisect(
+										RuntimeOrigin::signed(SOLVER),
+										task_id,
+										value,
+									),
+								);
+							},
+							Some(crate::Party::Challenger) => count(
+								"respond",
+								Verification::respond(
+									RuntimeOrigin::signed(dispute.challenger),
+									task_id,
+									rng.below(2) == 0,
+								),
+							),
+							None => {
+								let seats = dispute.arbiters.len() as u64;
+								if let (crate::DisputeStage::Arbitration { phase, .. }, true) =
+									(dispute.stage, seats > 0)
+								{
+									let arbiter =
+										dispute.arbiters[rng.below(seats) as usize].account;
+									// Arbiters split by account: some find the solver right.
+									let computed = Computed::Hash([(arbiter % 2) as u8; 32]);
+									let salt = salt(arbiter);
+									if phase == crate::ArbitrationPhase::Commit {
+										let disputes =
+											Verifications::<Test>::get(task_id).unwrap().disputes;
+										let commitment =
+											cairn_primitives::verification::arbitration_commitment(
+												task_id,
+												disputes - 1,
+												dispute.attempts - 1,
+												&arbiter.encode(),
+												&computed,
+												&salt,
+											);
+										count(
+											"arbiter commit",
+											Verification::commit(
+												RuntimeOrigin::signed(arbiter),
+												task_id,
+												commitment,
+											),
+										);
+									} else {
+										count(
+											"arbiter reveal",
+											Verification::reveal(
+												RuntimeOrigin::signed(arbiter),
+												task_id,
+												BoundedVec::truncate_from(vec![Finding {
+													computed,
+													leaf: None,
+												}]),
+												salt,
+											),
+										);
+									}
+								}
+							},
+						}
+					}
+				},
+				14 => {
+					if let Some(task_id) =
+						pick(&mut rng, &verifying(|p| matches!(p, Phase::Dispute { .. })))
+					{
+						if rng.below(4) == 0 {
+							let dispute =
+								Verifications::<Test>::get(task_id).unwrap().dispute.unwrap();
+							let party = if rng.below(2) == 0 { SOLVER } else { dispute.challenger };
+							count(
+								"concede",
+								Verification::concede(RuntimeOrigin::signed(party), task_id),
+							);
+						}
+					}
+				},
 				_ => advance(1 + rng.below(2)),
 			}
 			check_invariants();
@@ -1010,7 +1056,20 @@ fn randomized_calls_conserve_funds_and_reach_every_outcome() {
 			}
 		}
 		println!("successes {successes:?}; accepted, rejected, inconclusive: {outcomes:?}");
-		for kind in ["create", "claim", "submit", "commit", "reveal", "post", "expire"] {
+		for kind in [
+			"create",
+			"claim",
+			"submit",
+			"commit",
+			"reveal",
+			"post",
+			"expire",
+			"bisect",
+			"respond",
+			"concede",
+			"arbiter commit",
+			"arbiter reveal",
+		] {
 			assert!(successes.get(kind).copied().unwrap_or(0) >= 5, "{kind}: {successes:?}");
 		}
 		assert!(outcomes.iter().all(|count| *count >= 2), "{outcomes:?}");
@@ -1092,31 +1151,4 @@ fn a_full_agenda_fails_no_call_and_the_phase_runs_to_its_deadline() {
 	});
 }
 
-#[test]
-fn a_recheck_waits_for_a_whole_round_of_fresh_verifiers() {
-	new_test_ext().execute_with(|| {
-		register(SOLVER, roles(true, false), cpu(), MIN_SOLVER_BOND * 3);
-		for verifier in &VERIFIERS[..3] {
-			register(*verifier, roles(false, true), cpu(), VERIFIER_BOND);
-		}
-		let run = Run::honest();
-		let task_id = drawn(&run);
-		let liar = assignments(task_id)[0].0;
-		play_round(task_id, |who, targets| {
-			let mut findings = run.findings(targets);
-			if who == liar {
-				findings[0].computed = Computed::Hash([0xaa; 32]);
-			}
-			findings
-		});
-		// One fresh verifier is left, three are wanted: no single verifier decides.
-		assert!(matches!(Verifications::<Test>::get(task_id).unwrap().phase, Phase::Draw { .. }));
-		register(VERIFIERS[3], roles(false, true), cpu(), VERIFIER_BOND);
-		register(VERIFIERS[4], roles(false, true), cpu(), VERIFIER_BOND);
-		finish_phase(task_id);
-		assert_eq!(assignments(task_id).len(), 3);
-		play_round(task_id, |_, targets| run.findings(targets));
-		assert_eq!(concluded(task_id), Outcome::Accepted);
-		check_invariants();
-	});
-}
+mod dispute;

@@ -1,0 +1,185 @@
+//! The verifier's side of the dispute game (`pallet_verification::dispute`): as the challenger it
+//! answers the solver's midpoints by re-executing the disputed segment; drawn onto a committee it
+//! re-executes the pinpointed point, commits to the value and reveals it.
+//!
+//! Answers are not recorded: the same value is recomputed after a restart. A seat's value and salt
+//! are recorded before the commitment is sent ([`ArbitrationRecord`]), like a check's.
+
+use cairn_primitives::{verification::arbitration_commitment, Computed, Finding, Hash256};
+use subxt::ext::codec::Encode;
+
+use super::{fresh_salt, replay, state::ArbitrationRecord, Verifier, RESEND_AFTER};
+use crate::{
+	chain::{
+		ArbitrationPhase, ArbitrationPoint, Chain, Dispute, DisputeStage, Midpoint, ModuleError,
+		Verification,
+	},
+	record::hex0x,
+};
+
+impl Verifier {
+	/// Plays this verifier's part in the running dispute of `verification`, if it has one.
+	pub(super) async fn play_dispute(
+		&mut self,
+		chain: &Chain,
+		verification: &Verification,
+		now: u64,
+	) -> anyhow::Result<()> {
+		let Some(dispute) = &verification.dispute else { return Ok(()) };
+		if dispute.challenger == self.me {
+			if let (Some(posted), Some(point)) = (dispute.midpoint, dispute.stage.midpoint()) {
+				self.answer(chain, verification, dispute, posted, point, now).await?;
+			}
+		}
+		let DisputeStage::Arbitration { point, phase } = dispute.stage else { return Ok(()) };
+		let Some(seat) = dispute.arbiters.iter().find(|arbiter| arbiter.account == self.me) else {
+			return Ok(());
+		};
+		match phase {
+			ArbitrationPhase::Commit if !seat.committed => {
+				self.commit_seat(chain, verification, dispute, point, now).await
+			},
+			ArbitrationPhase::Reveal if seat.committed && !seat.revealed => {
+				self.reveal_seat(chain, verification, dispute, now).await
+			},
+			_ => Ok(()),
+		}
+	}
+
+	/// Agrees with the solver's value at the midpoint if re-execution gives the same.
+	async fn answer(
+		&mut self,
+		chain: &Chain,
+		verification: &Verification,
+		dispute: &Dispute,
+		posted: Hash256,
+		point: Midpoint,
+		now: u64,
+	) -> anyhow::Result<()> {
+		let task_id = verification.task_id;
+		let key = (task_id, dispute.serial, dispute.rounds);
+		if self.answered.get(&key).is_some_and(|since| now <= since + RESEND_AFTER) {
+			return Ok(());
+		}
+		let run = self.submitted(chain, task_id).await?;
+		let computed = replay::value_in_segment(
+			&run.served(self, task_id),
+			&run.spec,
+			&run.dataset,
+			dispute.target,
+			point,
+		)
+		.await?;
+		let agree = computed == Computed::Hash(posted);
+		self.answered.insert(key, now);
+		tracing::info!(task = task_id, ?point, posted = hex0x(&posted), agree, "answering");
+		match chain.respond(&self.signer, task_id, agree).await {
+			Ok(block) => tracing::info!(task = task_id, block = ?block, "answered"),
+			Err(error) if error.downcast_ref::<ModuleError>().is_some() => {
+				tracing::warn!(task = task_id, "answer refused: {error:#}")
+			},
+			Err(error) => return Err(error),
+		}
+		Ok(())
+	}
+
+	/// Re-executes the arbitration point (once: the record keeps it) and commits to the value.
+	async fn commit_seat(
+		&mut self,
+		chain: &Chain,
+		verification: &Verification,
+		dispute: &Dispute,
+		point: ArbitrationPoint,
+		now: u64,
+	) -> anyhow::Result<()> {
+		let task_id = verification.task_id;
+		let attempt = dispute.attempts.saturating_sub(1);
+		let name = ArbitrationRecord::name_of(task_id, dispute.serial, attempt);
+		let mut record = match self.checks.load::<ArbitrationRecord>(&name)? {
+			Some(record) => record,
+			None => {
+				let target = dispute.target;
+				let run = self.submitted(chain, task_id).await?;
+				let served = run.served(self, task_id);
+				let computed = match point {
+					ArbitrationPoint::Target { .. } => {
+						let findings =
+							replay::findings(&served, &run.spec, &run.dataset, &[target]).await?;
+						findings.into_iter().next().map_or(Computed::Unavailable, |f| f.computed)
+					},
+					ArbitrationPoint::Trace { step, position, .. } => {
+						let point = Midpoint::Trace { step, position };
+						replay::value_in_segment(&served, &run.spec, &run.dataset, target, point)
+							.await?
+					},
+				};
+				tracing::info!(task = task_id, ?point, ?computed, "arbitrated");
+				let record = ArbitrationRecord {
+					task_id,
+					dispute: dispute.serial,
+					attempt,
+					computed,
+					salt: fresh_salt()?,
+					commit_sent_at: None,
+					reveal_sent_at: None,
+				};
+				self.checks.save(&record)?;
+				record
+			},
+		};
+		if record.commit_sent_at.is_some_and(|since| now <= since + RESEND_AFTER) {
+			return Ok(());
+		}
+		record.commit_sent_at = Some(now);
+		self.checks.save(&record)?;
+		let commitment = arbitration_commitment(
+			task_id,
+			record.dispute,
+			record.attempt,
+			&self.me.encode(),
+			&record.computed,
+			&record.salt,
+		);
+		tracing::info!(task = task_id, dispute = record.dispute, "committing as an arbiter");
+		match chain.commit_findings(&self.signer, task_id, commitment).await {
+			Ok(block) => tracing::info!(task = task_id, block = ?block, "arbiter committed"),
+			Err(error) if error.downcast_ref::<ModuleError>().is_some() => {
+				tracing::warn!(task = task_id, "arbiter commitment refused: {error:#}")
+			},
+			Err(error) => return Err(error),
+		}
+		Ok(())
+	}
+
+	/// Reveals what the seat's record says was committed.
+	async fn reveal_seat(
+		&mut self,
+		chain: &Chain,
+		verification: &Verification,
+		dispute: &Dispute,
+		now: u64,
+	) -> anyhow::Result<()> {
+		let task_id = verification.task_id;
+		let name =
+			ArbitrationRecord::name_of(task_id, dispute.serial, dispute.attempts.saturating_sub(1));
+		let Some(mut record) = self.checks.load::<ArbitrationRecord>(&name)? else {
+			tracing::error!(task = task_id, "committed as an arbiter but the record is gone");
+			return Ok(());
+		};
+		if record.reveal_sent_at.is_some_and(|since| now <= since + RESEND_AFTER) {
+			return Ok(());
+		}
+		record.reveal_sent_at = Some(now);
+		self.checks.save(&record)?;
+		let finding = Finding { computed: record.computed.clone(), leaf: None };
+		tracing::info!(task = task_id, dispute = record.dispute, "revealing as an arbiter");
+		match chain.reveal_findings(&self.signer, task_id, vec![finding], record.salt).await {
+			Ok(block) => tracing::info!(task = task_id, block = ?block, "arbiter revealed"),
+			Err(error) if error.downcast_ref::<ModuleError>().is_some() => {
+				tracing::warn!(task = task_id, "arbiter reveal refused: {error:#}")
+			},
+			Err(error) => return Err(error),
+		}
+		Ok(())
+	}
+}

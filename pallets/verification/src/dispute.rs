@@ -1,0 +1,578 @@
+//! The dispute game: when a verifier's revealed value contradicts the solver's, the two bisect
+//! the disputed segment's training steps down to one step, then that step's trace (its
+//! intermediate tensors in a fixed order, `cairn_primitives::task::step_trace_len`) down to one
+//! operation, which a fresh committee of arbiters re-executes.
+//!
+//! Each bisection round the defender (the solver) posts its value at the midpoint and the
+//! challenger agrees or not, halving the disputed range; a party that misses its move's deadline
+//! loses, and either may concede. A game over a segment of `s` steps therefore ends after at most
+//! `ceil(log2 s) + ceil(log2 k)` rounds (`k` trace positions) and one arbitration, each bounded by
+//! its window. Arbiters commit to and reveal what they computed; the defender wins when more of
+//! them reproduce its value than do not (an input state it cannot serve counts against it), the
+//! challenger in the opposite case, and a tie draws a new committee (at most `max_recheck_rounds`,
+//! after which verification is inconclusive). The arbiters of the majority are paid
+//! `arbiter_fee` each from the loser's provider bond; the others lose `verifier_slash`, to the
+//! winner if they voted against it and to the pot if they were silent.
+//!
+//! A lost dispute refutes the target (the solver loses the task) or defeats the challenger's
+//! check (none of its verdicts counts, and it is slashed when verification concludes); either
+//! way the round is decided again, which opens the next dispute or concludes.
+
+use super::*;
+use cairn_primitives::{task::step_trace_len, verification::arbitration_commitment};
+
+impl<T: Config> Pallet<T> {
+	/// Opens the dispute of `check`'s disagreement over `target` and schedules its first step.
+	pub(crate) fn open_dispute(
+		task_id: TaskId,
+		verification: &mut Verification<T>,
+		task: &SubmittedTask<T::AccountId, BalanceOf<T>>,
+		target: u32,
+		check: usize,
+	) -> DispatchResult {
+		let params = Params::<T>::get();
+		let count = task.commitment.checkpoint_count;
+		let claimed = verification
+			.targets
+			.binary_search_by_key(&target, |t| t.index)
+			.ok()
+			.and_then(|position| verification.targets[position].committed)
+			.ok_or(Error::<T>::NoDispute)?;
+		let stage = if target == 0 || target >= count {
+			// The initial checkpoint and the final weights have no steps to bisect.
+			DisputeStage::Arbitration {
+				point: ArbitrationPoint::Target { claimed },
+				phase: ArbitrationPhase::Draw,
+			}
+		} else {
+			let interval = task.spec.training.checkpoint_interval;
+			let lo = target.saturating_sub(1).saturating_mul(interval);
+			let hi = target.saturating_mul(interval);
+			Self::steps_or_operations(task, lo, hi, None, claimed)
+		};
+		let wait = match stage {
+			DisputeStage::Arbitration { .. } => 1u32.into(),
+			_ => params.move_window,
+		};
+		let deadline = Self::now().saturating_add(wait);
+		let until = Self::schedule(task_id, deadline)?;
+		let challenger = verification.checks[check].verifier.clone();
+		verification.disputes = verification.disputes.saturating_add(1);
+		verification.dispute = Some(Dispute {
+			target,
+			challenger: challenger.clone(),
+			check: check as u32,
+			stage,
+			midpoint: None,
+			rounds: 0,
+			attempts: 0,
+			arbiters: BoundedVec::new(),
+			deadline,
+		});
+		verification.phase = Phase::Dispute { until };
+		T::Tasks::extend_verification(task_id, Self::move_end(deadline))?;
+		Verifications::<T>::insert(task_id, &*verification);
+		Self::deposit_event(Event::DisputeOpened {
+			task_id,
+			target,
+			defender: verification.solver.clone(),
+			challenger,
+			stage,
+		});
+		Ok(())
+	}
+
+	/// Bisection over the steps `lo..hi`, or over the trace of step `lo` once they are adjacent.
+	fn steps_or_operations(
+		task: &SubmittedTask<T::AccountId, BalanceOf<T>>,
+		lo: u32,
+		hi: u32,
+		lo_hash: Option<Hash256>,
+		hi_hash: Hash256,
+	) -> DisputeStage {
+		if hi.saturating_sub(lo) > 1 {
+			return DisputeStage::Steps { lo, hi, lo_hash, hi_hash };
+		}
+		let positions = match &task.spec.model {
+			ModelInit::Fresh { architecture, .. } => step_trace_len(architecture),
+			ModelInit::FromRegistry { .. } => None,
+		};
+		match positions {
+			Some(positions) if positions > 1 => DisputeStage::Operations {
+				step: lo,
+				input: lo_hash,
+				lo: 0,
+				hi: positions,
+				hi_value: hi_hash,
+			},
+			// No trace to bisect: the arbiters check the step's output state directly.
+			_ => DisputeStage::Arbitration {
+				point: ArbitrationPoint::Trace {
+					step: lo,
+					input: lo_hash,
+					position: positions.unwrap_or(1),
+					claimed: hi_hash,
+				},
+				phase: ArbitrationPhase::Draw,
+			},
+		}
+	}
+
+	/// The running dispute of `task_id`, checking that `who` is the party to move.
+	fn dispute_move(
+		task_id: TaskId,
+		who: &T::AccountId,
+		party: Party,
+	) -> Result<Verification<T>, DispatchError> {
+		let verification =
+			Verifications::<T>::get(task_id).ok_or(Error::<T>::UnknownVerification)?;
+		let dispute = verification.dispute.as_ref().ok_or(Error::<T>::NoDispute)?;
+		let account = match party {
+			Party::Defender => &verification.solver,
+			Party::Challenger => &dispute.challenger,
+		};
+		ensure!(account == who, Error::<T>::NotDisputeParty);
+		ensure!(dispute.to_move() == Some(party), Error::<T>::NotYourMove);
+		Ok(verification)
+	}
+
+	/// The midpoint of the current bisection stage: a step, or a trace position.
+	fn midpoint_of(stage: &DisputeStage) -> Option<u32> {
+		match *stage {
+			DisputeStage::Steps { lo, hi, .. } | DisputeStage::Operations { lo, hi, .. } => {
+				Some(lo.saturating_add(hi.saturating_sub(lo) / 2))
+			},
+			DisputeStage::Arbitration { .. } => None,
+		}
+	}
+
+	/// Gives the next move `move_window` blocks from now; best effort on a full agenda, where
+	/// the old wake-up finds the deadline not reached and sleeps on until it.
+	fn next_move(task_id: TaskId, verification: &mut Verification<T>) -> DispatchResult {
+		let deadline = Self::now().saturating_add(Params::<T>::get().move_window);
+		if let Some(dispute) = verification.dispute.as_mut() {
+			dispute.deadline = deadline;
+		}
+		Self::advance_early(task_id, verification, deadline, |until| Phase::Dispute { until });
+		T::Tasks::extend_verification(task_id, Self::move_end(deadline))
+	}
+
+	/// The latest block by which a move due at `deadline` has certainly been handled and the
+	/// round decided again, agenda delays included: the task market's verification window
+	/// never cuts a running dispute.
+	fn move_end(deadline: BlockNumberFor<T>) -> BlockNumberFor<T> {
+		deadline.saturating_add((2 * AGENDA_SEARCH + 2).into())
+	}
+
+	pub(crate) fn do_bisect(who: T::AccountId, task_id: TaskId, value: Hash256) -> DispatchResult {
+		let mut verification = Self::dispute_move(task_id, &who, Party::Defender)?;
+		let dispute = verification.dispute.as_mut().ok_or(Error::<T>::NoDispute)?;
+		let at = Self::midpoint_of(&dispute.stage).ok_or(Error::<T>::NotYourMove)?;
+		dispute.midpoint = Some(value);
+		let stage = dispute.stage;
+		Self::next_move(task_id, &mut verification)?;
+		Verifications::<T>::insert(task_id, verification);
+		let (step, position) = match stage {
+			DisputeStage::Operations { step, .. } => (step, Some(at)),
+			_ => (at, None),
+		};
+		Self::deposit_event(Event::MidpointPosted { task_id, step, position, value });
+		Ok(())
+	}
+
+	pub(crate) fn do_respond(who: T::AccountId, task_id: TaskId, agree: bool) -> DispatchResult {
+		let mut verification = Self::dispute_move(task_id, &who, Party::Challenger)?;
+		let task = T::Tasks::submitted(task_id).ok_or(Error::<T>::TaskNotSubmitted)?;
+		let dispute = verification.dispute.as_mut().ok_or(Error::<T>::NoDispute)?;
+		let value = dispute.midpoint.take().ok_or(Error::<T>::NotYourMove)?;
+		let mid = Self::midpoint_of(&dispute.stage).ok_or(Error::<T>::NotYourMove)?;
+		dispute.rounds = dispute.rounds.saturating_add(1);
+		dispute.stage = match dispute.stage {
+			DisputeStage::Steps { lo, hi, lo_hash, hi_hash } => {
+				if agree {
+					Self::steps_or_operations(&task, mid, hi, Some(value), hi_hash)
+				} else {
+					Self::steps_or_operations(&task, lo, mid, lo_hash, value)
+				}
+			},
+			DisputeStage::Operations { step, input, lo, hi, hi_value } => {
+				let (lo, hi, hi_value) = if agree { (mid, hi, hi_value) } else { (lo, mid, value) };
+				if hi.saturating_sub(lo) > 1 {
+					DisputeStage::Operations { step, input, lo, hi, hi_value }
+				} else {
+					DisputeStage::Arbitration {
+						point: ArbitrationPoint::Trace {
+							step,
+							input,
+							position: hi,
+							claimed: hi_value,
+						},
+						phase: ArbitrationPhase::Draw,
+					}
+				}
+			},
+			DisputeStage::Arbitration { .. } => return Err(Error::<T>::NotYourMove.into()),
+		};
+		let stage = dispute.stage;
+		if matches!(stage, DisputeStage::Arbitration { .. }) {
+			// Pinpointed: the committee is drawn in the next block.
+			if let Some(dispute) = verification.dispute.as_mut() {
+				dispute.deadline = Self::now().saturating_add(1u32.into());
+			}
+			let at = Self::now().saturating_add(1u32.into());
+			Self::advance_early(task_id, &mut verification, at, |until| Phase::Dispute { until });
+		} else {
+			Self::next_move(task_id, &mut verification)?;
+		}
+		Verifications::<T>::insert(task_id, verification);
+		Self::deposit_event(Event::MidpointAnswered { task_id, agree, stage });
+		Ok(())
+	}
+
+	pub(crate) fn do_concede(who: T::AccountId, task_id: TaskId) -> DispatchResult {
+		let mut verification =
+			Verifications::<T>::get(task_id).ok_or(Error::<T>::UnknownVerification)?;
+		let dispute = verification.dispute.as_ref().ok_or(Error::<T>::NoDispute)?;
+		let loser = if who == verification.solver {
+			Party::Defender
+		} else if who == dispute.challenger {
+			Party::Challenger
+		} else {
+			return Err(Error::<T>::NotDisputeParty.into());
+		};
+		// Once the arbiters are at work their verdict decides, and pays them.
+		ensure!(dispute.to_move().is_some(), Error::<T>::NotYourMove);
+		Self::resolve_dispute(task_id, &mut verification, loser, Resolution::Conceded)?;
+		Verifications::<T>::insert(task_id, verification);
+		Ok(())
+	}
+
+	/// Ends the dispute step due now: a missed move loses; a committee is drawn, moves to its
+	/// reveals, or is counted.
+	pub(crate) fn dispute_due(
+		task_id: TaskId,
+		verification: &mut Verification<T>,
+		now: BlockNumberFor<T>,
+	) -> DispatchResult {
+		if T::Tasks::submitted(task_id).is_none() {
+			Self::abandon(task_id);
+			return Ok(());
+		}
+		let dispute = verification.dispute.as_ref().ok_or(Error::<T>::NoDispute)?;
+		if now < dispute.deadline {
+			// The last move could not move the wake-up: sleep on until its deadline.
+			let until = Self::schedule(task_id, dispute.deadline)?;
+			verification.phase = Phase::Dispute { until };
+			Verifications::<T>::insert(task_id, &*verification);
+			return Ok(());
+		}
+		match (dispute.to_move(), dispute.stage) {
+			(Some(party), _) => {
+				Self::resolve_dispute(task_id, verification, party, Resolution::TimedOut)?;
+				Verifications::<T>::insert(task_id, &*verification);
+				Ok(())
+			},
+			(None, DisputeStage::Arbitration { phase: ArbitrationPhase::Draw, .. }) => {
+				Self::draw_arbiters(task_id, verification)
+			},
+			(None, DisputeStage::Arbitration { phase: ArbitrationPhase::Commit, point })
+				if dispute.arbiters.iter().any(|arbiter| arbiter.commitment.is_some()) =>
+			{
+				let deadline = now.saturating_add(Params::<T>::get().reveal_window);
+				let until = Self::schedule(task_id, deadline)?;
+				if let Some(dispute) = verification.dispute.as_mut() {
+					dispute.stage =
+						DisputeStage::Arbitration { point, phase: ArbitrationPhase::Reveal };
+					dispute.deadline = deadline;
+				}
+				verification.phase = Phase::Dispute { until };
+				Verifications::<T>::insert(task_id, &*verification);
+				Ok(())
+			},
+			(None, _) => Self::arbitrate(task_id, verification),
+		}
+	}
+
+	/// Draws the committee of the running dispute, or postpones the draw while too few fresh
+	/// verifiers are eligible.
+	fn draw_arbiters(task_id: TaskId, verification: &mut Verification<T>) -> DispatchResult {
+		let params = Params::<T>::get();
+		let dispute = verification.dispute.as_ref().ok_or(Error::<T>::NoDispute)?;
+		let domain = (b"cairn/arbiters", task_id, verification.disputes, dispute.attempts);
+		let Some((drawn, _)) =
+			Self::draw_verifiers(verification, &domain.encode(), u32::from(params.arbiters))
+		else {
+			let deadline = Self::now().saturating_add(params.redraw_interval);
+			let until = Self::schedule(task_id, deadline)?;
+			if let Some(dispute) = verification.dispute.as_mut() {
+				dispute.deadline = deadline;
+			}
+			verification.phase = Phase::Dispute { until };
+			Verifications::<T>::insert(task_id, &*verification);
+			Self::deposit_event(Event::DrawPostponed { task_id, retry_at: until });
+			return Ok(());
+		};
+		let mut arbiters = BoundedVec::new();
+		for account in &drawn {
+			T::Providers::task_opened(account, Role::Verifier)?;
+			arbiters
+				.try_push(Arbiter { account: account.clone(), commitment: None, computed: None })
+				.map_err(|_| Error::<T>::InvalidParams)?;
+		}
+		let deadline = Self::now().saturating_add(params.commit_window);
+		let until = Self::schedule(task_id, deadline)?;
+		let dispute = verification.dispute.as_mut().ok_or(Error::<T>::NoDispute)?;
+		let DisputeStage::Arbitration { point, .. } = dispute.stage else {
+			return Err(Error::<T>::NoDispute.into());
+		};
+		dispute.stage = DisputeStage::Arbitration { point, phase: ArbitrationPhase::Commit };
+		dispute.attempts = dispute.attempts.saturating_add(1);
+		dispute.arbiters = arbiters;
+		dispute.deadline = deadline;
+		verification.phase = Phase::Dispute { until };
+		T::Tasks::extend_verification(task_id, Self::round_end(&params))?;
+		Verifications::<T>::insert(task_id, &*verification);
+		Self::deposit_event(Event::ArbitersDrawn {
+			task_id,
+			arbiters: BoundedVec::truncate_from(drawn),
+			point,
+			commit_until: until,
+		});
+		Ok(())
+	}
+
+	/// An arbiter's commitment to what it computed, during the committee's commit phase.
+	pub(crate) fn arbiter_commit(
+		who: &T::AccountId,
+		task_id: TaskId,
+		verification: &mut Verification<T>,
+		commitment: Hash256,
+	) -> DispatchResult {
+		let dispute = verification.dispute.as_mut().ok_or(Error::<T>::NotCommitPhase)?;
+		ensure!(
+			matches!(
+				dispute.stage,
+				DisputeStage::Arbitration { phase: ArbitrationPhase::Commit, .. }
+			),
+			Error::<T>::NotCommitPhase
+		);
+		let arbiter = dispute
+			.arbiters
+			.iter_mut()
+			.find(|arbiter| arbiter.account == *who)
+			.ok_or(Error::<T>::NotAssigned)?;
+		ensure!(arbiter.commitment.is_none(), Error::<T>::AlreadyCommitted);
+		arbiter.commitment = Some(commitment);
+		if dispute.arbiters.iter().all(|arbiter| arbiter.commitment.is_some()) {
+			let deadline = Self::now().saturating_add(Params::<T>::get().reveal_window);
+			if let DisputeStage::Arbitration { point, .. } = dispute.stage {
+				dispute.stage =
+					DisputeStage::Arbitration { point, phase: ArbitrationPhase::Reveal };
+			}
+			dispute.deadline = deadline;
+			Self::advance_early(task_id, verification, deadline, |until| Phase::Dispute { until });
+		}
+		Ok(())
+	}
+
+	/// An arbiter's reveal: exactly one finding, what it computed at the arbitration point.
+	pub(crate) fn arbiter_reveal(
+		who: &T::AccountId,
+		task_id: TaskId,
+		verification: &mut Verification<T>,
+		findings: &[Finding],
+		salt: Hash256,
+	) -> Result<Verdict, DispatchError> {
+		let serial = verification.disputes.saturating_sub(1);
+		let dispute = verification.dispute.as_mut().ok_or(Error::<T>::NotRevealPhase)?;
+		let DisputeStage::Arbitration { point, phase: ArbitrationPhase::Reveal } = dispute.stage
+		else {
+			return Err(Error::<T>::NotRevealPhase.into());
+		};
+		let attempt = dispute.attempts.saturating_sub(1);
+		let arbiter = dispute
+			.arbiters
+			.iter_mut()
+			.find(|arbiter| arbiter.account == *who)
+			.ok_or(Error::<T>::NotAssigned)?;
+		let commitment = arbiter.commitment.ok_or(Error::<T>::NotCommitted)?;
+		ensure!(arbiter.computed.is_none(), Error::<T>::AlreadyRevealed);
+		let [finding] = findings else { return Err(Error::<T>::WrongFindingCount.into()) };
+		ensure!(
+			arbitration_commitment(
+				task_id,
+				serial,
+				attempt,
+				&who.encode(),
+				&finding.computed,
+				&salt
+			) == commitment,
+			Error::<T>::CommitmentMismatch
+		);
+		arbiter.computed = Some(finding.computed.clone());
+		let verdict = Self::arbiter_verdict(&point, &finding.computed);
+		if dispute
+			.arbiters
+			.iter()
+			.filter(|arbiter| arbiter.commitment.is_some())
+			.all(|arbiter| arbiter.computed.is_some())
+		{
+			let at = Self::now().saturating_add(1u32.into());
+			dispute.deadline = at;
+			Self::advance_early(task_id, verification, at, |until| Phase::Dispute { until });
+		}
+		Ok(verdict)
+	}
+
+	/// Whether an arbiter's result reproduces the defender's value at `point`.
+	fn arbiter_verdict(point: &ArbitrationPoint, computed: &Computed) -> Verdict {
+		let claimed = match point {
+			ArbitrationPoint::Target { claimed } | ArbitrationPoint::Trace { claimed, .. } => {
+				claimed
+			},
+		};
+		match computed {
+			Computed::Hash(value) if value == claimed => Verdict::Agree,
+			Computed::Hash(_) => Verdict::Disagree,
+			Computed::Unavailable => Verdict::Unavailable,
+		}
+	}
+
+	/// Counts the committee: a majority decides the dispute; a tie draws a new committee, or
+	/// leaves verification inconclusive after `max_recheck_rounds` committees.
+	fn arbitrate(task_id: TaskId, verification: &mut Verification<T>) -> DispatchResult {
+		let dispute = verification.dispute.as_ref().ok_or(Error::<T>::NoDispute)?;
+		let DisputeStage::Arbitration { point, .. } = dispute.stage else {
+			return Err(Error::<T>::NoDispute.into());
+		};
+		let (mut for_defender, mut for_challenger) = (0u32, 0u32);
+		for arbiter in &dispute.arbiters {
+			match arbiter
+				.computed
+				.as_ref()
+				.map(|computed| Self::arbiter_verdict(&point, computed))
+			{
+				Some(Verdict::Agree) => for_defender += 1,
+				// An input the defender could not serve is the defender's fault.
+				Some(Verdict::Disagree | Verdict::Unavailable) => for_challenger += 1,
+				None => {},
+			}
+		}
+		if for_defender != for_challenger {
+			let loser =
+				if for_defender > for_challenger { Party::Challenger } else { Party::Defender };
+			Self::resolve_dispute(task_id, verification, loser, Resolution::Arbitrated)?;
+			Verifications::<T>::insert(task_id, &*verification);
+			return Ok(());
+		}
+		Self::settle_arbiters(task_id, verification, None);
+		let params = Params::<T>::get();
+		let dispute = verification.dispute.as_mut().ok_or(Error::<T>::NoDispute)?;
+		if dispute.attempts >= params.max_recheck_rounds {
+			let task = T::Tasks::submitted(task_id).ok_or(Error::<T>::TaskNotSubmitted)?;
+			verification.dispute = None;
+			return Self::conclude(task_id, verification, &task, Outcome::Inconclusive);
+		}
+		// No majority: another committee.
+		dispute.stage = DisputeStage::Arbitration { point, phase: ArbitrationPhase::Draw };
+		let deadline = Self::now().saturating_add(1u32.into());
+		dispute.deadline = deadline;
+		let until = Self::schedule(task_id, deadline)?;
+		verification.phase = Phase::Dispute { until };
+		Verifications::<T>::insert(task_id, &*verification);
+		Ok(())
+	}
+
+	/// Pays the committee's majority from the loser's bond (`loser` is `None` after a tie, which
+	/// pays nobody) and slashes the other arbiters; closes their tasks.
+	fn settle_arbiters(task_id: TaskId, verification: &mut Verification<T>, loser: Option<Party>) {
+		let params = Params::<T>::get();
+		let Some(dispute) = verification.dispute.as_mut() else { return };
+		let DisputeStage::Arbitration { point, .. } = dispute.stage else { return };
+		let accounts = |party: Party| match party {
+			Party::Defender => verification.solver.clone(),
+			Party::Challenger => dispute.challenger.clone(),
+		};
+		for arbiter in core::mem::take(&mut dispute.arbiters) {
+			let verdict = arbiter
+				.computed
+				.as_ref()
+				.map(|computed| Self::arbiter_verdict(&point, computed));
+			let sided_with = verdict.map(|verdict| match verdict {
+				Verdict::Agree => Party::Defender,
+				Verdict::Disagree | Verdict::Unavailable => Party::Challenger,
+			});
+			let served = match (sided_with, loser) {
+				(Some(side), Some(loser)) if side != loser => {
+					let _ =
+						T::Providers::slash(&accounts(loser), params.arbiter_fee, &arbiter.account);
+					true
+				},
+				// A tie wrongs nobody: only silence is punished.
+				(Some(_), None) => false,
+				(Some(side), Some(_)) => {
+					let winner = accounts(if side == Party::Defender {
+						Party::Challenger
+					} else {
+						Party::Defender
+					});
+					Self::slash_verifier(task_id, &arbiter.account, &winner, false);
+					false
+				},
+				(None, _) => {
+					Self::slash_verifier(task_id, &arbiter.account, &Self::pot(), true);
+					false
+				},
+			};
+			T::Providers::task_closed(&arbiter.account, Role::Verifier, served);
+		}
+	}
+
+	/// Ends the running dispute against `loser`: a losing defender's target is refuted, a losing
+	/// challenger's check is defeated; the round is then decided again in the next block.
+	fn resolve_dispute(
+		task_id: TaskId,
+		verification: &mut Verification<T>,
+		loser: Party,
+		resolution: Resolution,
+	) -> DispatchResult {
+		Self::settle_arbiters(task_id, verification, Some(loser));
+		let dispute = verification.dispute.take().ok_or(Error::<T>::NoDispute)?;
+		match loser {
+			Party::Defender => {
+				if let Ok(position) =
+					verification.targets.binary_search_by_key(&dispute.target, |t| t.index)
+				{
+					verification.targets[position].status = TargetStatus::Refuted;
+				}
+			},
+			Party::Challenger => {
+				if let Some(check) = verification.checks.get_mut(dispute.check as usize) {
+					check.defeated = true;
+				}
+			},
+		}
+		// Decided again next block. A call (the old wake-up is still ahead) keeps that wake-up
+		// when the agenda is full; a due phase end must find a slot or be retried.
+		let next = Self::now().saturating_add(1u32.into());
+		let old = verification.phase.ends_at();
+		if old > Self::now() {
+			verification.phase = Phase::Decide { at: old };
+			Self::advance_early(task_id, verification, next, |at| Phase::Decide { at });
+		} else {
+			verification.phase = Phase::Decide { at: Self::schedule(task_id, next)? };
+		}
+		let (winner, loser) = match loser {
+			Party::Defender => (dispute.challenger, verification.solver.clone()),
+			Party::Challenger => (verification.solver.clone(), dispute.challenger),
+		};
+		Self::deposit_event(Event::DisputeResolved {
+			task_id,
+			target: dispute.target,
+			winner,
+			loser,
+			resolution,
+		});
+		Ok(())
+	}
+}
