@@ -162,6 +162,7 @@ fn disputed<T: Config>(stage: DisputeStage, midpoint: Option<Hash256>) -> TaskId
 			attempts: 1,
 			arbiters: BoundedVec::new(),
 			deadline: until,
+			pinpointed_at: Zero::zero(),
 		});
 		verification.phase = Phase::Dispute { until };
 	});
@@ -349,7 +350,7 @@ mod benchmarks {
 		crowd_move_agenda::<T>();
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(solver), task_id, [2; 32]);
+		_(RawOrigin::Signed(solver), task_id, 0, [2; 32]);
 
 		let dispute = Verifications::<T>::get(task_id).and_then(|v| v.dispute).expect("disputed");
 		assert_eq!(dispute.midpoint, Some([2; 32]));
@@ -364,7 +365,7 @@ mod benchmarks {
 		crowd_move_agenda::<T>();
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(challenger), task_id, true);
+		_(RawOrigin::Signed(challenger), task_id, 0, true);
 
 		let dispute = Verifications::<T>::get(task_id).and_then(|v| v.dispute).expect("disputed");
 		assert!(matches!(dispute.stage, DisputeStage::Operations { step: 1, .. }));

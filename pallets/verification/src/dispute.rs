@@ -38,8 +38,13 @@ impl<T: Config> Pallet<T> {
 			.ok()
 			.and_then(|position| verification.targets[position].committed)
 			.ok_or(Error::<T>::NoDispute)?;
-		let stage = if target == 0 || target >= count {
-			// The initial checkpoint and the final weights have no steps to bisect.
+		let traced = match &task.spec.model {
+			ModelInit::Fresh { architecture, .. } => step_trace_len(architecture).is_some(),
+			ModelInit::FromRegistry { .. } => false,
+		};
+		let stage = if target == 0 || target >= count || !traced {
+			// The initial checkpoint and the final weights have no steps to bisect, and a network
+			// whose trace workers do not define is arbitrated by replaying the whole segment.
 			DisputeStage::Arbitration {
 				point: ArbitrationPoint::Target { claimed },
 				phase: ArbitrationPhase::Draw,
@@ -68,6 +73,7 @@ impl<T: Config> Pallet<T> {
 			attempts: 0,
 			arbiters: BoundedVec::new(),
 			deadline,
+			pinpointed_at: Self::now(),
 		});
 		verification.phase = Phase::Dispute { until };
 		T::Tasks::extend_verification(task_id, Self::move_end(deadline))?;
@@ -93,36 +99,26 @@ impl<T: Config> Pallet<T> {
 		if hi.saturating_sub(lo) > 1 {
 			return DisputeStage::Steps { lo, hi, lo_hash, hi_hash };
 		}
+		// Disputes over networks without a trace go straight to arbitration (`open_dispute`).
 		let positions = match &task.spec.model {
-			ModelInit::Fresh { architecture, .. } => step_trace_len(architecture),
-			ModelInit::FromRegistry { .. } => None,
+			ModelInit::Fresh { architecture, .. } => step_trace_len(architecture).unwrap_or(1),
+			ModelInit::FromRegistry { .. } => 1,
 		};
-		match positions {
-			Some(positions) if positions > 1 => DisputeStage::Operations {
-				step: lo,
-				input: lo_hash,
-				lo: 0,
-				hi: positions,
-				hi_value: hi_hash,
-			},
-			// No trace to bisect: the arbiters check the step's output state directly.
-			_ => DisputeStage::Arbitration {
-				point: ArbitrationPoint::Trace {
-					step: lo,
-					input: lo_hash,
-					position: positions.unwrap_or(1),
-					claimed: hi_hash,
-				},
-				phase: ArbitrationPhase::Draw,
-			},
+		DisputeStage::Operations {
+			step: lo,
+			input: lo_hash,
+			lo: 0,
+			hi: positions,
+			hi_value: hi_hash,
 		}
 	}
 
-	/// The running dispute of `task_id`, checking that `who` is the party to move.
+	/// The running dispute of `task_id`, checking that `who` is the party to move in `round`.
 	fn dispute_move(
 		task_id: TaskId,
 		who: &T::AccountId,
 		party: Party,
+		round: u16,
 	) -> Result<Verification<T>, DispatchError> {
 		let verification =
 			Verifications::<T>::get(task_id).ok_or(Error::<T>::UnknownVerification)?;
@@ -133,6 +129,8 @@ impl<T: Config> Pallet<T> {
 		};
 		ensure!(account == who, Error::<T>::NotDisputeParty);
 		ensure!(dispute.to_move() == Some(party), Error::<T>::NotYourMove);
+		// A move meant for an earlier round (resent, or delayed) must not answer this one.
+		ensure!(dispute.rounds == round, Error::<T>::StaleMove);
 		Ok(verification)
 	}
 
@@ -164,8 +162,13 @@ impl<T: Config> Pallet<T> {
 		deadline.saturating_add((2 * AGENDA_SEARCH + 2).into())
 	}
 
-	pub(crate) fn do_bisect(who: T::AccountId, task_id: TaskId, value: Hash256) -> DispatchResult {
-		let mut verification = Self::dispute_move(task_id, &who, Party::Defender)?;
+	pub(crate) fn do_bisect(
+		who: T::AccountId,
+		task_id: TaskId,
+		round: u16,
+		value: Hash256,
+	) -> DispatchResult {
+		let mut verification = Self::dispute_move(task_id, &who, Party::Defender, round)?;
 		let dispute = verification.dispute.as_mut().ok_or(Error::<T>::NoDispute)?;
 		let at = Self::midpoint_of(&dispute.stage).ok_or(Error::<T>::NotYourMove)?;
 		dispute.midpoint = Some(value);
@@ -180,8 +183,13 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	pub(crate) fn do_respond(who: T::AccountId, task_id: TaskId, agree: bool) -> DispatchResult {
-		let mut verification = Self::dispute_move(task_id, &who, Party::Challenger)?;
+	pub(crate) fn do_respond(
+		who: T::AccountId,
+		task_id: TaskId,
+		round: u16,
+		agree: bool,
+	) -> DispatchResult {
+		let mut verification = Self::dispute_move(task_id, &who, Party::Challenger, round)?;
 		let task = T::Tasks::submitted(task_id).ok_or(Error::<T>::TaskNotSubmitted)?;
 		let dispute = verification.dispute.as_mut().ok_or(Error::<T>::NoDispute)?;
 		let value = dispute.midpoint.take().ok_or(Error::<T>::NotYourMove)?;
@@ -215,9 +223,10 @@ impl<T: Config> Pallet<T> {
 		};
 		let stage = dispute.stage;
 		if matches!(stage, DisputeStage::Arbitration { .. }) {
-			// Pinpointed: the committee is drawn in the next block.
+			// Pinpointed: the committee is drawn from the next block on.
 			if let Some(dispute) = verification.dispute.as_mut() {
 				dispute.deadline = Self::now().saturating_add(1u32.into());
+				dispute.pinpointed_at = Self::now();
 			}
 			let at = Self::now().saturating_add(1u32.into());
 			Self::advance_early(task_id, &mut verification, at, |until| Phase::Dispute { until });
@@ -299,8 +308,8 @@ impl<T: Config> Pallet<T> {
 		let params = Params::<T>::get();
 		let dispute = verification.dispute.as_ref().ok_or(Error::<T>::NoDispute)?;
 		let domain = (b"cairn/arbiters", task_id, verification.disputes, dispute.attempts);
-		let Some((drawn, _)) =
-			Self::draw_verifiers(verification, &domain.encode(), u32::from(params.arbiters))
+		let (wanted, after) = (u32::from(params.arbiters), dispute.pinpointed_at);
+		let Some((drawn, _)) = Self::draw_verifiers(verification, &domain.encode(), wanted, after)
 		else {
 			let deadline = Self::now().saturating_add(params.redraw_interval);
 			let until = Self::schedule(task_id, deadline)?;
@@ -543,7 +552,10 @@ impl<T: Config> Pallet<T> {
 				if let Ok(position) =
 					verification.targets.binary_search_by_key(&dispute.target, |t| t.index)
 				{
-					verification.targets[position].status = TargetStatus::Refuted;
+					verification.targets[position].status = match resolution {
+						Resolution::Arbitrated => TargetStatus::Refuted,
+						Resolution::Conceded | Resolution::TimedOut => TargetStatus::Forfeited,
+					};
 				}
 			},
 			Party::Challenger => {

@@ -305,6 +305,8 @@ pub mod pallet {
 		NotDisputeParty,
 		/// It is not this party's move (or the arbiters are at work).
 		NotYourMove,
+		/// The move is for another round of the dispute than the current one.
+		StaleMove,
 	}
 
 	#[pallet::hooks]
@@ -369,24 +371,35 @@ pub mod pallet {
 		}
 
 		/// Post your value at the running dispute's midpoint: the canonical state hash at its
-		/// step, or the trace value at its position (`DisputeStage`). The solver only, on its
-		/// move. Emits `MidpointPosted`.
+		/// step, or the trace value at its position (`DisputeStage`). `round` is the dispute's
+		/// count of answered rounds, so that a delayed move cannot land on a later midpoint. The
+		/// solver only, on its move. Emits `MidpointPosted`.
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::bisect())]
-		pub fn bisect(origin: OriginFor<T>, task_id: TaskId, value: Hash256) -> DispatchResult {
+		pub fn bisect(
+			origin: OriginFor<T>,
+			task_id: TaskId,
+			round: u16,
+			value: Hash256,
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::do_bisect(who, task_id, value)
+			Self::do_bisect(who, task_id, round, value)
 		}
 
-		/// Answer the solver's midpoint: `agree` if you computed the same value there (the
-		/// dispute moves to the upper half), otherwise the lower half is disputed. The
-		/// challenging verifier only, on its move. Emits `MidpointAnswered`, and
+		/// Answer the solver's midpoint of round `round`: `agree` if you computed the same value
+		/// there (the dispute moves to the upper half), otherwise the lower half is disputed.
+		/// The challenging verifier only, on its move. Emits `MidpointAnswered`, and
 		/// `ArbitersDrawn` follows once one operation is pinpointed.
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::respond())]
-		pub fn respond(origin: OriginFor<T>, task_id: TaskId, agree: bool) -> DispatchResult {
+		pub fn respond(
+			origin: OriginFor<T>,
+			task_id: TaskId,
+			round: u16,
+			agree: bool,
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::do_respond(who, task_id, agree)
+			Self::do_respond(who, task_id, round, agree)
 		}
 
 		/// Give up the running dispute (the solver: its target is refuted; the challenger: its
@@ -722,7 +735,9 @@ impl<T: Config> Pallet<T> {
 			u32::from(params.recheck_verifiers)
 		};
 		let subject = (b"cairn/draw", task_id, round).encode();
-		let Some((drawn, mut rng)) = Self::draw_verifiers(verification, &subject, wanted) else {
+		let after = verification.submitted_at;
+		let Some((drawn, mut rng)) = Self::draw_verifiers(verification, &subject, wanted, after)
+		else {
 			let retry_at =
 				Self::schedule(task_id, Self::now().saturating_add(params.redraw_interval))?;
 			verification.phase = Phase::Draw { at: retry_at };
@@ -792,11 +807,12 @@ impl<T: Config> Pallet<T> {
 	/// class, never the solver, the submitter or anyone with a check in this verification or a
 	/// seat on its committee; with the generator the draw leaves for dealing targets. `None`
 	/// while fewer are eligible (a whole draw or none, so that a thin pool cannot hand one
-	/// verifier the decision) or while the randomness was fixed before the commitment.
+	/// verifier the decision) or while the randomness was fixed at or before block `after`.
 	fn draw_verifiers(
 		verification: &Verification<T>,
 		subject: &[u8],
 		wanted: u32,
+		after: BlockNumberFor<T>,
 	) -> Option<(Vec<T::AccountId>, DrawRng)> {
 		let seated = |who: &T::AccountId| {
 			verification.checks.iter().any(|check| check.verifier == *who)
@@ -812,7 +828,7 @@ impl<T: Config> Pallet<T> {
 				})
 				.collect();
 		let (random, randomness_block) = T::Randomness::random(subject);
-		if (candidates.len() as u32) < wanted || randomness_block <= verification.submitted_at {
+		if (candidates.len() as u32) < wanted || randomness_block <= after {
 			return None;
 		}
 		let mut rng = DrawRng::new(blake2_256(&(random, subject).encode()));
@@ -900,10 +916,14 @@ impl<T: Config> Pallet<T> {
 				}
 			}
 			let (agree, disagree, unavailable) = counts;
-			// Every contradiction is disputed before a target is confirmed; the sampled round
-			// also sends a target some verifier could not compute to a recheck. Once its leaf
-			// is known, not having fetched it neither refutes nor confirms anything.
-			if agree > 0 && disagree == 0 && (round > 0 || unavailable == 0) {
+			// Every contradiction is disputed before a target is confirmed (its agreements may
+			// come from a check that loses a dispute); the sampled round also sends a target
+			// some verifier could not compute to a recheck. Once its leaf is known, not having
+			// fetched it neither refutes nor confirms anything.
+			if contradiction.is_none()
+				&& agree > 0 && disagree == 0
+				&& (round > 0 || unavailable == 0)
+			{
 				target.status = TargetStatus::Confirmed;
 			}
 		}
@@ -911,7 +931,7 @@ impl<T: Config> Pallet<T> {
 		if let Some(refuted) = verification
 			.targets
 			.iter()
-			.find(|target| target.status == TargetStatus::Refuted)
+			.find(|target| matches!(target.status, TargetStatus::Refuted | TargetStatus::Forfeited))
 		{
 			let target = refuted.index;
 			Self::conclude(task_id, verification, &task, Outcome::Rejected { target })
@@ -955,8 +975,12 @@ impl<T: Config> Pallet<T> {
 		for check in &verification.checks {
 			let (units, beneficiary) = match &check.verdicts {
 				None => (0, Some((Self::pot(), true))),
-				// It lost a dispute to the solver.
-				Some(_) if check.defeated => (0, Some((verification.solver.clone(), false))),
+				// It lost a dispute to the solver; to the pot when the run was rejected anyway, so
+				// that a dishonest solver never profits from the challengers it wore down.
+				Some(_) if check.defeated => {
+					let to = if rejected { Self::pot() } else { verification.solver.clone() };
+					(0, Some((to, false)))
+				},
 				Some(verdicts) => {
 					let mut units = 0u32;
 					let mut beneficiary = None;
@@ -974,7 +998,10 @@ impl<T: Config> Pallet<T> {
 								beneficiary =
 									beneficiary.or(Some((verification.submitter.clone(), false)))
 							},
-							((TargetStatus::Refuted, _), Verdict::Disagree) => units += 1,
+							(
+								(TargetStatus::Refuted | TargetStatus::Forfeited, _),
+								Verdict::Disagree,
+							) => units += 1,
 							// Unavailable earns only when the solver then failed to post the leaf.
 							((TargetStatus::Refuted, true), Verdict::Unavailable) => units += 1,
 							_ => {},

@@ -152,6 +152,9 @@ pub enum TargetStatus {
 	Confirmed,
 	/// The solver's value was shown wrong, or the solver did not post a leaf it was asked for.
 	Refuted,
+	/// The solver gave up defending its value (it conceded or missed a move): the result is
+	/// rejected, but nothing showed the value wrong, so nobody who agreed with it is punished.
+	Forfeited,
 }
 
 /// Something verifiers recompute: checkpoint `index`, or the final weights when `index` is the
@@ -385,6 +388,9 @@ pub struct Dispute<T: Config> {
 	pub arbiters: BoundedVec<Arbiter<T>, ConstU32<{ MAX_ARBITERS as u32 }>>,
 	/// When the current move, draw, commit or reveal times out.
 	pub deadline: BlockNumberFor<T>,
+	/// Block at which the point to arbitrate was pinpointed: the committee's draw uses
+	/// randomness from after it, so neither party could see the committee when it moved.
+	pub pinpointed_at: BlockNumberFor<T>,
 }
 
 impl<T: Config> Dispute<T> {

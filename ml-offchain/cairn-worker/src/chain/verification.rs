@@ -110,7 +110,7 @@ pub struct Target {
 	pub committed: Option<Hash256>,
 	/// A verifier could not fetch it: the solver must post its leaf.
 	pub challenged: bool,
-	/// `open`, `confirmed` or `refuted`.
+	/// `open`, `confirmed`, `refuted` or `forfeited`.
 	pub status: &'static str,
 }
 
@@ -129,6 +129,9 @@ pub struct Check {
 pub struct Verification {
 	pub task_id: TaskId,
 	pub solver: AccountId32,
+	/// Block of the result's commitment: tells this submission from an earlier one of the same
+	/// task (a rejected task reopens and is submitted again).
+	pub submitted_at: u32,
 	pub round: u8,
 	pub phase: Phase,
 	pub targets: Vec<Target>,
@@ -159,6 +162,7 @@ fn convert(task_id: TaskId, generated: Generated) -> Verification {
 	Verification {
 		task_id,
 		solver: generated.solver,
+		submitted_at: generated.submitted_at,
 		round: generated.round,
 		phase,
 		targets: generated
@@ -173,6 +177,7 @@ fn convert(task_id: TaskId, generated: Generated) -> Verification {
 					GeneratedStatus::Open => "open",
 					GeneratedStatus::Confirmed => "confirmed",
 					GeneratedStatus::Refuted => "refuted",
+					GeneratedStatus::Forfeited => "forfeited",
 				},
 			})
 			.collect(),
@@ -289,25 +294,27 @@ impl Chain {
 		Ok(self.submit(signer, &call, "reveal").await?.0)
 	}
 
-	/// Posts the solver's value at the running dispute's midpoint.
+	/// Posts the solver's value at the midpoint of round `round` of the running dispute.
 	pub async fn bisect(
 		&self,
 		signer: &Keypair,
 		task_id: TaskId,
+		round: u16,
 		value: Hash256,
 	) -> anyhow::Result<H256> {
-		let call = api::transactions().verification().bisect(task_id, value);
+		let call = api::transactions().verification().bisect(task_id, round, value);
 		Ok(self.submit(signer, &call, "bisect").await?.0)
 	}
 
-	/// Answers the solver's midpoint in the running dispute (challenger only).
+	/// Answers the solver's midpoint of round `round` in the running dispute (challenger only).
 	pub async fn respond(
 		&self,
 		signer: &Keypair,
 		task_id: TaskId,
+		round: u16,
 		agree: bool,
 	) -> anyhow::Result<H256> {
-		let call = api::transactions().verification().respond(task_id, agree);
+		let call = api::transactions().verification().respond(task_id, round, agree);
 		Ok(self.submit(signer, &call, "respond").await?.0)
 	}
 

@@ -34,8 +34,8 @@ use std::{
 
 use anyhow::{anyhow, Context};
 use cairn_primitives::{
-	merkle::checkpoint_proof, task::Uri, verification::Siblings, ResultCommitment, Role, TaskId,
-	TaskSpec,
+	merkle::checkpoint_proof, task::Uri, verification::Siblings, Hash256, ResultCommitment, Role,
+	TaskId, TaskSpec,
 };
 use cairn_train::ArtifactStore;
 use subxt::utils::AccountId32;
@@ -44,7 +44,7 @@ use tokio::{net::TcpListener, task::JoinHandle};
 
 use crate::{
 	chain::{
-		self, BlockId, Chain, ModuleError, TaskRecord, TaskStatus, TasksAt, Verification,
+		self, BlockId, Chain, Midpoint, ModuleError, TaskRecord, TaskStatus, TasksAt, Verification,
 		VerificationPhase,
 	},
 	datasets,
@@ -290,7 +290,8 @@ impl Solver {
 	}
 
 	/// Posts this solver's value at the midpoint of every dispute over one of its results,
-	/// re-executed from its own checkpoint that starts the disputed segment.
+	/// re-executed from its own checkpoint that starts the disputed segment. A dispute it cannot
+	/// compute for is logged and tried again next block, without holding up anything else.
 	async fn defend(
 		&mut self,
 		chain: &Chain,
@@ -311,24 +312,16 @@ impl Solver {
 			{
 				continue;
 			}
-			let Some(state) = self.tasks.load(task_id)? else {
-				tracing::error!(
-					task = task_id,
-					"disputed, but this solver has no record of the run"
-				);
-				continue;
+			let value = match self.midpoint_value(task_id, dispute.target, point).await {
+				Ok(value) => value,
+				Err(error) => {
+					tracing::error!(task = task_id, ?point, "cannot defend the result: {error:#}");
+					continue;
+				},
 			};
-			let start = dispute.target.saturating_sub(1) as usize;
-			let Some(start) = state.run.checkpoints.get(start) else {
-				tracing::error!(task = task_id, "disputed past the checkpoints on record");
-				continue;
-			};
-			let start = load_checkpoint(&self.store, start)?;
-			let dataset = datasets::obtain(&self.store, &state.run.spec).await?;
-			let value = value_at(&state.run.spec, &dataset, &start, point)?;
 			self.defended.insert(key, block.number);
 			tracing::info!(task = task_id, ?point, value = hex0x(&value), "defending");
-			match chain.bisect(&self.signer, task_id, value).await {
+			match chain.bisect(&self.signer, task_id, dispute.rounds, value).await {
 				Ok(block) => tracing::info!(task = task_id, block = ?block, "midpoint posted"),
 				Err(error) if error.downcast_ref::<ModuleError>().is_some() => {
 					tracing::warn!(task = task_id, "midpoint refused: {error:#}")
@@ -337,6 +330,28 @@ impl Solver {
 			}
 		}
 		Ok(())
+	}
+
+	/// This solver's value at `point` of the segment that ends at checkpoint `target`, from its
+	/// own run record and checkpoints.
+	async fn midpoint_value(
+		&self,
+		task_id: TaskId,
+		target: u32,
+		point: Midpoint,
+	) -> anyhow::Result<Hash256> {
+		let state = self
+			.tasks
+			.load(task_id)?
+			.ok_or_else(|| anyhow!("no record of the disputed run"))?;
+		let start = state
+			.run
+			.checkpoints
+			.get(target.saturating_sub(1) as usize)
+			.ok_or_else(|| anyhow!("the dispute is past the checkpoints on record"))?;
+		let start = load_checkpoint(&self.store, start)?;
+		let dataset = datasets::obtain(&self.store, &state.run.spec).await?;
+		value_at(&state.run.spec, &dataset, &start, point)
 	}
 
 	/// Brings one active record in line with the chain and moves it on; returns whether the task

@@ -2,17 +2,25 @@
 //! answers the solver's midpoints by re-executing the disputed segment; drawn onto a committee it
 //! re-executes the pinpointed point, commits to the value and reveals it.
 //!
-//! Answers are not recorded: the same value is recomputed after a restart. A seat's value and salt
-//! are recorded before the commitment is sent ([`ArbitrationRecord`]), like a check's.
+//! Answers are not recorded: the same value is recomputed after a restart, from the leaves the
+//! check proved (so a solver that stops serving its proofs mid-game cannot make the challenger
+//! answer blind), and a move names its round, so a resent answer cannot land on a later midpoint.
+//! A value that cannot be computed is never answered: the next block tries again. A seat's value
+//! and salt are recorded before the commitment is sent ([`ArbitrationRecord`]), like a check's; a
+//! seat that cannot fetch what it needs keeps trying until the commit window nearly ends.
 
 use cairn_primitives::{verification::arbitration_commitment, Computed, Finding, Hash256};
 use subxt::ext::codec::Encode;
 
-use super::{fresh_salt, replay, state::ArbitrationRecord, Verifier, RESEND_AFTER};
+use super::{
+	fresh_salt, replay,
+	state::{ArbitrationRecord, CheckRecord},
+	Verifier, RESEND_AFTER,
+};
 use crate::{
 	chain::{
 		ArbitrationPhase, ArbitrationPoint, Chain, Dispute, DisputeStage, Midpoint, ModuleError,
-		Verification,
+		Verification, VerificationPhase,
 	},
 	record::hex0x,
 };
@@ -62,18 +70,26 @@ impl Verifier {
 			return Ok(());
 		}
 		let run = self.submitted(chain, task_id).await?;
-		let computed = replay::value_in_segment(
-			&run.served(self, task_id),
-			&run.spec,
-			&run.dataset,
-			dispute.target,
-			point,
-		)
-		.await?;
-		let agree = computed == Computed::Hash(posted);
+		let check = verification.check_of(&self.me).map(|check| check.round);
+		let proved = match check {
+			Some(round) => {
+				let name = CheckRecord::name_of(task_id, verification.submitted_at, round);
+				self.checks.load::<CheckRecord>(&name)?.map(|record| record.leaves)
+			},
+			None => None,
+		};
+		let served = run.served(self, task_id, &proved.unwrap_or_default());
+		let computed =
+			replay::value_in_segment(&served, &run.spec, &run.dataset, dispute.target, point)
+				.await?;
+		let Computed::Hash(value) = computed else {
+			tracing::warn!(task = task_id, ?point, "cannot compute the midpoint yet; retrying");
+			return Ok(());
+		};
+		let agree = value == posted;
 		self.answered.insert(key, now);
 		tracing::info!(task = task_id, ?point, posted = hex0x(&posted), agree, "answering");
-		match chain.respond(&self.signer, task_id, agree).await {
+		match chain.respond(&self.signer, task_id, dispute.rounds, agree).await {
 			Ok(block) => tracing::info!(task = task_id, block = ?block, "answered"),
 			Err(error) if error.downcast_ref::<ModuleError>().is_some() => {
 				tracing::warn!(task = task_id, "answer refused: {error:#}")
@@ -94,18 +110,17 @@ impl Verifier {
 	) -> anyhow::Result<()> {
 		let task_id = verification.task_id;
 		let attempt = dispute.attempts.saturating_sub(1);
-		let name = ArbitrationRecord::name_of(task_id, dispute.serial, attempt);
+		let submitted_at = verification.submitted_at;
+		let name = ArbitrationRecord::name_of(task_id, submitted_at, dispute.serial, attempt);
 		let mut record = match self.checks.load::<ArbitrationRecord>(&name)? {
 			Some(record) => record,
 			None => {
 				let target = dispute.target;
 				let run = self.submitted(chain, task_id).await?;
-				let served = run.served(self, task_id);
+				let served = run.served(self, task_id, &[]);
 				let computed = match point {
 					ArbitrationPoint::Target { .. } => {
-						let findings =
-							replay::findings(&served, &run.spec, &run.dataset, &[target]).await?;
-						findings.into_iter().next().map_or(Computed::Unavailable, |f| f.computed)
+						replay::target_value(&served, &run.spec, &run.dataset, target).await?
 					},
 					ArbitrationPoint::Trace { step, position, .. } => {
 						let point = Midpoint::Trace { step, position };
@@ -113,9 +128,20 @@ impl Verifier {
 							.await?
 					},
 				};
+				// What the solver does not serve counts against it: say so only when the window
+				// is about to close, in case the fetch was a passing fault.
+				let closing = match verification.phase {
+					VerificationPhase::Dispute { until } => now + 2 >= u64::from(until),
+					_ => true,
+				};
+				if computed == Computed::Unavailable && !closing {
+					tracing::warn!(task = task_id, ?point, "cannot fetch the input yet; retrying");
+					return Ok(());
+				}
 				tracing::info!(task = task_id, ?point, ?computed, "arbitrated");
 				let record = ArbitrationRecord {
 					task_id,
+					submitted_at,
 					dispute: dispute.serial,
 					attempt,
 					computed,
@@ -160,8 +186,9 @@ impl Verifier {
 		now: u64,
 	) -> anyhow::Result<()> {
 		let task_id = verification.task_id;
+		let attempt = dispute.attempts.saturating_sub(1);
 		let name =
-			ArbitrationRecord::name_of(task_id, dispute.serial, dispute.attempts.saturating_sub(1));
+			ArbitrationRecord::name_of(task_id, verification.submitted_at, dispute.serial, attempt);
 		let Some(mut record) = self.checks.load::<ArbitrationRecord>(&name)? else {
 			tracing::error!(task = task_id, "committed as an arbiter but the record is gone");
 			return Ok(());

@@ -152,7 +152,8 @@ impl Verifier {
 		now: u64,
 	) -> anyhow::Result<()> {
 		let (task_id, round) = (verification.task_id, verification.round);
-		let mut record = match self.checks.load(&CheckRecord::name_of(task_id, round))? {
+		let name = CheckRecord::name_of(task_id, verification.submitted_at, round);
+		let mut record = match self.checks.load(&name)? {
 			Some(record) => record,
 			None => match self.check(chain, verification, targets).await {
 				Ok(record) => {
@@ -193,9 +194,8 @@ impl Verifier {
 		now: u64,
 	) -> anyhow::Result<()> {
 		let (task_id, round) = (verification.task_id, verification.round);
-		let Some(mut record) =
-			self.checks.load::<CheckRecord>(&CheckRecord::name_of(task_id, round))?
-		else {
+		let name = CheckRecord::name_of(task_id, verification.submitted_at, round);
+		let Some(mut record) = self.checks.load::<CheckRecord>(&name)? else {
 			tracing::error!(
 				task = task_id,
 				round,
@@ -242,8 +242,8 @@ impl Verifier {
 		let run = self.submitted(chain, task_id).await?;
 		tracing::info!(task = task_id, round = verification.round, ?targets, "recomputing");
 		let started = std::time::Instant::now();
-		let findings =
-			replay::findings(&run.served(self, task_id), &run.spec, &run.dataset, targets).await?;
+		let served = run.served(self, task_id, &[]);
+		let findings = replay::findings(&served, &run.spec, &run.dataset, targets).await?;
 		for (target, finding) in targets.iter().zip(&findings) {
 			tracing::info!(task = task_id, target, computed = ?finding.computed, "recomputed");
 		}
@@ -256,12 +256,14 @@ impl Verifier {
 		);
 		Ok(CheckRecord {
 			task_id,
+			submitted_at: verification.submitted_at,
 			round: verification.round,
 			targets: targets.to_vec(),
 			findings,
 			salt: fresh_salt()?,
 			commit_sent_at: None,
 			reveal_sent_at: None,
+			leaves: served.proved_leaves(),
 		})
 	}
 }
@@ -276,14 +278,21 @@ struct SubmittedRun {
 }
 
 impl SubmittedRun {
-	/// The run as the solver serves it, fetched through `verifier`'s client and store.
-	fn served<'a>(&'a self, verifier: &'a Verifier, task_id: TaskId) -> ServedRun<'a> {
+	/// The run as the solver serves it, fetched through `verifier`'s client and store, with the
+	/// leaves `proved` before.
+	fn served<'a>(
+		&'a self,
+		verifier: &'a Verifier,
+		task_id: TaskId,
+		proved: &[(u32, Hash256)],
+	) -> ServedRun<'a> {
 		ServedRun {
 			client: &verifier.client,
 			store: &verifier.store,
 			base: self.base.clone(),
 			task_id,
 			commitment: &self.commitment,
+			leaves: std::sync::Mutex::new(proved.iter().copied().collect()),
 		}
 	}
 }

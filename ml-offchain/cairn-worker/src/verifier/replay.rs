@@ -8,7 +8,7 @@
 //! computed value [`INVALID_START`], which every honest verifier computes alike and no real
 //! checkpoint hashes to. What the solver does not serve is [`Computed::Unavailable`].
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::Mutex};
 
 use anyhow::Context;
 use cairn_primitives::{
@@ -31,6 +31,9 @@ pub struct ServedRun<'a> {
 	pub base: String,
 	pub task_id: TaskId,
 	pub commitment: &'a ResultCommitment,
+	/// Leaves proved so far (or recorded by an earlier check), by index: a checkpoint whose leaf
+	/// is known is taken from the local store without asking the solver again.
+	pub leaves: Mutex<HashMap<u32, Hash256>>,
 }
 
 /// A checkpoint as fetched from the solver, or as recomputed from one.
@@ -43,6 +46,22 @@ enum Fetched {
 }
 
 impl ServedRun<'_> {
+	/// The leaves proved so far, by index.
+	pub fn proved_leaves(&self) -> Vec<(u32, Hash256)> {
+		let leaves = self.leaves.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+		let mut proved: Vec<(u32, Hash256)> = leaves.iter().map(|(i, h)| (*i, *h)).collect();
+		proved.sort_unstable();
+		proved
+	}
+
+	fn known_leaf(&self, index: u32) -> Option<Hash256> {
+		self.leaves
+			.lock()
+			.unwrap_or_else(|poisoned| poisoned.into_inner())
+			.get(&index)
+			.copied()
+	}
+
 	/// Leaf `index` and its siblings, from the solver, checked against the committed root.
 	pub async fn leaf(&self, index: u32) -> Option<(Hash256, Vec<Hash256>)> {
 		let url = format!(
@@ -80,12 +99,22 @@ impl ServedRun<'_> {
 			);
 			return None;
 		}
+		self.leaves
+			.lock()
+			.unwrap_or_else(|poisoned| poisoned.into_inner())
+			.insert(index, proof.leaf);
 		Some((proof.leaf, proof.siblings))
 	}
 
 	/// Checkpoint `index`, from the local store or the solver, checked against its leaf.
 	async fn checkpoint(&self, index: u32) -> Fetched {
-		let Some((leaf, _)) = self.leaf(index).await else { return Fetched::Missing };
+		let leaf = match self.known_leaf(index) {
+			Some(leaf) => leaf,
+			None => match self.leaf(index).await {
+				Some((leaf, _)) => leaf,
+				None => return Fetched::Missing,
+			},
+		};
 		let bytes = match self.store.get(&leaf) {
 			Ok(bytes) => bytes,
 			Err(_) => match self.client.fetch_artifact(&self.base, &leaf).await {
@@ -163,18 +192,30 @@ async fn recompute(
 			.context("cannot build the spec's initial model")?;
 		return Ok(Fetched::Valid(initial));
 	}
-	let start = match served.checkpoint(position - 1).await {
+	let start = match segment_start(served, spec, position).await {
 		Fetched::Valid(checkpoint) => checkpoint,
 		other => return Ok(other),
 	};
-	let expected = u64::from(position - 1) * u64::from(spec.training.checkpoint_interval);
-	if u64::from(start.step()) != expected {
-		return Ok(Fetched::Invalid);
-	}
 	Ok(match tokio::task::block_in_place(|| replay_segment(spec, dataset, &start)) {
 		Ok(checkpoint) => Fetched::Valid(checkpoint),
 		Err(_) => Fetched::Invalid,
 	})
+}
+
+/// The solver's checkpoint that starts the segment ending at checkpoint `target`, which must sit
+/// at the step its position implies.
+async fn segment_start(served: &ServedRun<'_>, spec: &TaskSpec, target: u32) -> Fetched {
+	let index = target.saturating_sub(1);
+	match served.checkpoint(index).await {
+		Fetched::Valid(start)
+			if u64::from(start.step())
+				== u64::from(index) * u64::from(spec.training.checkpoint_interval) =>
+		{
+			Fetched::Valid(start)
+		},
+		Fetched::Valid(_) => Fetched::Invalid,
+		other => other,
+	}
 }
 
 /// What honest re-execution gives at `point` inside the segment that ends at checkpoint
@@ -187,19 +228,36 @@ pub async fn value_in_segment(
 	target: u32,
 	point: Midpoint,
 ) -> anyhow::Result<Computed> {
-	let start = match served.checkpoint(target.saturating_sub(1)).await {
+	let start = match segment_start(served, spec, target).await {
 		Fetched::Valid(checkpoint) => checkpoint,
 		Fetched::Missing => return Ok(Computed::Unavailable),
 		Fetched::Invalid => return Ok(Computed::Hash(INVALID_START)),
 	};
-	let expected =
-		u64::from(target.saturating_sub(1)) * u64::from(spec.training.checkpoint_interval);
-	if u64::from(start.step()) != expected {
-		return Ok(Computed::Hash(INVALID_START));
-	}
 	Ok(match value_at(spec, dataset, &start, point) {
 		Ok(value) => Computed::Hash(value),
 		// The served start does not fit the spec: as for a segment that cannot start.
 		Err(_) => Computed::Hash(INVALID_START),
 	})
+}
+
+/// What honest re-execution gives for verification target `target` itself, as an arbiter of a
+/// dispute over it computes it: checkpoint 0 from the spec alone, anything else as a check does.
+pub async fn target_value(
+	served: &ServedRun<'_>,
+	spec: &TaskSpec,
+	dataset: &Dataset,
+	target: u32,
+) -> anyhow::Result<Computed> {
+	if target == 0 {
+		return Ok(match recompute(served, spec, dataset, 0).await? {
+			Fetched::Valid(initial) => Computed::Hash(initial.hash()),
+			Fetched::Missing => Computed::Unavailable,
+			Fetched::Invalid => Computed::Hash(INVALID_START),
+		});
+	}
+	let findings = findings(served, spec, dataset, &[target]).await?;
+	Ok(findings
+		.into_iter()
+		.next()
+		.map_or(Computed::Unavailable, |finding| finding.computed))
 }

@@ -1,6 +1,7 @@
 //! What a verifier remembers about each check and each arbitration, one JSON file each in
-//! `WORK/checks/`: `<task>-<round>.json` for a check, `<task>-dispute<serial>-<attempt>.json` for
-//! a seat on a dispute's committee. What it computed and the salt are written before the
+//! `WORK/checks/`: `<task>-<submitted>-<round>.json` for a check,
+//! `<task>-<submitted>-dispute<serial>-<attempt>.json` for a seat on a dispute's committee, where
+//! `<submitted>` is the block of the result's commitment (a reopened task is verified afresh). What it computed and the salt are written before the
 //! commitment is sent, so a verifier restarted at any point reveals exactly what it committed to.
 
 use std::path::PathBuf;
@@ -16,6 +17,9 @@ use crate::record::{read_json, scale_hex, write_json};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckRecord {
 	pub task_id: TaskId,
+	/// Block of the result's commitment.
+	#[serde(default)]
+	pub submitted_at: u32,
 	pub round: u8,
 	pub targets: Vec<u32>,
 	/// One finding per target, SCALE-encoded as hex.
@@ -28,6 +32,10 @@ pub struct CheckRecord {
 	pub commit_sent_at: Option<u64>,
 	/// Block at which the reveal was last sent.
 	pub reveal_sent_at: Option<u64>,
+	/// The solver's leaves this check fetched and proved, SCALE-encoded as hex: a dispute over
+	/// the check starts from them without asking the solver again.
+	#[serde(with = "scale_hex", default)]
+	pub leaves: Vec<(u32, Hash256)>,
 }
 
 impl CheckRecord {
@@ -36,9 +44,10 @@ impl CheckRecord {
 		self.findings.iter().map(|finding| finding.computed.clone()).collect()
 	}
 
-	/// The file name of the record of `task_id` in `round`.
-	pub fn name_of(task_id: TaskId, round: u8) -> String {
-		format!("{task_id}-{round}")
+	/// The file name of the record of `task_id`'s result committed at `submitted_at`, in
+	/// `round`.
+	pub fn name_of(task_id: TaskId, submitted_at: u32, round: u8) -> String {
+		format!("{task_id}-{submitted_at}-{round}")
 	}
 }
 
@@ -47,6 +56,8 @@ impl CheckRecord {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ArbitrationRecord {
 	pub task_id: TaskId,
+	/// Block of the result's commitment.
+	pub submitted_at: u32,
 	/// The dispute's serial number within the task's verification.
 	pub dispute: u8,
 	/// The committee's attempt within the dispute.
@@ -63,8 +74,8 @@ pub struct ArbitrationRecord {
 
 impl ArbitrationRecord {
 	/// The file name of the record of a seat on committee `attempt` of dispute `dispute`.
-	pub fn name_of(task_id: TaskId, dispute: u8, attempt: u8) -> String {
-		format!("{task_id}-dispute{dispute}-{attempt}")
+	pub fn name_of(task_id: TaskId, submitted_at: u32, dispute: u8, attempt: u8) -> String {
+		format!("{task_id}-{submitted_at}-dispute{dispute}-{attempt}")
 	}
 }
 
@@ -76,13 +87,13 @@ pub trait Record: Serialize + DeserializeOwned {
 
 impl Record for CheckRecord {
 	fn name(&self) -> String {
-		Self::name_of(self.task_id, self.round)
+		Self::name_of(self.task_id, self.submitted_at, self.round)
 	}
 }
 
 impl Record for ArbitrationRecord {
 	fn name(&self) -> String {
-		Self::name_of(self.task_id, self.dispute, self.attempt)
+		Self::name_of(self.task_id, self.submitted_at, self.dispute, self.attempt)
 	}
 }
 
@@ -130,6 +141,7 @@ mod tests {
 		let checks = CheckDir::open(dir.path()).unwrap();
 		let record = CheckRecord {
 			task_id: 4,
+			submitted_at: 9,
 			round: 1,
 			targets: vec![0, 3, 11],
 			findings: vec![
@@ -143,12 +155,16 @@ mod tests {
 			salt: [7; 32],
 			commit_sent_at: Some(12),
 			reveal_sent_at: None,
+			leaves: vec![(2, [8; 32])],
 		};
 		checks.save(&record).unwrap();
-		assert_eq!(checks.load(&CheckRecord::name_of(4, 1)).unwrap(), Some(record));
-		assert_eq!(checks.load::<CheckRecord>(&CheckRecord::name_of(4, 0)).unwrap(), None);
+		assert_eq!(checks.load(&CheckRecord::name_of(4, 9, 1)).unwrap(), Some(record));
+		assert_eq!(checks.load::<CheckRecord>(&CheckRecord::name_of(4, 9, 0)).unwrap(), None);
+		// The same task submitted again is checked afresh.
+		assert_eq!(checks.load::<CheckRecord>(&CheckRecord::name_of(4, 30, 1)).unwrap(), None);
 		let seat = ArbitrationRecord {
 			task_id: 4,
+			submitted_at: 9,
 			dispute: 0,
 			attempt: 1,
 			computed: Computed::Hash([5; 32]),
@@ -157,6 +173,6 @@ mod tests {
 			reveal_sent_at: None,
 		};
 		checks.save(&seat).unwrap();
-		assert_eq!(checks.load(&ArbitrationRecord::name_of(4, 0, 1)).unwrap(), Some(seat));
+		assert_eq!(checks.load(&ArbitrationRecord::name_of(4, 9, 0, 1)).unwrap(), Some(seat));
 	}
 }

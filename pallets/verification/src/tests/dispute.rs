@@ -60,6 +60,7 @@ fn bisect_to_the_end(task_id: u64, run: &Run, answers: Answers) -> u16 {
 		assert_ok!(Verification::bisect(
 			RuntimeOrigin::signed(SOLVER),
 			task_id,
+			dispute_rounds(task_id),
 			claimed_midpoint(run, &dispute.stage)
 		));
 		let agree = match answers {
@@ -69,6 +70,7 @@ fn bisect_to_the_end(task_id: u64, run: &Run, answers: Answers) -> u16 {
 		assert_ok!(Verification::respond(
 			RuntimeOrigin::signed(dispute.challenger),
 			task_id,
+			dispute_rounds(task_id),
 			agree
 		));
 	}
@@ -356,13 +358,21 @@ fn contradicted() -> (u64, Run, u64) {
 }
 
 #[test]
-fn a_silent_solver_loses_its_dispute() {
+fn a_silent_solver_forfeits_its_result_but_nobody_who_agreed_is_punished() {
 	test(|| {
 		let (task_id, _, liar) = contradicted();
+		let agreed = assignments(task_id).into_iter().map(|(who, _)| who).find(|w| *w != liar);
+		let agreed = agreed.expect("two verifiers");
+		let agreed_bond = provider_bond(agreed);
 		finish_phase(task_id);
 		assert_eq!(resolution(task_id), (liar, SOLVER, Resolution::TimedOut));
+		let verification = Verifications::<Test>::get(task_id).unwrap();
+		let five = verification.targets.iter().find(|t| t.index == 5).unwrap();
+		assert_eq!(five.status, TargetStatus::Forfeited);
 		finish_phase(task_id);
 		assert!(matches!(concluded(task_id), Outcome::Rejected { target: 5 }));
+		// Giving up shows nothing wrong with the value: its supporter keeps its bond.
+		assert_eq!(provider_bond(agreed), agreed_bond);
 	});
 }
 
@@ -375,6 +385,7 @@ fn a_silent_challenger_loses_its_dispute_and_is_slashed() {
 		assert_ok!(Verification::bisect(
 			RuntimeOrigin::signed(SOLVER),
 			task_id,
+			dispute_rounds(task_id),
 			claimed_midpoint(&run, &dispute.stage)
 		));
 		// The move gives the challenger a full window from now.
@@ -411,11 +422,16 @@ fn dispute_calls_reject_wrong_callers_and_moves_and_change_nothing() {
 		let honest = Run::honest();
 		let honest_task = drawn(&honest);
 		assert_noop!(
-			Verification::bisect(RuntimeOrigin::signed(SOLVER), honest_task, [1; 32]),
+			Verification::bisect(
+				RuntimeOrigin::signed(SOLVER),
+				honest_task,
+				dispute_rounds(honest_task),
+				[1; 32]
+			),
 			Error::<Test>::NoDispute
 		);
 		assert_noop!(
-			Verification::respond(RuntimeOrigin::signed(SOLVER), 77, true),
+			Verification::respond(RuntimeOrigin::signed(SOLVER), 77, dispute_rounds(77), true),
 			Error::<Test>::UnknownVerification
 		);
 		assert_noop!(
@@ -426,17 +442,37 @@ fn dispute_calls_reject_wrong_callers_and_moves_and_change_nothing() {
 		assert_eq!(concluded(honest_task), Outcome::Accepted);
 		let (task_id, run, liar) = contradicted();
 		let stage = dispute_of(task_id).stage;
+		// A move names the round it answers.
+		assert_noop!(
+			Verification::bisect(RuntimeOrigin::signed(SOLVER), task_id, 1, [1; 32]),
+			Error::<Test>::StaleMove
+		);
 		// The challenger answers only a posted midpoint, and only the solver posts one.
 		assert_noop!(
-			Verification::respond(RuntimeOrigin::signed(liar), task_id, false),
+			Verification::respond(
+				RuntimeOrigin::signed(liar),
+				task_id,
+				dispute_rounds(task_id),
+				false
+			),
 			Error::<Test>::NotYourMove
 		);
 		assert_noop!(
-			Verification::bisect(RuntimeOrigin::signed(liar), task_id, [1; 32]),
+			Verification::bisect(
+				RuntimeOrigin::signed(liar),
+				task_id,
+				dispute_rounds(task_id),
+				[1; 32]
+			),
 			Error::<Test>::NotDisputeParty
 		);
 		assert_noop!(
-			Verification::bisect(RuntimeOrigin::signed(OUTSIDER), task_id, [1; 32]),
+			Verification::bisect(
+				RuntimeOrigin::signed(OUTSIDER),
+				task_id,
+				dispute_rounds(task_id),
+				[1; 32]
+			),
 			Error::<Test>::NotDisputeParty
 		);
 		assert_noop!(
@@ -446,17 +482,33 @@ fn dispute_calls_reject_wrong_callers_and_moves_and_change_nothing() {
 		assert_ok!(Verification::bisect(
 			RuntimeOrigin::signed(SOLVER),
 			task_id,
+			dispute_rounds(task_id),
 			claimed_midpoint(&run, &stage)
 		));
 		assert_noop!(
-			Verification::bisect(RuntimeOrigin::signed(SOLVER), task_id, [1; 32]),
+			Verification::bisect(
+				RuntimeOrigin::signed(SOLVER),
+				task_id,
+				dispute_rounds(task_id),
+				[1; 32]
+			),
 			Error::<Test>::NotYourMove
 		);
 		assert_noop!(
-			Verification::respond(RuntimeOrigin::signed(SOLVER), task_id, true),
+			Verification::respond(
+				RuntimeOrigin::signed(SOLVER),
+				task_id,
+				dispute_rounds(task_id),
+				true
+			),
 			Error::<Test>::NotDisputeParty
 		);
-		assert_ok!(Verification::respond(RuntimeOrigin::signed(liar), task_id, false));
+		assert_ok!(Verification::respond(
+			RuntimeOrigin::signed(liar),
+			task_id,
+			dispute_rounds(task_id),
+			false
+		));
 		// Once pinpointed, only the arbiters act.
 		bisect_to_the_end(task_id, &run, Answers::Contrary);
 		assert_noop!(
@@ -603,10 +655,16 @@ fn a_running_dispute_holds_the_verification_window() {
 			assert_ok!(Verification::bisect(
 				RuntimeOrigin::signed(SOLVER),
 				task_id,
+				dispute_rounds(task_id),
 				claimed_midpoint(&run, &stage)
 			));
 			advance(WINDOW - 1);
-			assert_ok!(Verification::respond(RuntimeOrigin::signed(liar), task_id, false));
+			assert_ok!(Verification::respond(
+				RuntimeOrigin::signed(liar),
+				task_id,
+				dispute_rounds(task_id),
+				false
+			));
 		}
 		assert!(System::block_number() > 1 + VERIFICATION_WINDOW);
 		assert_noop!(
@@ -678,6 +736,7 @@ fn randomized_games_end_in_time_and_the_honest_side_wins() {
 						assert_ok!(Verification::bisect(
 							RuntimeOrigin::signed(SOLVER),
 							task_id,
+							dispute_rounds(task_id),
 							claimed_midpoint(&run, &dispute.stage)
 						));
 					},
@@ -687,6 +746,7 @@ fn randomized_games_end_in_time_and_the_honest_side_wins() {
 						assert_ok!(Verification::respond(
 							RuntimeOrigin::signed(dispute.challenger),
 							task_id,
+							dispute_rounds(task_id),
 							agree
 						));
 					},

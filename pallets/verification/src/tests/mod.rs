@@ -962,6 +962,7 @@ fn randomized_calls_conserve_funds_and_reach_every_outcome() {
 									Verification::bisect(
 										RuntimeOrigin::signed(SOLVER),
 										task_id,
+										dispute_rounds(task_id),
 										value,
 									),
 								);
@@ -971,6 +972,7 @@ fn randomized_calls_conserve_funds_and_reach_every_outcome() {
 								Verification::respond(
 									RuntimeOrigin::signed(dispute.challenger),
 									task_id,
+									dispute_rounds(task_id),
 									rng.below(2) == 0,
 								),
 							),
@@ -1149,6 +1151,13 @@ fn a_full_agenda_fails_no_call_and_the_phase_runs_to_its_deadline() {
 		finish_phase(task_id);
 		assert_eq!(concluded(task_id), Outcome::Accepted);
 	});
+}
+
+/// Answered rounds of the running dispute of `task_id` (0 when none runs): what a move names.
+fn dispute_rounds(task_id: u64) -> u16 {
+	Verifications::<Test>::get(task_id)
+		.and_then(|verification| verification.dispute)
+		.map_or(0, |dispute| dispute.rounds)
 }
 
 mod dispute;
