@@ -26,7 +26,9 @@ start_dev_node
 # release builds leave off.
 (cd ml-offchain && export CARGO_TARGET_DIR="$CAIRN_WORKER_TARGET_DIR" &&
 	cargo build --locked --features cairn-worker/dishonest &&
-	CAIRN_NODE_WS="ws://127.0.0.1:$DEV_NODE_RPC_PORT" cargo test --locked --features cairn-worker/dishonest)
+	cargo test --locked --features cairn-worker/dishonest &&
+	CAIRN_NODE_WS="ws://127.0.0.1:$DEV_NODE_RPC_PORT" \
+		cargo test --locked --features cairn-worker/dishonest --test metadata -- --ignored)
 stop_dev_node
 
 step "end-to-end tests (polkadot-js against real nodes)"

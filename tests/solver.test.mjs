@@ -27,7 +27,7 @@ import { Keyring } from '@polkadot/api';
 import { u8aEq, u8aToHex, hexToU8a } from '@polkadot/util';
 
 import { NodeGroup, freePort } from './lib/node.mjs';
-import { decodeDispatchError, signSendFinalized } from './lib/tx.mjs';
+import { awaitSubscription, decodeDispatchError, signSendFinalized } from './lib/tx.mjs';
 import { DIGITS, UNIT, WORKER_BIN, Worker, blake2, digitsSpec } from './lib/worker.mjs';
 
 /** JSON from `url`. */
@@ -249,8 +249,15 @@ describe('solver worker on the dev chain', () => {
       // Nothing is claimed again, given up or retrained from scratch after the restart.
       assert.doesNotMatch(restarted, /claiming|claim refused|giving the task up|checkpoints_done=0/);
       await checkCommitment(taskId, 31);
-      // Let a few more blocks pass: no second commitment follows.
-      await sleep(7_000);
+      // Let the worker's resend delay (5 blocks) and a margin pass on chain: no second commitment
+      // follows, however slowly the machine runs.
+      const head = (await api.rpc.chain.getHeader(await api.rpc.chain.getFinalizedHead())).number.toNumber();
+      await awaitSubscription(
+        (callback) => api.rpc.chain.subscribeFinalizedHeads(callback),
+        (header) => (header.number.toNumber() >= head + 8 ? true : undefined),
+        120_000,
+        () => `no block past #${head + 8} within two minutes`,
+      );
       assert.equal((await resultSubmittedEvents(taskId, createdAt)).length, 1);
       const records = [firstTaskId, taskId].map((id) => JSON.parse(readFileSync(join(workDir, 'tasks', `${id}.json`), 'utf8')));
       assert.deepEqual(records.map((r) => Object.keys(r.phase)), [['submitted'], ['submitted']]);

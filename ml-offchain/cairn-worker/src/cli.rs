@@ -137,8 +137,10 @@ pub struct RunArgs {
 	#[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8700")]
 	pub listen: SocketAddr,
 
-	/// Base URL under which others reach the artifact server; committed on chain as the
-	/// artifacts URI [default: http://ADDR of --listen].
+	/// Base URL under which verifiers reach the artifact server (`http` or `https`), committed
+	/// on chain as the artifacts URI. Required for the solver role: the listen address is
+	/// rarely where others reach it, and a wrong URI on chain makes every check of the
+	/// solver's results fail, at the solver's cost.
 	#[arg(long, value_name = "URL")]
 	pub public_url: Option<String>,
 

@@ -204,13 +204,23 @@ async fn submit_task(url: &str, args: SubmitTaskArgs) -> anyhow::Result<()> {
 async fn run(url: String, args: RunArgs) -> anyhow::Result<()> {
 	match args.role {
 		RoleArg::Solver => {
+			let public_url = args.public_url.ok_or_else(|| {
+				anyhow::anyhow!(
+					"--public-url is required for --role solver: the http(s) URL under which \
+					 verifiers reach the artifact server (committed on chain with every result)"
+				)
+			})?;
+			anyhow::ensure!(
+				public_url.starts_with("http://") || public_url.starts_with("https://"),
+				"--public-url {public_url} is not an http or https URL"
+			);
 			let signer = chain::keypair(&args.key.secret()?)?;
 			solver::run(solver::Config {
 				url,
 				signer,
 				work_dir: args.work_dir,
 				listen: args.listen,
-				public_url: args.public_url,
+				public_url,
 				dataset_files: args.dataset_file,
 				bond: args.bond,
 				#[cfg(feature = "dishonest")]

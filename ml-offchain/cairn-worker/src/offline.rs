@@ -61,6 +61,8 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
 		samples_per_s = format!("{:.0}", outcome.samples_per_second),
 		"trained"
 	);
+	let steps = run.spec.training.steps;
+	println!("trained steps:    {}..{steps}", steps.saturating_sub(outcome.steps_taken));
 	for (index, hash) in run.checkpoints.iter().enumerate() {
 		let step = index as u64 * u64::from(run.spec.training.checkpoint_interval);
 		println!("checkpoint {index:>4}  step {step:>7}  {}", hex0x(hash));

@@ -53,6 +53,15 @@ fn checkpoints(dir: &Path) -> Vec<String> {
 	}
 }
 
+/// The first step `train` trained, from its `trained steps: FROM..TO` line: where it resumed.
+fn resumed_from(output: &Output) -> u32 {
+	String::from_utf8_lossy(&output.stdout)
+		.lines()
+		.find_map(|line| line.strip_prefix("trained steps:"))
+		.and_then(|range| range.trim().split("..").next()?.parse().ok())
+		.expect("train prints the steps it trained")
+}
+
 /// The `checkpoint root:` and `weights hash:` lines of `train`'s output.
 fn summary(output: &Output) -> Vec<String> {
 	String::from_utf8_lossy(&output.stdout)
@@ -68,6 +77,7 @@ fn a_run_cut_after_any_checkpoint_resumes_to_the_same_result() {
 	let reference = train(whole.path(), 60, 10);
 	let expected = run_record(whole.path());
 	assert_eq!(checkpoints(whole.path()).len(), 7);
+	assert_eq!(resumed_from(&reference), 0);
 
 	for kept in [1, 3, 6] {
 		let cut = tempfile::tempdir().unwrap();
@@ -80,6 +90,9 @@ fn a_run_cut_after_any_checkpoint_resumes_to_the_same_result() {
 		std::fs::write(cut.path().join("run.json"), record.to_string()).unwrap();
 
 		let resumed = train(cut.path(), 60, 10);
+		// It went on from its last recorded checkpoint, not from scratch (which would give the
+		// same result, only slower).
+		assert_eq!(resumed_from(&resumed), (kept as u32 - 1) * 10, "cut after {kept}");
 		assert_eq!(run_record(cut.path()), expected, "cut after {kept} checkpoints");
 		assert_eq!(summary(&resumed), summary(&reference));
 	}
@@ -109,6 +122,7 @@ fn a_killed_training_resumes_from_its_last_checkpoint() {
 	assert!(left < 16, "killed after the last checkpoint ({left}); make the run longer");
 
 	let resumed = train(killed.path(), steps, interval);
+	assert_eq!(resumed_from(&resumed), (left as u32 - 1) * interval);
 	assert_eq!(checkpoints(killed.path()), checkpoints(whole.path()));
 	assert_eq!(summary(&resumed), summary(&reference));
 	eprintln!("killed after {left} of 16 checkpoints; resumed to the same root");

@@ -54,7 +54,7 @@ pub trait WeightInfo {
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Verification::Verifications` (r:1 w:1)
-	/// Proof: `Verification::Verifications` (`max_values`: None, `max_size`: Some(30102), added: 32577, mode: `MaxEncodedLen`)
+	/// Proof: `Verification::Verifications` (`max_values`: None, `max_size`: Some(30106), added: 32581, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeStaking::Providers` (r:1 w:0)
 	/// Proof: `ComputeStaking::Providers` (`max_values`: None, `max_size`: Some(505), added: 2980, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeStaking::Params` (r:1 w:0)
@@ -64,14 +64,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Verification::Agenda` (r:8 w:2)
 	/// Proof: `Verification::Agenda` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
 	fn commit() -> Weight {
-		// Proof size: measured `8508`, estimated `33567` bytes.
-		// Minimum execution time: 126_077_000 picoseconds.
-		Weight::from_parts(136_813_000, 33567)
+		// Proof size: measured `8508`, estimated `33571` bytes.
+		// Minimum execution time: 127_710_000 picoseconds.
+		Weight::from_parts(139_727_000, 33571)
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Verification::Verifications` (r:1 w:1)
-	/// Proof: `Verification::Verifications` (`max_values`: None, `max_size`: Some(30102), added: 32577, mode: `MaxEncodedLen`)
+	/// Proof: `Verification::Verifications` (`max_values`: None, `max_size`: Some(30106), added: 32581, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeStaking::Providers` (r:1 w:0)
 	/// Proof: `ComputeStaking::Providers` (`max_values`: None, `max_size`: Some(505), added: 2980, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeStaking::Params` (r:1 w:0)
@@ -81,22 +81,22 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Verification::Agenda` (r:9 w:2)
 	/// Proof: `Verification::Agenda` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
 	fn reveal() -> Weight {
-		// Proof size: measured `9885`, estimated `33567` bytes.
-		// Minimum execution time: 534_392_000 picoseconds.
-		Weight::from_parts(570_396_000, 33567)
+		// Proof size: measured `9885`, estimated `33571` bytes.
+		// Minimum execution time: 522_605_000 picoseconds.
+		Weight::from_parts(548_373_000, 33571)
 			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Verification::Verifications` (r:1 w:1)
-	/// Proof: `Verification::Verifications` (`max_values`: None, `max_size`: Some(30102), added: 32577, mode: `MaxEncodedLen`)
+	/// Proof: `Verification::Verifications` (`max_values`: None, `max_size`: Some(30106), added: 32581, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(1033), added: 3508, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Agenda` (r:9 w:2)
 	/// Proof: `Verification::Agenda` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
 	fn post_leaves() -> Weight {
-		// Proof size: measured `7681`, estimated `33567` bytes.
-		// Minimum execution time: 469_667_000 picoseconds.
-		Weight::from_parts(487_213_000, 33567)
+		// Proof size: measured `7681`, estimated `33571` bytes.
+		// Minimum execution time: 463_337_000 picoseconds.
+		Weight::from_parts(482_244_000, 33571)
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -104,20 +104,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Verification::Params` (`max_values`: Some(1), `max_size`: Some(63), added: 558, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Minimum execution time: 5_699_000 picoseconds.
-		Weight::from_parts(6_390_000, 0)
+		// Minimum execution time: 5_829_000 picoseconds.
+		Weight::from_parts(6_500_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Verification::Agenda` (r:1 w:0)
 	/// Proof: `Verification::Agenda` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
 	fn on_initialize_empty() -> Weight {
 		// Proof size: measured `43`, estimated `3542` bytes.
-		// Minimum execution time: 3_255_000 picoseconds.
-		Weight::from_parts(3_635_000, 3542)
+		// Minimum execution time: 3_164_000 picoseconds.
+		Weight::from_parts(3_526_000, 3542)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 	}
 	/// Storage: `Verification::Verifications` (r:1 w:1)
-	/// Proof: `Verification::Verifications` (`max_values`: None, `max_size`: Some(30102), added: 32577, mode: `MaxEncodedLen`)
+	/// Proof: `Verification::Verifications` (`max_values`: None, `max_size`: Some(30106), added: 32581, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(1033), added: 3508, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Params` (r:1 w:0)
@@ -134,13 +134,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Verification::Agenda` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
 	fn draw() -> Weight {
 		// Proof size: measured `31773`, estimated `763870` bytes.
-		// Minimum execution time: 2_494_308_000 picoseconds.
-		Weight::from_parts(2_622_537_000, 763870)
+		// Minimum execution time: 2_459_756_000 picoseconds.
+		Weight::from_parts(2_590_240_000, 763870)
 			.saturating_add(T::DbWeight::get().reads(270_u64))
 			.saturating_add(T::DbWeight::get().writes(19_u64))
 	}
 	/// Storage: `Verification::Verifications` (r:1 w:1)
-	/// Proof: `Verification::Verifications` (`max_values`: None, `max_size`: Some(30102), added: 32577, mode: `MaxEncodedLen`)
+	/// Proof: `Verification::Verifications` (`max_values`: None, `max_size`: Some(30106), added: 32581, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(1033), added: 3508, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Params` (r:1 w:0)
@@ -159,13 +159,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(617), added: 3092, mode: `MaxEncodedLen`)
 	fn decide() -> Weight {
 		// Proof size: measured `45633`, estimated `114230` bytes.
-		// Minimum execution time: 2_609_097_000 picoseconds.
-		Weight::from_parts(2_720_212_000, 114230)
+		// Minimum execution time: 2_589_679_000 picoseconds.
+		Weight::from_parts(2_759_821_000, 114230)
 			.saturating_add(T::DbWeight::get().reads(84_u64))
 			.saturating_add(T::DbWeight::get().writes(84_u64))
 	}
 	/// Storage: `Verification::Verifications` (r:1 w:1)
-	/// Proof: `Verification::Verifications` (`max_values`: None, `max_size`: Some(30102), added: 32577, mode: `MaxEncodedLen`)
+	/// Proof: `Verification::Verifications` (`max_values`: None, `max_size`: Some(30106), added: 32581, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Params` (r:1 w:0)
 	/// Proof: `Verification::Params` (`max_values`: Some(1), `max_size`: Some(63), added: 558, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Agenda` (r:9 w:2)
@@ -173,14 +173,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(1033), added: 3508, mode: `MaxEncodedLen`)
 	fn bisect() -> Weight {
-		// Proof size: measured `7841`, estimated `33567` bytes.
-		// Minimum execution time: 101_861_000 picoseconds.
-		Weight::from_parts(121_100_000, 33567)
+		// Proof size: measured `7845`, estimated `33571` bytes.
+		// Minimum execution time: 103_283_000 picoseconds.
+		Weight::from_parts(141_500_000, 33571)
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Verification::Verifications` (r:1 w:1)
-	/// Proof: `Verification::Verifications` (`max_values`: None, `max_size`: Some(30102), added: 32577, mode: `MaxEncodedLen`)
+	/// Proof: `Verification::Verifications` (`max_values`: None, `max_size`: Some(30106), added: 32581, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(1033), added: 3508, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Params` (r:1 w:0)
@@ -188,27 +188,27 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Verification::Agenda` (r:9 w:2)
 	/// Proof: `Verification::Agenda` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
 	fn respond() -> Weight {
-		// Proof size: measured `7873`, estimated `33567` bytes.
-		// Minimum execution time: 110_293_000 picoseconds.
-		Weight::from_parts(145_977_000, 33567)
+		// Proof size: measured `7877`, estimated `33571` bytes.
+		// Minimum execution time: 108_881_000 picoseconds.
+		Weight::from_parts(149_692_000, 33571)
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Verification::Verifications` (r:1 w:1)
-	/// Proof: `Verification::Verifications` (`max_values`: None, `max_size`: Some(30102), added: 32577, mode: `MaxEncodedLen`)
+	/// Proof: `Verification::Verifications` (`max_values`: None, `max_size`: Some(30106), added: 32581, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Params` (r:1 w:0)
 	/// Proof: `Verification::Params` (`max_values`: Some(1), `max_size`: Some(63), added: 558, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Agenda` (r:9 w:2)
 	/// Proof: `Verification::Agenda` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
 	fn concede() -> Weight {
-		// Proof size: measured `7049`, estimated `33567` bytes.
-		// Minimum execution time: 91_456_000 picoseconds.
-		Weight::from_parts(110_003_000, 33567)
+		// Proof size: measured `7053`, estimated `33571` bytes.
+		// Minimum execution time: 96_913_000 picoseconds.
+		Weight::from_parts(129_772_000, 33571)
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Verification::Verifications` (r:1 w:1)
-	/// Proof: `Verification::Verifications` (`max_values`: None, `max_size`: Some(30102), added: 32577, mode: `MaxEncodedLen`)
+	/// Proof: `Verification::Verifications` (`max_values`: None, `max_size`: Some(30106), added: 32581, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
 	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(1033), added: 3508, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Params` (r:1 w:0)
@@ -222,14 +222,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Verification::Agenda` (r:8 w:1)
 	/// Proof: `Verification::Agenda` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
 	fn arbitrate() -> Weight {
-		// Proof size: measured `15031`, estimated `33567` bytes.
-		// Minimum execution time: 531_227_000 picoseconds.
-		Weight::from_parts(588_793_000, 33567)
+		// Proof size: measured `15035`, estimated `33571` bytes.
+		// Minimum execution time: 540_301_000 picoseconds.
+		Weight::from_parts(597_536_000, 33571)
 			.saturating_add(T::DbWeight::get().reads(28_u64))
 			.saturating_add(T::DbWeight::get().writes(19_u64))
 	}
 	/// Storage: `Verification::Verifications` (r:1 w:1)
-	/// Proof: `Verification::Verifications` (`max_values`: None, `max_size`: Some(30102), added: 32577, mode: `MaxEncodedLen`)
+	/// Proof: `Verification::Verifications` (`max_values`: None, `max_size`: Some(30106), added: 32581, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeStaking::Providers` (r:1 w:0)
 	/// Proof: `ComputeStaking::Providers` (`max_values`: None, `max_size`: Some(505), added: 2980, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Params` (r:1 w:0)
@@ -237,20 +237,20 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Verification::Agenda` (r:7 w:1)
 	/// Proof: `Verification::Agenda` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
 	fn result_submitted() -> Weight {
-		// Proof size: measured `657`, estimated `33567` bytes.
-		// Minimum execution time: 34_712_000 picoseconds.
-		Weight::from_parts(36_955_000, 33567)
+		// Proof size: measured `657`, estimated `33571` bytes.
+		// Minimum execution time: 34_301_000 picoseconds.
+		Weight::from_parts(37_936_000, 33571)
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Verification::Verifications` (r:1 w:1)
-	/// Proof: `Verification::Verifications` (`max_values`: None, `max_size`: Some(30102), added: 32577, mode: `MaxEncodedLen`)
+	/// Proof: `Verification::Verifications` (`max_values`: None, `max_size`: Some(30106), added: 32581, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeStaking::Providers` (r:16 w:16)
 	/// Proof: `ComputeStaking::Providers` (`max_values`: None, `max_size`: Some(505), added: 2980, mode: `MaxEncodedLen`)
 	fn verification_expired() -> Weight {
 		// Proof size: measured `11085`, estimated `48670` bytes.
-		// Minimum execution time: 118_086_000 picoseconds.
-		Weight::from_parts(127_799_000, 48670)
+		// Minimum execution time: 123_784_000 picoseconds.
+		Weight::from_parts(143_333_000, 48670)
 			.saturating_add(T::DbWeight::get().reads(17_u64))
 			.saturating_add(T::DbWeight::get().writes(17_u64))
 	}
@@ -259,65 +259,65 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 // For tests: the same figures against RocksDB's database weights.
 impl WeightInfo for () {
 	fn commit() -> Weight {
-		Weight::from_parts(136_813_000, 33567)
+		Weight::from_parts(139_727_000, 33571)
 			.saturating_add(RocksDbWeight::get().reads(12_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn reveal() -> Weight {
-		Weight::from_parts(570_396_000, 33567)
+		Weight::from_parts(548_373_000, 33571)
 			.saturating_add(RocksDbWeight::get().reads(13_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn post_leaves() -> Weight {
-		Weight::from_parts(487_213_000, 33567)
+		Weight::from_parts(482_244_000, 33571)
 			.saturating_add(RocksDbWeight::get().reads(11_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn set_params() -> Weight {
-		Weight::from_parts(6_390_000, 0)
+		Weight::from_parts(6_500_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn on_initialize_empty() -> Weight {
-		Weight::from_parts(3_635_000, 3542)
+		Weight::from_parts(3_526_000, 3542)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 	}
 	fn draw() -> Weight {
-		Weight::from_parts(2_622_537_000, 763870)
+		Weight::from_parts(2_590_240_000, 763870)
 			.saturating_add(RocksDbWeight::get().reads(270_u64))
 			.saturating_add(RocksDbWeight::get().writes(19_u64))
 	}
 	fn decide() -> Weight {
-		Weight::from_parts(2_720_212_000, 114230)
+		Weight::from_parts(2_759_821_000, 114230)
 			.saturating_add(RocksDbWeight::get().reads(84_u64))
 			.saturating_add(RocksDbWeight::get().writes(84_u64))
 	}
 	fn bisect() -> Weight {
-		Weight::from_parts(121_100_000, 33567)
+		Weight::from_parts(141_500_000, 33571)
 			.saturating_add(RocksDbWeight::get().reads(12_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	fn respond() -> Weight {
-		Weight::from_parts(145_977_000, 33567)
+		Weight::from_parts(149_692_000, 33571)
 			.saturating_add(RocksDbWeight::get().reads(12_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	fn concede() -> Weight {
-		Weight::from_parts(110_003_000, 33567)
+		Weight::from_parts(129_772_000, 33571)
 			.saturating_add(RocksDbWeight::get().reads(11_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn arbitrate() -> Weight {
-		Weight::from_parts(588_793_000, 33567)
+		Weight::from_parts(597_536_000, 33571)
 			.saturating_add(RocksDbWeight::get().reads(28_u64))
 			.saturating_add(RocksDbWeight::get().writes(19_u64))
 	}
 	fn result_submitted() -> Weight {
-		Weight::from_parts(36_955_000, 33567)
+		Weight::from_parts(37_936_000, 33571)
 			.saturating_add(RocksDbWeight::get().reads(10_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	fn verification_expired() -> Weight {
-		Weight::from_parts(127_799_000, 48670)
+		Weight::from_parts(143_333_000, 48670)
 			.saturating_add(RocksDbWeight::get().reads(17_u64))
 			.saturating_add(RocksDbWeight::get().writes(17_u64))
 	}

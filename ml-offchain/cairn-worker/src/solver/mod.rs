@@ -70,8 +70,8 @@ pub struct Config {
 	/// Holds `artifacts/` and `tasks/`.
 	pub work_dir: PathBuf,
 	pub listen: std::net::SocketAddr,
-	/// Base URL of the artifact server as others reach it [default: `http://<listen address>`].
-	pub public_url: Option<String>,
+	/// Base URL of the artifact server as others reach it.
+	pub public_url: String,
 	/// Dataset files to import into the store at start.
 	pub dataset_files: Vec<PathBuf>,
 	/// Bond to register with [default: the minimum solver bond].
@@ -91,7 +91,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 		.await
 		.with_context(|| format!("cannot listen on {}", config.listen))?;
 	let address = listener.local_addr().context("the listener has no address")?;
-	let public_url = config.public_url.clone().unwrap_or_else(|| format!("http://{address}"));
+	let public_url = config.public_url.clone();
 	let artifacts_uri = Uri::try_from(public_url.clone().into_bytes()).map_err(|_| {
 		anyhow!("--public-url is longer than {} bytes", cairn_primitives::task::MAX_URI_LEN)
 	})?;
