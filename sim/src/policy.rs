@@ -16,7 +16,8 @@ pub struct Policy {
 	pub segments: u32,
 	/// Training steps in one segment: the range a dispute bisects first.
 	pub steps_per_segment: u32,
-	/// Positions in one step's trace (six per linear layer): the range bisected second.
+	/// Positions in one step's trace after its input (`cairn_primitives::task::step_trace_len`:
+	/// six per linear layer and the output state): the range bisected second.
 	pub ops_per_step: u32,
 	/// Share of the reward an honest solver spends on training (its margin is the rest, less
 	/// fees and tax).
@@ -158,7 +159,7 @@ impl Policy {
 			model_value: 1000.0,
 			segments: 100,
 			steps_per_segment: 64,
-			ops_per_step: 6 * 4,
+			ops_per_step: 6 * 4 + 1,
 			training_share: 0.6,
 			bond_ratio: 0.25,
 			verifiers,

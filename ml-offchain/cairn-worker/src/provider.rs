@@ -4,7 +4,7 @@
 use std::{future::Future, time::Duration};
 
 use anyhow::anyhow;
-use cairn_primitives::{Role, Roles};
+use cairn_primitives::{HardwareProfile, Role, Roles};
 use subxt_signer::sr25519::Keypair;
 
 use crate::{
@@ -88,6 +88,13 @@ pub async fn ensure_registered(
 			format_cairn(min_bond)
 		))),
 		Some(provider) => {
+			let detected = hardware::detect().map_err(Ended::Fatal)?;
+			same_class(&provider.hardware, &detected).map_err(|error| {
+				Ended::Fatal(anyhow!(
+					"{me}: {error}: update the profile with \
+					 ComputeStaking.update_profile or run on matching hardware"
+				))
+			})?;
 			tracing::info!(bond = format_cairn(provider.bonded), "registered as a {name}");
 			Ok(())
 		},
@@ -133,4 +140,41 @@ async fn terminated() {
 	#[cfg(not(unix))]
 	let _ = interrupt.await;
 	tracing::info!("stopping");
+}
+
+/// Checks that this machine computes in the compute class the provider registered: verifiers are
+/// drawn from that class, and a result computed in another one would not match theirs, at the
+/// cost of the provider's bond.
+fn same_class(registered: &HardwareProfile, detected: &HardwareProfile) -> anyhow::Result<()> {
+	anyhow::ensure!(
+		registered.class() == detected.class(),
+		"registered on {:?} hardware with training arithmetic {}, but this machine is {:?} with \
+		 arithmetic {}",
+		registered.isa,
+		registered.arithmetic,
+		detected.isa,
+		detected.arithmetic
+	);
+	Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+	use cairn_primitives::{Backend, IsaClass};
+
+	use super::*;
+
+	fn profile(isa: IsaClass, arithmetic: u32, memory_gib: u32) -> HardwareProfile {
+		HardwareProfile { isa, arithmetic, backend: Backend::FlexCpu, memory_gib, gpu: None }
+	}
+
+	#[test]
+	fn a_machine_of_another_compute_class_is_refused() {
+		let registered = profile(IsaClass::X86_64V3, 1, 16);
+		// Memory is not part of the class.
+		assert!(same_class(&registered, &profile(IsaClass::X86_64V3, 1, 64)).is_ok());
+		let error = same_class(&registered, &profile(IsaClass::X86_64Sse, 1, 16)).unwrap_err();
+		assert!(error.to_string().contains("registered on X86_64V3"), "{error}");
+		assert!(same_class(&registered, &profile(IsaClass::X86_64V3, 2, 16)).is_err());
+	}
 }

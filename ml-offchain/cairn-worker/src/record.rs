@@ -40,7 +40,9 @@ impl RunRecord {
 	}
 }
 
-/// Writes `value` as pretty JSON to `path`, atomically.
+/// Writes `value` as pretty JSON to `path`, atomically and durably: the file is synced before
+/// it replaces the old one, and the directory after, so that a crash leaves the old record or
+/// the new one, never none.
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
 	let json = serde_json::to_vec_pretty(value).context("cannot encode a record as JSON")?;
 	let temporary = temporary_path(path);
@@ -49,9 +51,22 @@ pub fn write_json<T: Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
 		file.write_all(&json)?;
 		file.write_all(b"\n")?;
 		file.sync_all()?;
-		fs::rename(&temporary, path)
+		fs::rename(&temporary, path)?;
+		let directory =
+			path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+		fs::File::open(directory)?.sync_all()
 	};
 	write().with_context(|| format!("cannot write {}", path.display()))
+}
+
+/// Moves the unreadable record at `path` aside to `<path>.unreadable`, saying why in the log, so
+/// that one bad file cannot stop the work on every other record.
+pub fn set_aside(path: &Path, error: &anyhow::Error) -> anyhow::Result<()> {
+	let mut aside = path.as_os_str().to_os_string();
+	aside.push(".unreadable");
+	let aside = PathBuf::from(aside);
+	tracing::error!(aside = %aside.display(), "setting an unreadable record aside: {error:#}");
+	fs::rename(path, &aside).with_context(|| format!("cannot move {} aside", path.display()))
 }
 
 /// Reads the JSON record at `path`.

@@ -15,6 +15,8 @@ type GeneratedStatus = api::runtime_types::pallet_tasks::types::TaskStatus<Accou
 #[derive(Debug)]
 pub struct Provider {
 	pub roles: Roles,
+	/// The hardware it declared, whose compute class verifiers are drawn from.
+	pub hardware: HardwareProfile,
 	/// Active bond.
 	pub bonded: u128,
 	/// Tasks it holds as a solver (claimed, or submitted and not yet settled).
@@ -117,6 +119,7 @@ impl Chain {
 			provider.decode().explain("cannot decode a ComputeStaking.Providers entry")?;
 		Ok(Some(Provider {
 			roles: provider.roles.0,
+			hardware: provider.hardware.0,
 			bonded: provider.bonded,
 			open_solver_tasks: provider.open_tasks.solver,
 		}))

@@ -8,7 +8,7 @@ use anyhow::Context;
 use cairn_primitives::TaskId;
 use serde::{Deserialize, Serialize};
 
-use crate::record::{read_json, write_json, RunRecord};
+use crate::record::{read_json, set_aside, write_json, RunRecord};
 
 /// Where a task stands for this solver.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,15 +83,20 @@ impl TaskDir {
 		Ok(Some(state))
 	}
 
-	/// Every record, by increasing task id. Files that are not `<id>.json` are ignored.
+	/// Every record, by increasing task id. Files that are not `<id>.json` are ignored; a record
+	/// that cannot be read as one (corrupt, or of another task) is set aside as
+	/// `<id>.json.unreadable` with a log line, so that one bad file cannot stop the solver's
+	/// work on every other task, block after block.
 	pub fn load_all(&self) -> anyhow::Result<Vec<TaskState>> {
 		let entries = std::fs::read_dir(&self.dir)
 			.with_context(|| format!("cannot list {}", self.dir.display()))?;
 		let mut states = Vec::new();
 		for entry in entries {
 			let entry = entry.with_context(|| format!("cannot list {}", self.dir.display()))?;
-			if let Some(task_id) = task_id_of(&entry.path()) {
-				states.extend(self.load(task_id)?);
+			let Some(task_id) = task_id_of(&entry.path()) else { continue };
+			match self.load(task_id) {
+				Ok(state) => states.extend(state),
+				Err(error) => set_aside(&self.path(task_id), &error)?,
 			}
 		}
 		states.sort_by_key(|state| state.task_id);
@@ -176,5 +181,23 @@ mod tests {
 		tasks.save(&state).unwrap();
 		std::fs::rename(tasks.path(4), tasks.path(5)).unwrap();
 		assert!(tasks.load(5).is_err());
+	}
+
+	#[test]
+	fn an_unreadable_record_is_set_aside_and_the_others_still_load() {
+		let dir = tempfile::tempdir().unwrap();
+		let tasks = TaskDir::open(dir.path()).unwrap();
+		let state = TaskState {
+			task_id: 2,
+			run: RunRecord::new(spec()),
+			phase: Phase::Claiming { since: 3 },
+		};
+		tasks.save(&state).unwrap();
+		std::fs::write(tasks.path(3), b"{ not json").unwrap();
+		assert_eq!(tasks.load_all().unwrap(), vec![state.clone()]);
+		assert!(!tasks.path(3).exists());
+		assert!(dir.path().join("3.json.unreadable").exists());
+		// Set aside once: the next pass finds nothing to complain about.
+		assert_eq!(tasks.load_all().unwrap(), vec![state]);
 	}
 }

@@ -10,7 +10,7 @@ use anyhow::Context;
 use cairn_primitives::{Computed, Finding, Hash256, TaskId};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
-use crate::record::{read_json, scale_hex, write_json};
+use crate::record::{read_json, scale_hex, set_aside, write_json};
 
 /// A check: the targets drawn, what was found for them, the secret salt, and which extrinsics
 /// were sent at which block (to resend one that did not land).
@@ -121,13 +121,21 @@ impl CheckDir {
 		write_json(&self.path(&record.name()), record)
 	}
 
-	/// The record named `name`, if there is one.
+	/// The record named `name`, if there is one. An unreadable record is set aside as
+	/// `<name>.json.unreadable` with a log line and counts as none: the work is done again
+	/// rather than stopping every other check.
 	pub fn load<R: Record>(&self, name: &str) -> anyhow::Result<Option<R>> {
 		let path = self.path(name);
 		if !path.exists() {
 			return Ok(None);
 		}
-		read_json(&path).map(Some)
+		match read_json(&path) {
+			Ok(record) => Ok(Some(record)),
+			Err(error) => {
+				set_aside(&path, &error)?;
+				Ok(None)
+			},
+		}
 	}
 }
 
@@ -174,5 +182,9 @@ mod tests {
 		};
 		checks.save(&seat).unwrap();
 		assert_eq!(checks.load(&ArbitrationRecord::name_of(4, 9, 0, 1)).unwrap(), Some(seat));
+		// An unreadable record is set aside and counts as none.
+		std::fs::write(dir.path().join("4-9-2.json"), b"{ not json").unwrap();
+		assert_eq!(checks.load::<CheckRecord>(&CheckRecord::name_of(4, 9, 2)).unwrap(), None);
+		assert!(dir.path().join("4-9-2.json.unreadable").exists());
 	}
 }

@@ -57,22 +57,12 @@ fn bisect_to_the_end(task_id: u64, run: &Run, answers: Answers) -> u16 {
 		if matches!(dispute.stage, DisputeStage::Arbitration { .. }) {
 			return dispute.rounds;
 		}
-		assert_ok!(Verification::bisect(
-			RuntimeOrigin::signed(SOLVER),
-			task_id,
-			dispute_rounds(task_id),
-			claimed_midpoint(run, &dispute.stage)
-		));
+		assert_ok!(bisect_as(SOLVER, task_id, claimed_midpoint(run, &dispute.stage)));
 		let agree = match answers {
 			Answers::Honest => dispute_of(task_id).midpoint == Some(true_midpoint(&dispute.stage)),
 			Answers::Contrary => false,
 		};
-		assert_ok!(Verification::respond(
-			RuntimeOrigin::signed(dispute.challenger),
-			task_id,
-			dispute_rounds(task_id),
-			agree
-		));
+		assert_ok!(respond_as(dispute.challenger, task_id, agree));
 	}
 }
 
@@ -382,12 +372,7 @@ fn a_silent_challenger_loses_its_dispute_and_is_slashed() {
 		let (task_id, run, liar) = contradicted();
 		let bond = provider_bond(liar);
 		let dispute = dispute_of(task_id);
-		assert_ok!(Verification::bisect(
-			RuntimeOrigin::signed(SOLVER),
-			task_id,
-			dispute_rounds(task_id),
-			claimed_midpoint(&run, &dispute.stage)
-		));
+		assert_ok!(bisect_as(SOLVER, task_id, claimed_midpoint(&run, &dispute.stage)));
 		// The move gives the challenger a full window from now.
 		assert_eq!(dispute_of(task_id).deadline, System::block_number() + WINDOW);
 		assert_eq!(dispute_of(task_id).to_move(), Some(Party::Challenger));
@@ -421,19 +406,8 @@ fn dispute_calls_reject_wrong_callers_and_moves_and_change_nothing() {
 	test(|| {
 		let honest = Run::honest();
 		let honest_task = drawn(&honest);
-		assert_noop!(
-			Verification::bisect(
-				RuntimeOrigin::signed(SOLVER),
-				honest_task,
-				dispute_rounds(honest_task),
-				[1; 32]
-			),
-			Error::<Test>::NoDispute
-		);
-		assert_noop!(
-			Verification::respond(RuntimeOrigin::signed(SOLVER), 77, dispute_rounds(77), true),
-			Error::<Test>::UnknownVerification
-		);
+		assert_noop!(bisect_as(SOLVER, honest_task, [1; 32]), Error::<Test>::NoDispute);
+		assert_noop!(respond_as(SOLVER, 77, true), Error::<Test>::UnknownVerification);
 		assert_noop!(
 			Verification::concede(RuntimeOrigin::signed(SOLVER), honest_task),
 			Error::<Test>::NoDispute
@@ -448,67 +422,17 @@ fn dispute_calls_reject_wrong_callers_and_moves_and_change_nothing() {
 			Error::<Test>::StaleMove
 		);
 		// The challenger answers only a posted midpoint, and only the solver posts one.
-		assert_noop!(
-			Verification::respond(
-				RuntimeOrigin::signed(liar),
-				task_id,
-				dispute_rounds(task_id),
-				false
-			),
-			Error::<Test>::NotYourMove
-		);
-		assert_noop!(
-			Verification::bisect(
-				RuntimeOrigin::signed(liar),
-				task_id,
-				dispute_rounds(task_id),
-				[1; 32]
-			),
-			Error::<Test>::NotDisputeParty
-		);
-		assert_noop!(
-			Verification::bisect(
-				RuntimeOrigin::signed(OUTSIDER),
-				task_id,
-				dispute_rounds(task_id),
-				[1; 32]
-			),
-			Error::<Test>::NotDisputeParty
-		);
+		assert_noop!(respond_as(liar, task_id, false), Error::<Test>::NotYourMove);
+		assert_noop!(bisect_as(liar, task_id, [1; 32]), Error::<Test>::NotDisputeParty);
+		assert_noop!(bisect_as(OUTSIDER, task_id, [1; 32]), Error::<Test>::NotDisputeParty);
 		assert_noop!(
 			Verification::concede(RuntimeOrigin::signed(OUTSIDER), task_id),
 			Error::<Test>::NotDisputeParty
 		);
-		assert_ok!(Verification::bisect(
-			RuntimeOrigin::signed(SOLVER),
-			task_id,
-			dispute_rounds(task_id),
-			claimed_midpoint(&run, &stage)
-		));
-		assert_noop!(
-			Verification::bisect(
-				RuntimeOrigin::signed(SOLVER),
-				task_id,
-				dispute_rounds(task_id),
-				[1; 32]
-			),
-			Error::<Test>::NotYourMove
-		);
-		assert_noop!(
-			Verification::respond(
-				RuntimeOrigin::signed(SOLVER),
-				task_id,
-				dispute_rounds(task_id),
-				true
-			),
-			Error::<Test>::NotDisputeParty
-		);
-		assert_ok!(Verification::respond(
-			RuntimeOrigin::signed(liar),
-			task_id,
-			dispute_rounds(task_id),
-			false
-		));
+		assert_ok!(bisect_as(SOLVER, task_id, claimed_midpoint(&run, &stage)));
+		assert_noop!(bisect_as(SOLVER, task_id, [1; 32]), Error::<Test>::NotYourMove);
+		assert_noop!(respond_as(SOLVER, task_id, true), Error::<Test>::NotDisputeParty);
+		assert_ok!(respond_as(liar, task_id, false));
 		// Once pinpointed, only the arbiters act.
 		bisect_to_the_end(task_id, &run, Answers::Contrary);
 		assert_noop!(
@@ -652,19 +576,9 @@ fn a_running_dispute_holds_the_verification_window() {
 		for _ in 0..4 {
 			let stage = dispute_of(task_id).stage;
 			advance(WINDOW - 1);
-			assert_ok!(Verification::bisect(
-				RuntimeOrigin::signed(SOLVER),
-				task_id,
-				dispute_rounds(task_id),
-				claimed_midpoint(&run, &stage)
-			));
+			assert_ok!(bisect_as(SOLVER, task_id, claimed_midpoint(&run, &stage)));
 			advance(WINDOW - 1);
-			assert_ok!(Verification::respond(
-				RuntimeOrigin::signed(liar),
-				task_id,
-				dispute_rounds(task_id),
-				false
-			));
+			assert_ok!(respond_as(liar, task_id, false));
 		}
 		assert!(System::block_number() > 1 + VERIFICATION_WINDOW);
 		assert_noop!(
@@ -733,22 +647,16 @@ fn randomized_games_end_in_time_and_the_honest_side_wins() {
 				}
 				match party {
 					Party::Defender => {
-						assert_ok!(Verification::bisect(
-							RuntimeOrigin::signed(SOLVER),
+						assert_ok!(bisect_as(
+							SOLVER,
 							task_id,
-							dispute_rounds(task_id),
 							claimed_midpoint(&run, &dispute.stage)
 						));
 					},
 					Party::Challenger => {
 						let agree = answers == Answers::Honest
 							&& dispute.midpoint == Some(true_midpoint(&dispute.stage));
-						assert_ok!(Verification::respond(
-							RuntimeOrigin::signed(dispute.challenger),
-							task_id,
-							dispute_rounds(task_id),
-							agree
-						));
+						assert_ok!(respond_as(dispute.challenger, task_id, agree));
 					},
 				}
 				rounds += 1;

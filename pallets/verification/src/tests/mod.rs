@@ -957,24 +957,11 @@ fn randomized_calls_conserve_funds_and_reach_every_outcome() {
 									},
 									crate::DisputeStage::Arbitration { .. } => [0; 32],
 								};
-								count(
-									"bisect",
-									Verification::bisect(
-										RuntimeOrigin::signed(SOLVER),
-										task_id,
-										dispute_rounds(task_id),
-										value,
-									),
-								);
+								count("bisect", bisect_as(SOLVER, task_id, value));
 							},
 							Some(crate::Party::Challenger) => count(
 								"respond",
-								Verification::respond(
-									RuntimeOrigin::signed(dispute.challenger),
-									task_id,
-									dispute_rounds(task_id),
-									rng.below(2) == 0,
-								),
+								respond_as(dispute.challenger, task_id, rng.below(2) == 0),
 							),
 							None => {
 								let seats = dispute.arbiters.len() as u64;
@@ -1151,6 +1138,16 @@ fn a_full_agenda_fails_no_call_and_the_phase_runs_to_its_deadline() {
 		finish_phase(task_id);
 		assert_eq!(concluded(task_id), Outcome::Accepted);
 	});
+}
+
+/// `who` posts `value` at the midpoint of the running dispute's current round.
+fn bisect_as(who: u64, task_id: u64, value: Hash256) -> frame_support::dispatch::DispatchResult {
+	Verification::bisect(RuntimeOrigin::signed(who), task_id, dispute_rounds(task_id), value)
+}
+
+/// `who` answers the midpoint of the running dispute's current round.
+fn respond_as(who: u64, task_id: u64, agree: bool) -> frame_support::dispatch::DispatchResult {
+	Verification::respond(RuntimeOrigin::signed(who), task_id, dispute_rounds(task_id), agree)
 }
 
 /// Answered rounds of the running dispute of `task_id` (0 when none runs): what a move names.
