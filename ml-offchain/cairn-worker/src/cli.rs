@@ -153,6 +153,11 @@ pub struct RunArgs {
 	#[arg(long, value_name = "CAIRN", value_parser = parse_amount)]
 	pub bond: Option<u128>,
 
+	/// Largest dataset a solver downloads: tasks declaring more are refused before anything is
+	/// fetched (1 GiB by default).
+	#[arg(long, value_name = "BYTES", default_value_t = 1 << 30)]
+	pub max_dataset_bytes: u64,
+
 	/// Solver only, test builds only (feature `dishonest`): commit a run cheated this way.
 	#[cfg(feature = "dishonest")]
 	#[arg(long, value_enum)]

@@ -57,16 +57,22 @@ fn memory_gib() -> u32 {
 
 /// The `MemTotal` line of `/proc/meminfo` (in kB), in whole GiB.
 fn mem_total_gib(meminfo: &str) -> anyhow::Result<u32> {
-	let Some(line) = meminfo.lines().find(|l| l.starts_with("MemTotal:")) else {
-		bail!("no MemTotal line");
-	};
-	let kib: u64 = line
-		.trim_start_matches("MemTotal:")
-		.trim()
-		.trim_end_matches("kB")
-		.trim()
-		.parse()?;
+	let kib = meminfo_kib(meminfo, "MemTotal:")?;
 	Ok(u32::try_from(kib / (1024 * 1024)).unwrap_or(u32::MAX))
+}
+
+/// Memory available to new work now, in bytes (`MemAvailable` of `/proc/meminfo`).
+pub fn available_memory() -> anyhow::Result<u64> {
+	let meminfo = std::fs::read_to_string("/proc/meminfo")?;
+	Ok(meminfo_kib(&meminfo, "MemAvailable:")?.saturating_mul(1024))
+}
+
+/// The value of the `/proc/meminfo` line starting with `key`, in kB.
+fn meminfo_kib(meminfo: &str, key: &str) -> anyhow::Result<u64> {
+	let Some(line) = meminfo.lines().find(|l| l.starts_with(key)) else {
+		bail!("no {key} line");
+	};
+	Ok(line.trim_start_matches(key).trim().trim_end_matches("kB").trim().parse()?)
 }
 
 #[cfg(test)]
@@ -78,6 +84,8 @@ mod tests {
 		let meminfo = "MemTotal:       24589664 kB\nMemFree:         1000 kB\n";
 		assert_eq!(mem_total_gib(meminfo).unwrap(), 23);
 		assert!(mem_total_gib("MemFree: 1 kB").is_err());
+		assert_eq!(meminfo_kib("MemAvailable:  2048 kB\n", "MemAvailable:").unwrap(), 2048);
+		assert!(available_memory().unwrap() > 0);
 	}
 
 	#[test]

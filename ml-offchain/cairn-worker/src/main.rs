@@ -221,6 +221,7 @@ async fn run(url: String, args: RunArgs) -> anyhow::Result<()> {
 				work_dir: args.work_dir,
 				listen: args.listen,
 				public_url,
+				max_dataset_bytes: args.max_dataset_bytes,
 				dataset_files: args.dataset_file,
 				bond: args.bond,
 				#[cfg(feature = "dishonest")]

@@ -18,6 +18,7 @@
 //! again, so the solver never sends a second commitment while the first may still land (the chain
 //! itself refuses a second one).
 
+mod capacity;
 #[cfg(feature = "dishonest")]
 pub mod cheat;
 mod server;
@@ -47,7 +48,7 @@ use crate::{
 		self, BlockId, Chain, Midpoint, ModuleError, TaskRecord, TaskStatus, TasksAt, Verification,
 		VerificationPhase,
 	},
-	datasets,
+	datasets, hardware,
 	offline::store_in,
 	provider::{self, Ended},
 	record::{hex0x, RunRecord},
@@ -72,6 +73,8 @@ pub struct Config {
 	pub listen: std::net::SocketAddr,
 	/// Base URL of the artifact server as others reach it.
 	pub public_url: String,
+	/// Largest dataset to take on, in bytes.
+	pub max_dataset_bytes: u64,
 	/// Dataset files to import into the store at start.
 	pub dataset_files: Vec<PathBuf>,
 	/// Bond to register with [default: the minimum solver bond].
@@ -107,6 +110,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 		artifacts_uri,
 		job: None,
 		skipped: HashMap::new(),
+		max_dataset_bytes: config.max_dataset_bytes,
 		posted: HashMap::new(),
 		defended: HashMap::new(),
 		next_block: 0,
@@ -160,6 +164,8 @@ struct Solver {
 	job: Option<Job>,
 	/// Tasks not to consider before the given block number.
 	skipped: HashMap<TaskId, u64>,
+	/// Largest dataset to take on, in bytes.
+	max_dataset_bytes: u64,
 	/// Block at which leaves were last posted for a task under an availability challenge.
 	posted: HashMap<TaskId, u64>,
 	/// Block at which a dispute's midpoint (task, dispute serial, round) was last posted.
@@ -506,6 +512,12 @@ impl Solver {
 				return Ok(());
 			}
 		}
+		// Training may take half the memory free now; where that cannot be read, nothing is
+		// refused for it.
+		let limits = capacity::Limits {
+			max_dataset_bytes: self.max_dataset_bytes,
+			memory_bytes: hardware::available_memory().map_or(u64::MAX, |bytes| bytes / 2),
+		};
 		for task in &view.tasks {
 			let TaskStatus::Open { until } = task.status else {
 				continue;
@@ -520,6 +532,11 @@ impl Solver {
 			// Only a task given up before may be claimed again (after it reopened).
 			let known = self.tasks.load(task.id)?;
 			if known.is_some_and(|state| !matches!(state.phase, Phase::Abandoned { .. })) {
+				continue;
+			}
+			if let Err(refusal) = capacity::check(&task.spec, &limits) {
+				tracing::info!(task = task.id, "refusing the task: {refusal}");
+				self.skipped.insert(task.id, now + RETRY_AFTER);
 				continue;
 			}
 			if let Err(error) = datasets::obtain(&self.store, &task.spec).await {
