@@ -46,7 +46,8 @@ impl std::fmt::Display for Stopped {
 impl std::error::Error for Stopped {}
 
 /// Trains `run.spec` on `dataset` from the last checkpoint `run` lists (or from step 0) to the
-/// end. Each checkpoint is put in `store`, appended to `run.checkpoints`, and `save(run)` is
+/// end. Checkpoints at the end of the list that cannot be loaded (missing from the store, or
+/// corrupt) are dropped and trained again: training is deterministic, so the run ends the same. Each checkpoint is put in `store`, appended to `run.checkpoints`, and `save(run)` is
 /// called before the next step, so a crash loses at most one segment. Progress (step, loss,
 /// samples/s) is logged at every checkpoint. When `stop` becomes true, training ends with a
 /// [`Stopped`] error at the next step. Blocking: call it from a thread meant for it.
@@ -60,15 +61,27 @@ pub fn train_run(
 	let spec = run.spec.clone();
 	let training = spec.training;
 	let count = training.checkpoint_count();
-	let mut trainer = match run.checkpoints.last() {
-		Some(hash) => {
-			let checkpoint = load_checkpoint(store, hash)?;
+	let resume_from = loop {
+		let Some(&hash) = run.checkpoints.last() else { break None };
+		match load_checkpoint(store, &hash) {
+			Ok(checkpoint) => break Some((hash, checkpoint)),
+			Err(error) => {
+				tracing::warn!(
+					checkpoint = run.checkpoints.len() - 1,
+					"cannot load the last checkpoint, training it again: {error:#}"
+				);
+				run.checkpoints.pop();
+			},
+		}
+	};
+	let mut trainer = match resume_from {
+		Some((hash, checkpoint)) => {
 			let expected =
 				(run.checkpoints.len() as u64 - 1) * u64::from(training.checkpoint_interval);
 			if u64::from(checkpoint.step()) != expected {
 				bail!(
 					"checkpoint {} is at step {}, but it is checkpoint {} of the run (step {expected})",
-					hex0x(hash),
+					hex0x(&hash),
 					checkpoint.step(),
 					run.checkpoints.len() - 1
 				);

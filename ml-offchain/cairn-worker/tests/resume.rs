@@ -99,6 +99,31 @@ fn a_run_cut_after_any_checkpoint_resumes_to_the_same_result() {
 }
 
 #[test]
+fn a_checkpoint_lost_from_the_store_is_trained_again() {
+	let whole = tempfile::tempdir().unwrap();
+	let reference = train(whole.path(), 60, 10);
+
+	let damaged = tempfile::tempdir().unwrap();
+	train(damaged.path(), 60, 10);
+	// The record lists checkpoints 0 to 3, but checkpoint 3 is corrupt on disk and 2 is gone.
+	let mut record = run_record(damaged.path());
+	let listed = record["checkpoints"].as_array().unwrap()[..4].to_vec();
+	let file = |index: usize| {
+		let hash = listed[index].as_str().unwrap().trim_start_matches("0x").to_owned();
+		damaged.path().join("artifacts").join(hash)
+	};
+	std::fs::write(file(3), b"not a checkpoint").unwrap();
+	std::fs::remove_file(file(2)).unwrap();
+	record["checkpoints"] = serde_json::Value::Array(listed);
+	std::fs::write(damaged.path().join("run.json"), record.to_string()).unwrap();
+
+	let resumed = train(damaged.path(), 60, 10);
+	assert_eq!(resumed_from(&resumed), 10);
+	assert_eq!(checkpoints(damaged.path()), checkpoints(whole.path()));
+	assert_eq!(summary(&resumed), summary(&reference));
+}
+
+#[test]
 fn a_killed_training_resumes_from_its_last_checkpoint() {
 	let (steps, interval) = (1500, 100);
 	let whole = tempfile::tempdir().unwrap();
