@@ -118,6 +118,26 @@ fn print_task(task: &chain::TaskRecord, verification: Option<&chain::Verificatio
 			check.round, check.verifier, check.targets
 		);
 	}
+	let Some(dispute) = &verification.dispute else { return };
+	let waiting = match (dispute.stage.midpoint(), dispute.midpoint) {
+		(Some(point), None) => format!("the solver to post its value at {point:?}"),
+		(Some(point), Some(value)) => {
+			format!("the challenger to answer 0x{} at {point:?}", hex::encode(value))
+		},
+		(None, _) => "the committee".to_string(),
+	};
+	println!(
+		"    dispute {} over target {} with {}: {:?}, {} rounds answered, waiting for {waiting}",
+		dispute.serial, dispute.target, dispute.challenger, dispute.stage, dispute.rounds
+	);
+	for arbiter in &dispute.arbiters {
+		let state = match (arbiter.committed, arbiter.revealed) {
+			(_, true) => "revealed",
+			(true, false) => "committed",
+			(false, false) => "not committed",
+		};
+		println!("      arbiter {}: {state}", arbiter.account);
+	}
 }
 
 /// Prints one registry record, one field a line.
