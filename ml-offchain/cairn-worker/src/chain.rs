@@ -10,7 +10,7 @@ mod verification;
 use std::fmt::Display;
 
 use anyhow::anyhow;
-use cairn_primitives::{Architecture, Hash256, ModelId};
+use cairn_primitives::{Architecture, Hash256, ModelId, TaskId};
 use subxt::{
 	client::{Blocks, ClientAtBlock, OnlineClientAtBlockImpl},
 	config::RpcConfigFor,
@@ -306,6 +306,20 @@ impl Display for ModuleError {
 }
 
 impl std::error::Error for ModuleError {}
+
+/// Logs what became of an extrinsic sent for `task_id` (`what` it did): included, or refused by a
+/// pallet, which the next finalized block explains (a move already made, a phase that ended).
+/// Any other failure, such as a lost connection, is returned.
+pub fn log_sent(task_id: TaskId, what: &str, sent: anyhow::Result<H256>) -> anyhow::Result<()> {
+	match sent {
+		Ok(block) => tracing::info!(task = task_id, block = ?block, "{what}"),
+		Err(error) if error.downcast_ref::<ModuleError>().is_some() => {
+			tracing::warn!(task = task_id, "refused ({what}): {error:#}")
+		},
+		Err(error) => return Err(error),
+	}
+	Ok(())
+}
 
 /// Parses a secret URI and derives its sr25519 key pair. Errors never contain the secret.
 pub fn keypair(secret: &SecretString) -> anyhow::Result<Keypair> {

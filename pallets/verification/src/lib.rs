@@ -814,12 +814,7 @@ impl<T: Config> Pallet<T> {
 		wanted: u32,
 		after: BlockNumberFor<T>,
 	) -> Option<(Vec<T::AccountId>, DrawRng)> {
-		let seated = |who: &T::AccountId| {
-			verification.checks.iter().any(|check| check.verifier == *who)
-				|| verification.dispute.as_ref().is_some_and(|dispute| {
-					dispute.arbiters.iter().any(|arbiter| arbiter.account == *who)
-				})
-		};
+		let seated = |who: &T::AccountId| Self::seats(verification).any(|seat| seat == who);
 		let mut candidates: Vec<(T::AccountId, BalanceOf<T>)> =
 			T::Providers::candidates(Role::Verifier, verification.class)
 				.into_iter()

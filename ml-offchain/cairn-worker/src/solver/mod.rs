@@ -327,13 +327,8 @@ impl Solver {
 			};
 			self.defended.insert(key, block.number);
 			tracing::info!(task = task_id, ?point, value = hex0x(&value), "defending");
-			match chain.bisect(&self.signer, task_id, dispute.rounds, value).await {
-				Ok(block) => tracing::info!(task = task_id, block = ?block, "midpoint posted"),
-				Err(error) if error.downcast_ref::<ModuleError>().is_some() => {
-					tracing::warn!(task = task_id, "midpoint refused: {error:#}")
-				},
-				Err(error) => return Err(error),
-			}
+			let sent = chain.bisect(&self.signer, task_id, dispute.rounds, value).await;
+			chain::log_sent(task_id, "midpoint posted", sent)?;
 		}
 		Ok(())
 	}

@@ -19,7 +19,7 @@ use super::{
 };
 use crate::{
 	chain::{
-		ArbitrationPhase, ArbitrationPoint, Chain, Dispute, DisputeStage, Midpoint, ModuleError,
+		log_sent, ArbitrationPhase, ArbitrationPoint, Chain, Dispute, DisputeStage, Midpoint,
 		Verification, VerificationPhase,
 	},
 	record::hex0x,
@@ -89,14 +89,8 @@ impl Verifier {
 		let agree = value == posted;
 		self.answered.insert(key, now);
 		tracing::info!(task = task_id, ?point, posted = hex0x(&posted), agree, "answering");
-		match chain.respond(&self.signer, task_id, dispute.rounds, agree).await {
-			Ok(block) => tracing::info!(task = task_id, block = ?block, "answered"),
-			Err(error) if error.downcast_ref::<ModuleError>().is_some() => {
-				tracing::warn!(task = task_id, "answer refused: {error:#}")
-			},
-			Err(error) => return Err(error),
-		}
-		Ok(())
+		let sent = chain.respond(&self.signer, task_id, dispute.rounds, agree).await;
+		log_sent(task_id, "answered", sent)
 	}
 
 	/// Re-executes the arbitration point (once: the record keeps it) and commits to the value.
@@ -167,14 +161,8 @@ impl Verifier {
 			&record.salt,
 		);
 		tracing::info!(task = task_id, dispute = record.dispute, "committing as an arbiter");
-		match chain.commit_findings(&self.signer, task_id, commitment).await {
-			Ok(block) => tracing::info!(task = task_id, block = ?block, "arbiter committed"),
-			Err(error) if error.downcast_ref::<ModuleError>().is_some() => {
-				tracing::warn!(task = task_id, "arbiter commitment refused: {error:#}")
-			},
-			Err(error) => return Err(error),
-		}
-		Ok(())
+		let sent = chain.commit_findings(&self.signer, task_id, commitment).await;
+		log_sent(task_id, "arbiter committed", sent)
 	}
 
 	/// Reveals what the seat's record says was committed.
@@ -200,13 +188,7 @@ impl Verifier {
 		self.checks.save(&record)?;
 		let finding = Finding { computed: record.computed.clone(), leaf: None };
 		tracing::info!(task = task_id, dispute = record.dispute, "revealing as an arbiter");
-		match chain.reveal_findings(&self.signer, task_id, vec![finding], record.salt).await {
-			Ok(block) => tracing::info!(task = task_id, block = ?block, "arbiter revealed"),
-			Err(error) if error.downcast_ref::<ModuleError>().is_some() => {
-				tracing::warn!(task = task_id, "arbiter reveal refused: {error:#}")
-			},
-			Err(error) => return Err(error),
-		}
-		Ok(())
+		let sent = chain.reveal_findings(&self.signer, task_id, vec![finding], record.salt).await;
+		log_sent(task_id, "arbiter revealed", sent)
 	}
 }

@@ -491,6 +491,16 @@ fn dispute_calls_reject_wrong_callers_and_moves_and_change_nothing() {
 	});
 }
 
+/// A committee of three without a majority on segment 5: one reproduces the value, one does not,
+/// one is silent.
+fn split_committee(run: &Run) -> impl Fn(usize, &ArbitrationPoint) -> Option<Computed> + '_ {
+	move |seat, point| match seat {
+		0 => Some(Computed::Hash(true_value(run, 5, point))),
+		1 => Some(Computed::Hash([0x77; 32])),
+		_ => None,
+	}
+}
+
 #[test]
 fn a_split_committee_leaves_verification_inconclusive_after_the_last_attempt() {
 	test(|| {
@@ -498,11 +508,7 @@ fn a_split_committee_leaves_verification_inconclusive_after_the_last_attempt() {
 		bisect_to_the_end(task_id, &run, Answers::Contrary);
 		// One agrees, one disagrees, one is silent: no majority, and the mock allows one
 		// committee.
-		let committee = arbitrate(task_id, |seat, point| match seat {
-			0 => Some(Computed::Hash(true_value(&run, 5, point))),
-			1 => Some(Computed::Hash([0x77; 32])),
-			_ => None,
-		});
+		let committee = arbitrate(task_id, split_committee(&run));
 		assert_eq!(concluded(task_id), Outcome::Inconclusive);
 		assert!(Verifications::<Test>::get(task_id).is_none());
 		// A tie wrongs nobody: only the silent arbiter pays.
@@ -522,24 +528,15 @@ fn a_split_committee_is_replaced_while_attempts_remain() {
 		Params::<Test>::put(params);
 		let (task_id, run, liar) = contradicted();
 		bisect_to_the_end(task_id, &run, Answers::Contrary);
-		let first = arbitrate(task_id, |seat, point| match seat {
-			0 => Some(Computed::Hash(true_value(&run, 5, point))),
-			1 => Some(Computed::Hash([0x77; 32])),
-			_ => None,
-		});
+		let first = arbitrate(task_id, split_committee(&run));
 		let dispute = dispute_of(task_id);
 		assert_eq!(dispute.attempts, 1);
 		assert!(dispute.arbiters.is_empty());
 		// The second committee may seat the first one's arbiters again; its majority decides.
 		let second = arbitrate(task_id, honest_arbiters(&run, 5));
-		assert_eq!(dispute_of_resolved(task_id), (SOLVER, liar));
+		assert_eq!(resolution(task_id), (SOLVER, liar, Resolution::Arbitrated));
 		assert_eq!((first.len(), second.len()), (3, 3));
 	});
-}
-
-fn dispute_of_resolved(task_id: u64) -> (u64, u64) {
-	let (winner, loser, _) = resolution(task_id);
-	(winner, loser)
 }
 
 #[test]

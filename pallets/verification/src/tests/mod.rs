@@ -388,6 +388,20 @@ fn targets_cover_the_endpoints_and_distinct_segments() {
 	});
 }
 
+/// The leaves, with their proofs, of `run` that the verification of `task_id` asks of the solver.
+fn challenged_leaves(task_id: u64, run: &Run) -> Vec<(u32, Hash256, Siblings)> {
+	let verification = Verifications::<Test>::get(task_id).expect("verifying");
+	verification
+		.targets
+		.iter()
+		.filter(|t| t.challenged)
+		.map(|t| {
+			let (leaf, siblings) = run.proof(t.index);
+			(t.index, leaf, siblings)
+		})
+		.collect()
+}
+
 /// What a verifier reveals when the solver served nothing.
 fn unavailable(targets: &[u32]) -> Vec<Finding> {
 	targets
@@ -907,18 +921,7 @@ fn randomized_calls_conserve_funds_and_reach_every_outcome() {
 						pick(&mut rng, &verifying(|p| matches!(p, Phase::Availability { .. })))
 					{
 						if rng.below(3) != 0 {
-							let run = &runs[&task_id];
-							let leaves: Vec<(u32, Hash256, Siblings)> =
-								Verifications::<Test>::get(task_id)
-									.unwrap()
-									.targets
-									.iter()
-									.filter(|t| t.challenged)
-									.map(|t| {
-										let (leaf, siblings) = run.proof(t.index);
-										(t.index, leaf, siblings)
-									})
-									.collect();
+							let leaves = challenged_leaves(task_id, &runs[&task_id]);
 							count(
 								"post",
 								Verification::post_leaves(
@@ -1071,16 +1074,7 @@ fn unavailable_verdicts_cannot_refute_a_solver_that_posted_its_leaves() {
 		let run = Run::honest();
 		let task_id = drawn(&run);
 		play_round(task_id, |_, targets| unavailable(targets));
-		let challenged: Vec<(u32, Hash256, Siblings)> = Verifications::<Test>::get(task_id)
-			.unwrap()
-			.targets
-			.iter()
-			.filter(|t| t.challenged)
-			.map(|t| {
-				let (leaf, siblings) = run.proof(t.index);
-				(t.index, leaf, siblings)
-			})
-			.collect();
+		let challenged = challenged_leaves(task_id, &run);
 		assert_ok!(Verification::post_leaves(
 			RuntimeOrigin::signed(SOLVER),
 			task_id,
