@@ -1,7 +1,10 @@
 //! Genesis presets: `development` (one authority, Alice) and `local_testnet` (Alice and Bob).
 
-use crate::{AccountId, Balance, BlockNumber, DAYS, HOURS, MILLI_UNIT, UNIT};
+use crate::{
+	configs::VerificationPotId, AccountId, Balance, BlockNumber, DAYS, HOURS, MILLI_UNIT, UNIT,
+};
 use alloc::{vec, vec::Vec};
+use frame_support::traits::Get;
 use pallet_compute_staking::StakingParams;
 use pallet_tasks::TaskParams;
 use pallet_verification::VerificationParams;
@@ -10,10 +13,13 @@ use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
 use sp_genesis_builder::{self, PresetId};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
-use sp_runtime::Perbill;
+use sp_runtime::{traits::AccountIdConversion, Perbill};
 
 /// Free balance of every prefunded account: one million CAIRN.
 pub const ENDOWMENT: Balance = 1_000_000 * UNIT;
+
+/// The verification pot's seed, from which jackpots are paid until taxes fill it.
+pub const POT_SEED: Balance = 10_000 * UNIT;
 
 /// Aura (sr25519) and GRANDPA (ed25519) keys of a validator.
 type Authority = (Sr25519Keyring, Ed25519Keyring);
@@ -68,6 +74,15 @@ impl Protocol {
 				arbiters: 3,
 				// Re-executing one training step is cheap; the fee pays for being on call.
 				arbiter_fee: 2 * UNIT,
+				// Whistleblowers replay a segment or two: a quarter of a phase is plenty for the
+				// dev chain's small tasks.
+				challenge_window: phase / 4,
+				// Prices derived in docs/incentives.md for the 2x4 policy: watching pays (+15 a
+				// watched check of 1,000), blind challenges lose (-16), the pot holds (+0.9 a task).
+				challenge_bond: Perbill::from_parts(28_000_000),
+				forced_error_rate: Perbill::from_percent(10),
+				jackpot: Perbill::from_percent(53),
+				jackpot_tax: Perbill::from_parts(55_000_000),
 			},
 		}
 	}
@@ -94,8 +109,12 @@ fn genesis(
 	let aura: Vec<AuraId> = authorities.iter().map(|(aura, _)| aura.public().into()).collect();
 	let grandpa: Vec<(GrandpaId, u64)> =
 		authorities.iter().map(|(_, grandpa)| (grandpa.public().into(), 1)).collect();
-	let balances: Vec<(AccountId, Balance)> =
-		endowed.into_iter().map(|account| (account, ENDOWMENT)).collect();
+	let pot: AccountId = VerificationPotId::get().into_account_truncating();
+	let balances: Vec<(AccountId, Balance)> = endowed
+		.into_iter()
+		.map(|account| (account, ENDOWMENT))
+		.chain([(pot, POT_SEED)])
+		.collect();
 	serde_json::json!({
 		"balances": { "balances": balances },
 		"aura": { "authorities": aura },

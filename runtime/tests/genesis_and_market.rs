@@ -3,7 +3,9 @@
 
 use cairn_primitives::{Activation, Architecture, BoundedVec, Mlp};
 use cairn_runtime::{
-	genesis_config_presets::{development_config_genesis, local_config_genesis, ENDOWMENT},
+	genesis_config_presets::{
+		development_config_genesis, local_config_genesis, ENDOWMENT, POT_SEED,
+	},
 	AccountId, Aura, Balances, DepositBase, DepositPerByte, Grandpa, ModelRegistry,
 	RuntimeGenesisConfig, RuntimeHoldReason, RuntimeOrigin, System,
 };
@@ -45,6 +47,9 @@ fn dev_preset_has_one_authority_and_funded_dev_accounts() {
 			assert_eq!(Balances::balance(&account(key)), ENDOWMENT);
 		}
 		assert_eq!(Aura::slot_duration(), cairn_runtime::SLOT_DURATION);
+		// The verification pot is seeded, so that jackpots can be paid before taxes come in.
+		let pot = pallet_verification::Pallet::<cairn_runtime::Runtime>::pot();
+		assert_eq!(Balances::balance(&pot), POT_SEED);
 	});
 }
 

@@ -274,6 +274,9 @@ pub mod pallet {
 		InvalidTrainingConfig,
 		/// The task would produce more checkpoints than allowed.
 		TooManyCheckpoints,
+		/// The checkpoint interval is below 2: every segment needs a step inside it, whose state
+		/// verifiers witness to show that they replayed it.
+		SegmentWithoutWitness,
 		/// The verification policy asks for no or too many verifiers or segments.
 		InvalidVerificationPolicy,
 		/// The dataset is empty.
@@ -450,6 +453,7 @@ impl<T: Config> Pallet<T> {
 		reward: BalanceOf<T>,
 	) -> Result<TaskId, DispatchError> {
 		spec.validate().map_err(Error::<T>::from)?;
+		ensure!(spec.training.checkpoint_interval >= 2, Error::<T>::SegmentWithoutWitness);
 		let architecture = Self::architecture_of(&spec)?;
 		let params = Params::<T>::get();
 		ensure!(!reward.is_zero() && reward >= params.min_reward, Error::<T>::RewardTooLow);

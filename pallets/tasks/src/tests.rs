@@ -166,10 +166,17 @@ fn create_task_rejects_specs_over_bounds_each_with_its_own_error() {
 			(|s| s.training.batch_size = 0, Error::<Test>::InvalidTrainingConfig),
 			(
 				|s| {
-					s.training.steps = 2_000;
-					s.training.checkpoint_interval = 1;
+					s.training.steps = 4_000;
+					s.training.checkpoint_interval = 2;
 				},
 				Error::<Test>::TooManyCheckpoints,
+			),
+			(
+				|s| {
+					s.training.steps = 20;
+					s.training.checkpoint_interval = 1;
+				},
+				Error::<Test>::SegmentWithoutWitness,
 			),
 			(|s| s.verification.verifiers = 0, Error::<Test>::InvalidVerificationPolicy),
 			(

@@ -3,6 +3,7 @@
 
 use super::*;
 use alloc::vec;
+use cairn_primitives::verification::{forced_error, secret_commitment};
 use cairn_primitives::{
 	merkle::{checkpoint_proof, checkpoint_root},
 	task::{MAX_CHECKPOINTS, MAX_SEGMENTS_PER_VERIFIER, MAX_VERIFIERS},
@@ -38,9 +39,9 @@ fn spec() -> TaskSpec {
 		training: TrainingConfig {
 			optimizer: Optimizer::sgd(0.1, 0.0),
 			batch_size: 1,
-			steps: MAX_CHECKPOINTS - 1,
+			steps: 2 * (MAX_CHECKPOINTS - 1),
 			data_order_seed: 0,
-			checkpoint_interval: 1,
+			checkpoint_interval: 2,
 		},
 		verification: VerificationPolicy {
 			verifiers: MAX_VERIFIERS,
@@ -49,11 +50,19 @@ fn spec() -> TaskSpec {
 	}
 }
 
-/// A full pool of eligible verifiers.
+/// A full pool of eligible verifiers, each with a secret.
 fn fill_pool<T: Config>() {
 	for i in 0..T::Providers::pool_capacity() {
-		T::Providers::make_eligible(&account("verifier", i, 0), Role::Verifier);
+		let verifier: T::AccountId = account("verifier", i, 0);
+		T::Providers::make_eligible(&verifier, Role::Verifier);
+		let commitment = secret_commitment(&secret(&verifier));
+		Secrets::<T>::insert(&verifier, VerifierSecret { commitment, revealed_at: None });
 	}
+}
+
+/// A verifier's forced-error secret.
+fn secret<AccountId: Encode>(verifier: &AccountId) -> Hash256 {
+	blake2_256(&(b"secret", verifier).encode())
 }
 
 /// The largest task, submitted: its verification waits for the draw.
@@ -100,7 +109,11 @@ fn findings(targets: &[u32]) -> Vec<Finding> {
 		.iter()
 		.map(|&target| match checkpoint_proof(&leaves, target) {
 			Some(proof) => Finding {
-				computed: Computed::Hash(proof.leaf),
+				computed: if target == 0 {
+					Computed::Hash(proof.leaf)
+				} else {
+					Computed::Witnessed { hash: proof.leaf, witness: [target as u8; 32] }
+				},
 				leaf: Some((proof.leaf, BoundedVec::truncate_from(proof.siblings))),
 			},
 			None => Finding { computed: Computed::Hash(final_weights()), leaf: None },
@@ -154,6 +167,8 @@ fn disputed<T: Config>(stage: DisputeStage, midpoint: Option<Hash256>) -> TaskId
 		verification.disputes = 1;
 		verification.dispute = Some(Dispute {
 			target: 1,
+			subject: DisputeSubject::Leaf,
+			defender: verification.solver.clone(),
 			challenger,
 			check: 0,
 			stage,
@@ -162,11 +177,40 @@ fn disputed<T: Config>(stage: DisputeStage, midpoint: Option<Hash256>) -> TaskId
 			attempts: 1,
 			arbiters: BoundedVec::new(),
 			deadline: until,
+			challenged_at: Zero::zero(),
 			pinpointed_at: Zero::zero(),
 		});
 		verification.phase = Phase::Dispute { until };
 	});
 	task_id
+}
+
+/// The largest task with every finding revealed and its challenge window open: the verifier
+/// with the most targets and its last witnessed target.
+fn watched<T: Config>() -> (TaskId, T::AccountId, u32) {
+	let mut params = Params::<T>::get();
+	params.challenge_window = 10u32.into();
+	Params::<T>::put(params);
+	let task_id = drawn::<T>();
+	commit_all::<T>(task_id, false);
+	let mut all = checks::<T>(task_id);
+	for (verifier, targets) in &all {
+		let findings = BoundedVec::truncate_from(findings(targets));
+		Pallet::<T>::do_reveal(verifier.clone(), task_id, findings, salt()).expect("committed");
+	}
+	end_phase::<T>(task_id);
+	assert!(matches!(
+		Verifications::<T>::get(task_id).expect("verifying").phase,
+		Phase::Challenge { .. }
+	));
+	all.sort_by_key(|(_, targets)| targets.len());
+	let (verifier, targets) = all.pop().expect("drawn");
+	let target = *targets
+		.iter()
+		.rev()
+		.find(|t| **t > 0 && **t < MAX_CHECKPOINTS)
+		.expect("a segment");
+	(task_id, verifier, target)
 }
 
 /// Fills the agenda in reach of a move made now.
@@ -325,10 +369,15 @@ mod benchmarks {
 					targets: targets.clone(),
 					commitment: Some([0; 32]),
 					verdicts: verdicts.clone(),
+					witnesses: BoundedVec::new(),
+					secret: None,
 					defeated: false,
+					caught_by: None,
 				};
 				verification.checks.try_push(check).expect("within MAX_CHECKS");
 			}
+			// Watched already: the round is decided.
+			verification.watched_round = Some(0);
 		});
 		let end = Verifications::<T>::get(task_id).expect("verifying").phase.ends_at();
 		frame_system::Pallet::<T>::set_block_number(end);
@@ -459,6 +508,114 @@ mod benchmarks {
 		}
 
 		assert!(!Verifications::<T>::contains_key(task_id));
+	}
+
+	/// Replacing a revealed secret.
+	#[benchmark]
+	fn commit_secret() {
+		fill_pool::<T>();
+		let verifier: T::AccountId = account("verifier", 0, 0);
+		Secrets::<T>::mutate(&verifier, |secret| {
+			if let Some(secret) = secret {
+				secret.revealed_at = Some(Zero::zero());
+			}
+		});
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(verifier.clone()), [9; 32]);
+
+		assert_eq!(Secrets::<T>::get(&verifier).map(|secret| secret.commitment), Some([9; 32]));
+	}
+
+	/// The last challenge a verification holds, checked against every other one.
+	#[benchmark]
+	fn challenge() {
+		let (task_id, verifier, target) = watched::<T>();
+		let check = checks::<T>(task_id).iter().position(|(who, _)| *who == verifier);
+		let check = check.expect("a check") as u32;
+		Verifications::<T>::mutate(task_id, |verification| {
+			let verification = verification.as_mut().expect("verifying");
+			for i in 1..MAX_CHALLENGES {
+				let whistleblower = account("whistleblower", i, 0);
+				let pending = Challenge { whistleblower, check, target, posted_at: Zero::zero() };
+				verification.challenges.try_push(pending).expect("room");
+			}
+		});
+		let whistleblower: T::AccountId = account("whistleblower", 0, 0);
+		T::Providers::make_eligible(&whistleblower, Role::Whistleblower);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(whistleblower), task_id, verifier, target);
+
+		let verification = Verifications::<T>::get(task_id).expect("verifying");
+		assert_eq!(verification.challenges.len() as u32, MAX_CHALLENGES);
+	}
+
+	/// A forced error caught by as many whistleblowers as a verification holds: each is paid
+	/// its share of the jackpot.
+	#[benchmark]
+	fn reveal_secret() {
+		let (task_id, verifier, _) = watched::<T>();
+		let verification = Verifications::<T>::get(task_id).expect("verifying");
+		let check = verification
+			.checks
+			.iter()
+			.position(|check| check.verifier == verifier)
+			.expect("a check");
+		let witnesses = &verification.checks[check].witnesses;
+		let position =
+			forced_error(&secret(&verifier), task_id, 0, u32::MAX, witnesses.len() as u32);
+		let target = witnesses[position.expect("forced") as usize].0;
+		let whistleblowers: Vec<T::AccountId> =
+			(0..=MAX_CHALLENGES).map(|i| account("whistleblower", i, 0)).collect();
+		for whistleblower in &whistleblowers {
+			T::Providers::make_eligible(whistleblower, Role::Whistleblower);
+			T::Providers::task_opened(whistleblower, Role::Whistleblower).expect("bonded");
+		}
+		let pot = Pallet::<T>::pot();
+		T::Currency::set_balance(&pot, 1_000_000_000_000_000_000u128.saturated_into());
+		let mut params = Params::<T>::get();
+		params.jackpot = Perbill::from_percent(50);
+		Params::<T>::put(params);
+		let until: BlockNumberFor<T> = 1_000u32.into();
+		Agenda::<T>::mutate(until, |due| due.try_push(task_id)).expect("room on the agenda");
+		Verifications::<T>::mutate(task_id, |verification| {
+			let verification = verification.as_mut().expect("verifying");
+			verification.forced_error_rate = Perbill::one();
+			for whistleblower in &whistleblowers[1..] {
+				let pending = Challenge {
+					whistleblower: whistleblower.clone(),
+					check: check as u32,
+					target,
+					posted_at: Zero::zero(),
+				};
+				verification.challenges.try_push(pending).expect("room");
+			}
+			verification.disputes = 1;
+			verification.dispute = Some(Dispute {
+				target,
+				subject: DisputeSubject::Witness,
+				defender: verifier.clone(),
+				challenger: whistleblowers[0].clone(),
+				check: check as u32,
+				stage: DisputeStage::Steps { lo: 0, hi: 1, lo_hash: None, hi_hash: [1; 32] },
+				midpoint: None,
+				rounds: 0,
+				attempts: 0,
+				arbiters: BoundedVec::new(),
+				deadline: until,
+				challenged_at: Zero::zero(),
+				pinpointed_at: Zero::zero(),
+			});
+			verification.phase = Phase::Dispute { until };
+		});
+		crowd_agenda::<T>(frame_system::Pallet::<T>::block_number().saturating_add(1u32.into()));
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(verifier.clone()), task_id, secret(&verifier));
+
+		let verification = Verifications::<T>::get(task_id).expect("verifying");
+		assert!(verification.dispute.is_none() && verification.challenges.is_empty());
 	}
 
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);

@@ -19,7 +19,17 @@
 //! way the round is decided again, which opens the next dispute or concludes.
 
 use super::*;
-use cairn_primitives::{task::step_trace_len, verification::arbitration_commitment};
+use cairn_primitives::verification::arbitration_commitment;
+
+/// Who disputes what: the parts of a dispute fixed when it opens.
+pub(crate) struct DisputeParties<AccountId, BlockNumber> {
+	pub target: u32,
+	pub subject: DisputeSubject,
+	pub defender: AccountId,
+	pub challenger: AccountId,
+	pub check: u32,
+	pub challenged_at: BlockNumber,
+}
 
 impl<T: Config> Pallet<T> {
 	/// Opens the dispute of `check`'s disagreement over `target` and schedules its first step.
@@ -30,7 +40,6 @@ impl<T: Config> Pallet<T> {
 		target: u32,
 		check: usize,
 	) -> DispatchResult {
-		let params = Params::<T>::get();
 		let count = task.commitment.checkpoint_count;
 		let claimed = verification
 			.targets
@@ -38,11 +47,7 @@ impl<T: Config> Pallet<T> {
 			.ok()
 			.and_then(|position| verification.targets[position].committed)
 			.ok_or(Error::<T>::NoDispute)?;
-		let traced = match &task.spec.model {
-			ModelInit::Fresh { architecture, .. } => step_trace_len(architecture).is_some(),
-			ModelInit::FromRegistry { .. } => false,
-		};
-		let stage = if target == 0 || target >= count || !traced {
+		let stage = if target == 0 || target >= count || task.spec.trace_len().is_none() {
 			// The initial checkpoint and the final weights have no steps to bisect, and a network
 			// whose trace workers do not define is arbitrated by replaying the whole segment.
 			DisputeStage::Arbitration {
@@ -55,24 +60,47 @@ impl<T: Config> Pallet<T> {
 			let hi = target.saturating_mul(interval);
 			Self::steps_or_operations(task, lo, hi, None, claimed)
 		};
+		let parties = DisputeParties {
+			target,
+			subject: DisputeSubject::Leaf,
+			defender: verification.solver.clone(),
+			challenger: verification.checks[check].verifier.clone(),
+			check: check as u32,
+			challenged_at: Self::now(),
+		};
+		Self::start_dispute(task_id, verification, parties, stage)
+	}
+
+	/// Starts a dispute at `stage` and schedules its first step.
+	pub(crate) fn start_dispute(
+		task_id: TaskId,
+		verification: &mut Verification<T>,
+		parties: DisputeParties<T::AccountId, BlockNumberFor<T>>,
+		stage: DisputeStage,
+	) -> DispatchResult {
+		let params = Params::<T>::get();
 		let wait = match stage {
 			DisputeStage::Arbitration { .. } => 1u32.into(),
 			_ => params.move_window,
 		};
 		let deadline = Self::now().saturating_add(wait);
 		let until = Self::schedule(task_id, deadline)?;
-		let challenger = verification.checks[check].verifier.clone();
+		let DisputeParties { target, subject, defender, challenger, check, challenged_at } =
+			parties;
 		verification.disputes = verification.disputes.saturating_add(1);
 		verification.dispute = Some(Dispute {
 			target,
+			subject,
+			defender: defender.clone(),
 			challenger: challenger.clone(),
-			check: check as u32,
+			check,
 			stage,
 			midpoint: None,
 			rounds: 0,
 			attempts: 0,
 			arbiters: BoundedVec::new(),
 			deadline,
+			challenged_at,
 			pinpointed_at: Self::now(),
 		});
 		verification.phase = Phase::Dispute { until };
@@ -81,7 +109,8 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::DisputeOpened {
 			task_id,
 			target,
-			defender: verification.solver.clone(),
+			subject,
+			defender,
 			challenger,
 			stage,
 		});
@@ -89,7 +118,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Bisection over the steps `lo..hi`, or over the trace of step `lo` once they are adjacent.
-	fn steps_or_operations(
+	pub(crate) fn steps_or_operations(
 		task: &SubmittedTask<T::AccountId, BalanceOf<T>>,
 		lo: u32,
 		hi: u32,
@@ -100,10 +129,7 @@ impl<T: Config> Pallet<T> {
 			return DisputeStage::Steps { lo, hi, lo_hash, hi_hash };
 		}
 		// Disputes over networks without a trace go straight to arbitration (`open_dispute`).
-		let positions = match &task.spec.model {
-			ModelInit::Fresh { architecture, .. } => step_trace_len(architecture).unwrap_or(1),
-			ModelInit::FromRegistry { .. } => 1,
-		};
+		let positions = task.spec.trace_len().unwrap_or(1);
 		DisputeStage::Operations {
 			step: lo,
 			input: lo_hash,
@@ -124,7 +150,7 @@ impl<T: Config> Pallet<T> {
 			Verifications::<T>::get(task_id).ok_or(Error::<T>::UnknownVerification)?;
 		let dispute = verification.dispute.as_ref().ok_or(Error::<T>::NoDispute)?;
 		let account = match party {
-			Party::Defender => &verification.solver,
+			Party::Defender => &dispute.defender,
 			Party::Challenger => &dispute.challenger,
 		};
 		ensure!(account == who, Error::<T>::NotDisputeParty);
@@ -158,7 +184,7 @@ impl<T: Config> Pallet<T> {
 	/// The latest block by which a move due at `deadline` has certainly been handled and the
 	/// round decided again, agenda delays included: the task market's verification window
 	/// never cuts a running dispute.
-	fn move_end(deadline: BlockNumberFor<T>) -> BlockNumberFor<T> {
+	pub(crate) fn move_end(deadline: BlockNumberFor<T>) -> BlockNumberFor<T> {
 		deadline.saturating_add((2 * AGENDA_SEARCH + 2).into())
 	}
 
@@ -242,7 +268,7 @@ impl<T: Config> Pallet<T> {
 		let mut verification =
 			Verifications::<T>::get(task_id).ok_or(Error::<T>::UnknownVerification)?;
 		let dispute = verification.dispute.as_ref().ok_or(Error::<T>::NoDispute)?;
-		let loser = if who == verification.solver {
+		let loser = if who == dispute.defender {
 			Party::Defender
 		} else if who == dispute.challenger {
 			Party::Challenger
@@ -440,10 +466,10 @@ impl<T: Config> Pallet<T> {
 				claimed
 			},
 		};
-		match computed {
-			Computed::Hash(value) if value == claimed => Verdict::Agree,
-			Computed::Hash(_) => Verdict::Disagree,
-			Computed::Unavailable => Verdict::Unavailable,
+		match computed.hash() {
+			Some(value) if value == *claimed => Verdict::Agree,
+			Some(_) => Verdict::Disagree,
+			None => Verdict::Unavailable,
 		}
 	}
 
@@ -479,7 +505,6 @@ impl<T: Config> Pallet<T> {
 		let dispute = verification.dispute.as_mut().ok_or(Error::<T>::NoDispute)?;
 		if dispute.attempts >= params.max_recheck_rounds {
 			let task = T::Tasks::submitted(task_id).ok_or(Error::<T>::TaskNotSubmitted)?;
-			verification.dispute = None;
 			return Self::conclude(task_id, verification, &task, Outcome::Inconclusive);
 		}
 		// No majority: another committee.
@@ -499,7 +524,7 @@ impl<T: Config> Pallet<T> {
 		let Some(dispute) = verification.dispute.as_mut() else { return };
 		let DisputeStage::Arbitration { point, .. } = dispute.stage else { return };
 		let accounts = |party: Party| match party {
-			Party::Defender => verification.solver.clone(),
+			Party::Defender => dispute.defender.clone(),
 			Party::Challenger => dispute.challenger.clone(),
 		};
 		for arbiter in core::mem::take(&mut dispute.arbiters) {
@@ -537,8 +562,10 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Ends the running dispute against `loser`: a losing defender's target is refuted, a losing
-	/// challenger's check is defeated; the round is then decided again in the next block.
+	/// Ends the running dispute against `loser`: a solver that loses has its target refuted; a
+	/// verifier that loses has its check defeated (to the whistleblower that showed its witness
+	/// wrong); a whistleblower that loses pays its bond to the verifier. The round is then
+	/// decided again in the next block.
 	fn resolve_dispute(
 		task_id: TaskId,
 		verification: &mut Verification<T>,
@@ -547,23 +574,55 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		Self::settle_arbiters(task_id, verification, Some(loser));
 		let dispute = verification.dispute.take().ok_or(Error::<T>::NoDispute)?;
-		match loser {
-			Party::Defender => {
+		let check = verification.checks.get_mut(dispute.check as usize);
+		match (dispute.subject, loser) {
+			(DisputeSubject::Leaf, Party::Defender) => {
 				if let Ok(position) =
 					verification.targets.binary_search_by_key(&dispute.target, |t| t.index)
 				{
 					verification.targets[position].status = match resolution {
 						Resolution::Arbitrated => TargetStatus::Refuted,
-						Resolution::Conceded | Resolution::TimedOut => TargetStatus::Forfeited,
+						_ => TargetStatus::Forfeited,
 					};
 				}
 			},
-			Party::Challenger => {
-				if let Some(check) = verification.checks.get_mut(dispute.check as usize) {
+			(DisputeSubject::Leaf, Party::Challenger) => {
+				if let Some(check) = check {
 					check.defeated = true;
 				}
 			},
+			(DisputeSubject::Witness, Party::Defender) => {
+				if let Some(check) = check {
+					check.defeated = true;
+					check.caught_by = Some(dispute.challenger.clone());
+				}
+				T::Providers::task_closed(&dispute.challenger, Role::Whistleblower, true);
+			},
+			(DisputeSubject::Witness, Party::Challenger) => {
+				Self::slash_whistleblower(task_id, &dispute.challenger, &dispute.defender);
+				T::Providers::task_closed(&dispute.challenger, Role::Whistleblower, false);
+			},
 		}
+		Self::decide_next(task_id, verification)?;
+		let (winner, loser) = match loser {
+			Party::Defender => (dispute.challenger, dispute.defender),
+			Party::Challenger => (dispute.defender, dispute.challenger),
+		};
+		Self::deposit_event(Event::DisputeResolved {
+			task_id,
+			target: dispute.target,
+			winner,
+			loser,
+			resolution,
+		});
+		Ok(())
+	}
+
+	/// After a dispute: the round is decided again in the next block.
+	pub(crate) fn decide_next(
+		task_id: TaskId,
+		verification: &mut Verification<T>,
+	) -> DispatchResult {
 		// Decided again next block. A call (the old wake-up is still ahead) keeps that wake-up
 		// when the agenda is full; a due phase end must find a slot or be retried.
 		let next = Self::now().saturating_add(1u32.into());
@@ -574,17 +633,6 @@ impl<T: Config> Pallet<T> {
 		} else {
 			verification.phase = Phase::Decide { at: Self::schedule(task_id, next)? };
 		}
-		let (winner, loser) = match loser {
-			Party::Defender => (dispute.challenger, verification.solver.clone()),
-			Party::Challenger => (verification.solver.clone(), dispute.challenger),
-		};
-		Self::deposit_event(Event::DisputeResolved {
-			task_id,
-			target: dispute.target,
-			winner,
-			loser,
-			resolution,
-		});
 		Ok(())
 	}
 }

@@ -56,12 +56,13 @@ pub mod sampling;
 mod tests;
 mod types;
 pub mod weights;
+pub mod whistleblowing;
 
 use alloc::vec::Vec;
 use cairn_primitives::{
 	merkle::{blake2_256, verify_checkpoint, CheckpointProof},
 	verification::{reveal_commitment, Siblings, MAX_TARGETS_PER_CHECK},
-	Computed, Finding, Hash256, ModelInit, Role, TaskId, Verdict,
+	Computed, Finding, Hash256, Role, TaskId, Verdict,
 };
 use frame_support::{
 	pallet_prelude::*,
@@ -77,7 +78,7 @@ use pallet_tasks::{ResultVerifier, SubmittedTask, TaskSettlement};
 use sampling::{sample_targets, DrawRng};
 use sp_runtime::{
 	traits::{AccountIdConversion, Saturating, Zero},
-	SaturatedConversion,
+	Perbill, SaturatedConversion,
 };
 
 /// Blocks after the wanted one in which a full agenda slot is looked for.
@@ -126,6 +127,17 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Verifications<T: Config> = StorageMap<_, Twox64Concat, TaskId, Verification<T>>;
 
+	/// Verifiers' forced-error secret commitments. A verifier is drawn only with a secret that is
+	/// not revealed.
+	#[pallet::storage]
+	pub type Secrets<T: Config> = StorageMap<
+		_,
+		Blake2_128Concat,
+		T::AccountId,
+		VerifierSecret<BlockNumberFor<T>>,
+		OptionQuery,
+	>;
+
 	/// Tasks whose verification phase ends at a block, processed in that block's `on_initialize`.
 	#[pallet::storage]
 	pub type Agenda<T: Config> = StorageMap<
@@ -161,6 +173,11 @@ pub mod pallet {
 					move_window: one,
 					arbiters: 1,
 					arbiter_fee: Zero::zero(),
+					challenge_window: Zero::zero(),
+					challenge_bond: Default::default(),
+					forced_error_rate: Default::default(),
+					jackpot: Default::default(),
+					jackpot_tax: Default::default(),
 				},
 			}
 		}
@@ -171,7 +188,8 @@ pub mod pallet {
 		fn build(&self) {
 			assert!(
 				Pallet::<T>::params_are_valid(&self.params),
-				"verification parameters: a zero window, or rechecks or arbiters beyond their limits"
+				"verification parameters: a zero window, rechecks or arbiters beyond their limits, or fee \
+				 and tax above the reward"
 			);
 			Params::<T>::put(self.params);
 			// The pot exists from genesis, so that any slash can be paid into it.
@@ -221,11 +239,13 @@ pub mod pallet {
 			amount: BalanceOf<T>,
 			silent: bool,
 		},
-		/// A verifier's value contradicts the solver's on `target`: the two play the dispute game,
-		/// starting at `stage`.
+		/// A verifier's value contradicts the solver's on `target` (subject `Leaf`), or a
+		/// whistleblower challenges a verifier's witness of it (`Witness`): the defender and the
+		/// challenger play the dispute game, starting at `stage`.
 		DisputeOpened {
 			task_id: TaskId,
 			target: u32,
+			subject: DisputeSubject,
 			defender: T::AccountId,
 			challenger: T::AccountId,
 			stage: DisputeStage,
@@ -249,6 +269,32 @@ pub mod pallet {
 			winner: T::AccountId,
 			loser: T::AccountId,
 			resolution: Resolution,
+		},
+		/// A verifier committed to a new forced-error secret.
+		SecretCommitted { verifier: T::AccountId },
+		/// Whistleblowers may challenge the witnesses of round `round` until `until`.
+		ChallengeWindowOpened { task_id: TaskId, round: u8, until: BlockNumberFor<T> },
+		/// A whistleblower challenged a verifier's witness of `target`; a dispute settles it.
+		WitnessChallenged {
+			task_id: TaskId,
+			whistleblower: T::AccountId,
+			verifier: T::AccountId,
+			target: u32,
+		},
+		/// The challenged witness was the verifier's forced error: it revealed its secret, and the
+		/// whistleblower won `jackpot` from the pot.
+		ForcedErrorRevealed {
+			task_id: TaskId,
+			verifier: T::AccountId,
+			whistleblower: T::AccountId,
+			jackpot: BalanceOf<T>,
+		},
+		/// A whistleblower lost its challenge and `amount` of its bond to the verifier.
+		WhistleblowerSlashed {
+			task_id: TaskId,
+			whistleblower: T::AccountId,
+			verifier: T::AccountId,
+			amount: BalanceOf<T>,
 		},
 		/// Verification ended; the task market settled the task accordingly.
 		VerificationConcluded { task_id: TaskId, outcome: Outcome },
@@ -297,7 +343,8 @@ pub mod pallet {
 		NotChallenged,
 		/// Every agenda slot in reach is full: try again in a later block.
 		AgendaFull,
-		/// Protocol parameters with a zero window, or rechecks or arbiters beyond their limits.
+		/// Protocol parameters with a zero window, rechecks or arbiters beyond their limits, or
+		/// verification fee and jackpot tax together above the reward.
 		InvalidParams,
 		/// No dispute is running for this task.
 		NoDispute,
@@ -307,6 +354,26 @@ pub mod pallet {
 		NotYourMove,
 		/// The move is for another round of the dispute than the current one.
 		StaleMove,
+		/// Each replayed segment's finding carries a witness (`Computed::Witnessed`), and no other
+		/// finding does.
+		WitnessRequired,
+		/// The verification is not taking challenges now.
+		NotChallengePhase,
+		/// Only whistleblowers of the solver's compute class whose bond covers one more challenge,
+		/// and who are not a party to the task or the challenged verifier, may challenge.
+		NotWhistleblower,
+		/// The verifier revealed no standing witness for that target in this round.
+		NoWitness,
+		/// This whistleblower challenged that witness already.
+		AlreadyChallenged,
+		/// The verification holds as many challenges as it can.
+		TooManyChallenges,
+		/// The secret does not match the commitment the verifier was drawn with.
+		SecretMismatch,
+		/// The secret does not make the challenged witness a forced error.
+		NotForced,
+		/// The current secret is not revealed and the verifier has open checks: it stays.
+		SecretInUse,
 	}
 
 	#[pallet::hooks]
@@ -411,6 +478,51 @@ pub mod pallet {
 			Self::do_concede(who, task_id)
 		}
 
+		/// Commit to a new forced-error secret
+		/// (`cairn_primitives::verification::secret_commitment`): verifiers are drawn only with an
+		/// unrevealed secret, which decides on which checks they reveal a wrong witness on purpose.
+		/// Replaces the current one only once it was revealed or while no check of yours is open.
+		/// Bonded verifiers only. Emits `SecretCommitted`.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::commit_secret())]
+		pub fn commit_secret(origin: OriginFor<T>, commitment: Hash256) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_commit_secret(who, commitment)
+		}
+
+		/// Challenge `verifier`'s witness of `target` in the current round: you re-executed the
+		/// segment and found another state at its witness step. Settled by the dispute game with
+		/// the verifier defending; a wrong challenge costs `challenge_bond` of the reward, a right
+		/// one is paid the verifier's slash, or the jackpot if the witness was a forced error.
+		/// Bonded whistleblowers of the solver's compute class, during the challenge window.
+		/// Emits `WitnessChallenged`.
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::challenge())]
+		pub fn challenge(
+			origin: OriginFor<T>,
+			task_id: TaskId,
+			verifier: T::AccountId,
+			target: u32,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_challenge(who, task_id, verifier, target)
+		}
+
+		/// Reveal your forced-error secret to show that the witness a whistleblower challenged was
+		/// wrong on purpose: the dispute ends, you lose nothing and the whistleblower wins the
+		/// jackpot. The challenged verifier only, while the dispute over its witness is bisecting.
+		/// Emits `ForcedErrorRevealed` and `DisputeResolved`.
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::reveal_secret())]
+		pub fn reveal_secret(
+			origin: OriginFor<T>,
+			task_id: TaskId,
+			secret: Hash256,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_reveal_secret(who, task_id, secret)
+		}
+
 		/// Set the protocol parameters. Root only; every window must be non-zero, rechecks and
 		/// arbiters within their limits. Emits `ParamsUpdated`.
 		#[pallet::call_index(3)]
@@ -442,7 +554,8 @@ impl<T: Config> Pallet<T> {
 		T::PotId::get().into_account_truncating()
 	}
 
-	/// Whether `params` have every window and rechecks within their limits.
+	/// Whether `params` have every window and rechecks within their limits, and leave the
+	/// solver part of the reward.
 	pub fn params_are_valid(params: &VerificationParams<BalanceOf<T>, BlockNumberFor<T>>) -> bool {
 		!params.draw_delay.is_zero()
 			&& !params.redraw_interval.is_zero()
@@ -453,6 +566,11 @@ impl<T: Config> Pallet<T> {
 			&& (1..=MAX_RECHECK_ROUNDS).contains(&params.max_recheck_rounds)
 			&& !params.move_window.is_zero()
 			&& (1..=MAX_ARBITERS).contains(&params.arbiters)
+			&& params
+				.verification_fee
+				.deconstruct()
+				.saturating_add(params.jackpot_tax.deconstruct())
+				<= Perbill::one().deconstruct()
 	}
 
 	fn now() -> BlockNumberFor<T> {
@@ -574,14 +692,27 @@ impl<T: Config> Pallet<T> {
 		let task = T::Tasks::submitted(task_id).ok_or(Error::<T>::TaskNotSubmitted)?;
 
 		let mut verdicts = BoundedVec::new();
+		let mut witnesses = BoundedVec::new();
 		for (target_index, finding) in check.targets.iter().zip(findings) {
+			let witness = finding.computed.witness();
+			let computed = finding.computed.hash();
+			let witnessed = Self::witness_step_of(&task, *target_index).is_some();
+			ensure!(
+				computed.is_none() || witness.is_some() == witnessed,
+				Error::<T>::WitnessRequired
+			);
+			if let Some(witness) = witness {
+				witnesses
+					.try_push((*target_index, witness))
+					.map_err(|_| Error::<T>::WrongFindingCount)?;
+			}
 			let target = Self::target_mut(&mut verification, *target_index)?;
-			let verdict = match finding.computed {
-				Computed::Unavailable => {
+			let verdict = match computed {
+				None => {
 					target.challenged = target.committed.is_none();
 					Verdict::Unavailable
 				},
-				Computed::Hash(computed) => {
+				Some(computed) => {
 					let solver_value = match target.committed {
 						Some(value) => value,
 						None => {
@@ -605,6 +736,7 @@ impl<T: Config> Pallet<T> {
 			verdicts.try_push(verdict).map_err(|_| Error::<T>::WrongFindingCount)?;
 		}
 		verification.checks[index].verdicts = Some(verdicts.clone());
+		verification.checks[index].witnesses = witnesses;
 		let round = verification.round;
 		let all_revealed = verification
 			.checks
@@ -704,6 +836,7 @@ impl<T: Config> Pallet<T> {
 				Self::decide(task_id, &mut verification)
 			},
 			Phase::Dispute { .. } => Self::dispute_due(task_id, &mut verification, now),
+			Phase::Challenge { .. } => Self::decide(task_id, &mut verification),
 		});
 		if let Err(error) = result {
 			// The agenda had no room for the next phase (or state was inconsistent): try this
@@ -788,7 +921,10 @@ impl<T: Config> Pallet<T> {
 					targets: BoundedVec::truncate_from(targets),
 					commitment: None,
 					verdicts: None,
+					witnesses: BoundedVec::new(),
+					secret: Secrets::<T>::get(&verifier).map(|secret| secret.commitment),
 					defeated: false,
+					caught_by: None,
 				})
 				.map_err(|_| Error::<T>::InvalidParams)?;
 			let _ = verifiers.try_push(verifier);
@@ -804,8 +940,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Draws `wanted` verifiers, stake-weighted, from the verifier pool of the solver's compute
-	/// class, never the solver, the submitter or anyone with a check in this verification or a
-	/// seat on its committee; with the generator the draw leaves for dealing targets. `None`
+	/// class, with an unrevealed forced-error secret, never the solver, the submitter or anyone
+	/// with a check in this verification or a seat on its committee; with the generator the draw leaves for dealing targets. `None`
 	/// while fewer are eligible (a whole draw or none, so that a thin pool cannot hand one
 	/// verifier the decision) or while the randomness was fixed at or before block `after`.
 	fn draw_verifiers(
@@ -820,6 +956,9 @@ impl<T: Config> Pallet<T> {
 				.into_iter()
 				.filter(|(who, _)| {
 					*who != verification.solver && *who != verification.submitter && !seated(who)
+				})
+				.filter(|(who, _)| {
+					Secrets::<T>::get(who).is_some_and(|secret| secret.revealed_at.is_none())
 				})
 				.collect();
 		let (random, randomness_block) = T::Randomness::random(subject);
@@ -879,6 +1018,14 @@ impl<T: Config> Pallet<T> {
 				targets: BoundedVec::truncate_from(challenged),
 				until,
 			});
+			return Ok(());
+		}
+
+		// Whistleblowers watch the round's witnesses; their challenges are disputed first, since a
+		// verifier caught not computing has none of its verdicts counted.
+		if Self::open_challenge_window(task_id, verification)?
+			|| Self::open_next_challenge(task_id, verification, &task)?
+		{
 			return Ok(());
 		}
 
@@ -970,10 +1117,15 @@ impl<T: Config> Pallet<T> {
 		for check in &verification.checks {
 			let (units, beneficiary) = match &check.verdicts {
 				None => (0, Some((Self::pot(), true))),
-				// It lost a dispute to the solver; to the pot when the run was rejected anyway, so
-				// that a dishonest solver never profits from the challengers it wore down.
+				// It lost a dispute: to the whistleblower that caught it; else to the solver, or to
+				// the pot when the run was rejected anyway, so that a dishonest solver never
+				// profits from the challengers it wore down.
 				Some(_) if check.defeated => {
-					let to = if rejected { Self::pot() } else { verification.solver.clone() };
+					let to = match &check.caught_by {
+						Some(whistleblower) => whistleblower.clone(),
+						None if rejected => Self::pot(),
+						None => verification.solver.clone(),
+					};
 					(0, Some((to, false)))
 				},
 				Some(verdicts) => {
@@ -1024,10 +1176,25 @@ impl<T: Config> Pallet<T> {
 		let units: u32 = earners.iter().map(|(_, units)| *units).sum();
 		let per_unit =
 			if units == 0 { Zero::zero() } else { fee_pool / BalanceOf::<T>::from(units) };
-		let fees: Vec<(T::AccountId, BalanceOf<T>)> = earners
+		let mut fees: Vec<(T::AccountId, BalanceOf<T>)> = earners
 			.into_iter()
 			.map(|(who, units)| (who, per_unit.saturating_mul(units.into())))
 			.collect();
+		// The pot's tax, from the reward or from what the bond has left after the fees.
+		let tax = match outcome {
+			Outcome::Accepted => params.jackpot_tax.mul_floor(task.reward),
+			Outcome::Rejected { .. } => params
+				.jackpot_tax
+				.mul_floor(task.reward)
+				.min(task.bond.saturating_sub(fee_pool)),
+			Outcome::Inconclusive => Zero::zero(),
+		};
+		if !tax.is_zero() {
+			fees.push((Self::pot(), tax));
+		}
+		for whistleblower in Self::whistleblowers(verification) {
+			T::Providers::task_closed(whistleblower, Role::Whistleblower, false);
+		}
 		match outcome {
 			Outcome::Accepted => T::Tasks::accept(task_id, &fees).map(|_| ())?,
 			Outcome::Rejected { .. } => T::Tasks::reject(task_id, &fees)?,
@@ -1060,22 +1227,28 @@ impl<T: Config> Pallet<T> {
 			.chain(arbiters.map(|arbiter| &arbiter.account))
 	}
 
-	/// Drops a verification without settling: its verifiers' tasks close unpaid and unpunished.
+	/// Drops a verification without settling: its verifiers' and whistleblowers' tasks close
+	/// unpaid and unpunished.
 	fn abandon(task_id: TaskId) {
 		if let Some(verification) = Verifications::<T>::take(task_id) {
 			for verifier in Self::seats(&verification) {
 				T::Providers::task_closed(verifier, Role::Verifier, false);
+			}
+			for whistleblower in Self::whistleblowers(&verification) {
+				T::Providers::task_closed(whistleblower, Role::Whistleblower, false);
 			}
 		}
 	}
 
 	/// Invariants: every verification's task awaits verification; its phase ends at a block
 	/// whose agenda lists it; its targets are sorted and revealed verdicts match the targets;
-	/// compute staking counts exactly the checks of running verifications as verifier tasks.
+	/// compute staking counts exactly the checks and seats of running verifications as verifier
+	/// tasks, and their challenges as whistleblower tasks; challenges name witnesses that exist.
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
 
 		let mut open: BTreeMap<T::AccountId, u32> = BTreeMap::new();
+		let mut watching: BTreeMap<T::AccountId, u32> = BTreeMap::new();
 		for (task_id, verification) in Verifications::<T>::iter() {
 			ensure!(T::Tasks::submitted(task_id).is_some(), "verification of an unsubmitted task");
 			ensure!(
@@ -1099,6 +1272,25 @@ impl<T: Config> Pallet<T> {
 			for verifier in Self::seats(&verification) {
 				*open.entry(verifier.clone()).or_default() += 1;
 			}
+			for whistleblower in Self::whistleblowers(&verification) {
+				*watching.entry(whistleblower.clone()).or_default() += 1;
+			}
+			for challenge in &verification.challenges {
+				let check = verification.checks.get(challenge.check as usize);
+				ensure!(
+					check.is_some_and(|check| check
+						.witnesses
+						.iter()
+						.any(|(index, _)| *index == challenge.target)),
+					"a challenge of a witness that was not revealed"
+				);
+			}
+		}
+		for (who, count) in watching {
+			ensure!(
+				T::Providers::open_tasks(&who, Role::Whistleblower) == count,
+				"compute staking's whistleblower task count differs from the challenges"
+			);
 		}
 		for (who, count) in open {
 			ensure!(
@@ -1140,6 +1332,9 @@ impl<T: Config> ResultVerifier<T::AccountId> for Pallet<T> {
 				checks: BoundedVec::new(),
 				disputes: 0,
 				dispute: None,
+				challenges: BoundedVec::new(),
+				watched_round: None,
+				forced_error_rate: Params::<T>::get().forced_error_rate,
 			},
 		);
 		Ok(())

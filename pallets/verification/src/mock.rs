@@ -137,6 +137,10 @@ pub const FEE: Perbill = Perbill::from_percent(10);
 pub const ARBITER_FEE: Balance = 40;
 pub const DRAW_DELAY: u64 = 2;
 pub const WINDOW: u64 = 5;
+/// Shares of the reward: 2.8% (280) lost by a wrong challenge, 53% (5,300) won by catching a
+/// forced error.
+pub const CHALLENGE_BOND: Perbill = Perbill::from_parts(28_000_000);
+pub const JACKPOT: Perbill = Perbill::from_percent(53);
 
 pub fn verification_params() -> VerificationParams<Balance, u64> {
 	VerificationParams {
@@ -152,6 +156,11 @@ pub fn verification_params() -> VerificationParams<Balance, u64> {
 		move_window: WINDOW,
 		arbiters: 3,
 		arbiter_fee: ARBITER_FEE,
+		challenge_window: 0,
+		challenge_bond: CHALLENGE_BOND,
+		forced_error_rate: Perbill::from_percent(10),
+		jackpot: JACKPOT,
+		jackpot_tax: Perbill::zero(),
 	}
 }
 

@@ -22,6 +22,8 @@ pub const MAX_RECHECK_VERIFIERS: u8 = 7;
 pub const MAX_RECHECK_ROUNDS: u8 = 3;
 /// Most arbiters of one dispute's committee.
 pub const MAX_ARBITERS: u8 = 7;
+/// Most whistleblower challenges pending on one verification.
+pub const MAX_CHALLENGES: u32 = 16;
 /// Most checks of one task over all its rounds.
 pub const MAX_CHECKS: u32 =
 	MAX_VERIFIERS as u32 + MAX_RECHECK_ROUNDS as u32 * MAX_RECHECK_VERIFIERS as u32;
@@ -76,6 +78,19 @@ pub struct VerificationParams<Balance, BlockNumber> {
 	pub arbiters: u8,
 	/// Paid to each arbiter of the majority from the losing party's provider bond.
 	pub arbiter_fee: Balance,
+	/// Blocks after a round's reveals in which whistleblowers may challenge its witnesses (zero:
+	/// no challenges).
+	pub challenge_window: BlockNumber,
+	/// Share of the task's reward a whistleblower loses to the verifier when its challenge
+	/// fails.
+	pub challenge_bond: Perbill,
+	/// Probability that a verifier is due a forced error on a check.
+	pub forced_error_rate: Perbill,
+	/// Share of the task's reward paid from the pot to the whistleblower that catches a forced
+	/// error.
+	pub jackpot: Perbill,
+	/// Share of the task's reward (of the solver's bond, when rejected) paid into the pot.
+	pub jackpot_tax: Perbill,
 }
 
 /// Where a task's verification is. Each phase ends at a block on the agenda.
@@ -105,6 +120,8 @@ pub enum Phase<BlockNumber> {
 	/// A dispute is running; its current step (a move, a draw, a commit or a reveal) times out
 	/// no earlier than `until`.
 	Dispute { until: BlockNumber },
+	/// Whistleblowers may challenge the round's witnesses until block `until`.
+	Challenge { until: BlockNumber },
 }
 
 impl<BlockNumber: Copy> Phase<BlockNumber> {
@@ -117,6 +134,7 @@ impl<BlockNumber: Copy> Phase<BlockNumber> {
 			Phase::Availability { .. } => Phase::Availability { until: at },
 			Phase::Decide { .. } => Phase::Decide { at },
 			Phase::Dispute { .. } => Phase::Dispute { until: at },
+			Phase::Challenge { .. } => Phase::Challenge { until: at },
 		}
 	}
 
@@ -127,7 +145,8 @@ impl<BlockNumber: Copy> Phase<BlockNumber> {
 			Phase::Commit { until }
 			| Phase::Reveal { until }
 			| Phase::Availability { until }
-			| Phase::Dispute { until } => until,
+			| Phase::Dispute { until }
+			| Phase::Challenge { until } => until,
 		}
 	}
 }
@@ -200,8 +219,53 @@ pub struct Check<T: Config> {
 	pub commitment: Option<Hash256>,
 	/// Its verdicts, one per target, once revealed.
 	pub verdicts: Option<BoundedVec<Verdict, ConstU32<MAX_TARGETS_PER_CHECK>>>,
+	/// Its witnesses, by target, once revealed (segment targets it computed).
+	pub witnesses: BoundedVec<(u32, Hash256), ConstU32<MAX_TARGETS_PER_CHECK>>,
+	/// The verifier's forced-error secret commitment when it was drawn.
+	pub secret: Option<Hash256>,
 	/// It lost a dispute over one of its findings: none of its verdicts counts any more.
 	pub defeated: bool,
+	/// The whistleblower that showed one of its witnesses wrong, which its slash pays.
+	pub caught_by: Option<T::AccountId>,
+}
+
+/// A whistleblower's challenge of a verifier's witness, awaiting its dispute.
+#[derive(
+	CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, Encode, Decode, MaxEncodedLen, TypeInfo,
+)]
+#[scale_info(skip_type_params(T))]
+#[codec(mel_bound())]
+pub struct Challenge<T: Config> {
+	/// The challenging whistleblower.
+	pub whistleblower: T::AccountId,
+	/// Position of the challenged check in the verification's checks.
+	pub check: u32,
+	/// The target whose witness is challenged.
+	pub target: u32,
+	/// Block of the challenge: a jackpot is paid only if the verifier's secret was not public
+	/// yet.
+	pub posted_at: BlockNumberFor<T>,
+}
+
+/// A verifier's forced-error secret, committed before it is drawn.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub struct VerifierSecret<BlockNumber> {
+	/// `cairn_primitives::verification::secret_commitment` of the secret.
+	pub commitment: Hash256,
+	/// Block at which the secret was revealed; a revealed secret is replaced before the verifier
+	/// is drawn again.
+	pub revealed_at: Option<BlockNumber>,
 }
 
 /// The verification of one submitted task.
@@ -231,6 +295,12 @@ pub struct Verification<T: Config> {
 	pub disputes: u8,
 	/// The running dispute, if any.
 	pub dispute: Option<Dispute<T>>,
+	/// Whistleblower challenges awaiting their dispute, in the order posted.
+	pub challenges: BoundedVec<Challenge<T>, ConstU32<MAX_CHALLENGES>>,
+	/// The last round whose challenge window was opened.
+	pub watched_round: Option<u8>,
+	/// `forced_error_rate` when the result was submitted, which forced errors are drawn with.
+	pub forced_error_rate: Perbill,
 }
 
 /// A party to a dispute.
@@ -247,9 +317,10 @@ pub struct Verification<T: Config> {
 	TypeInfo,
 )]
 pub enum Party {
-	/// The solver, defending its committed value.
+	/// The solver defending its committed value, or the verifier defending its witness.
 	Defender,
-	/// The verifier whose finding contradicts it.
+	/// The verifier whose finding contradicts the solver's, or the whistleblower challenging a
+	/// witness.
 	Challenger,
 }
 
@@ -273,6 +344,28 @@ pub enum Resolution {
 	TimedOut,
 	/// The arbiters' majority decided.
 	Arbitrated,
+	/// The challenged witness was the verifier's forced error: it revealed its secret.
+	ForcedError,
+}
+
+/// What a dispute is about.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum DisputeSubject {
+	/// The solver's committed value of the target, contradicted by a verifier.
+	Leaf,
+	/// A verifier's witness of the target's segment, challenged by a whistleblower.
+	Witness,
 }
 
 /// What a dispute's arbiters re-execute, and the defender's value they compare it with.
@@ -361,7 +454,8 @@ pub struct Arbiter<T: Config> {
 	pub computed: Option<Computed>,
 }
 
-/// A dispute between the solver and a verifier whose revealed value contradicts the solver's.
+/// A dispute between the solver and a verifier whose revealed value contradicts the solver's, or
+/// between a verifier and a whistleblower that challenges its witness.
 #[derive(
 	CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, Encode, Decode, MaxEncodedLen, TypeInfo,
 )]
@@ -370,9 +464,13 @@ pub struct Arbiter<T: Config> {
 pub struct Dispute<T: Config> {
 	/// The disputed target (checkpoint index, or the checkpoint count for the final weights).
 	pub target: u32,
-	/// The challenging verifier.
+	/// What is disputed: the solver's leaf, or a verifier's witness.
+	pub subject: DisputeSubject,
+	/// The party defending its value: the solver, or the challenged verifier.
+	pub defender: T::AccountId,
+	/// The challenging verifier or whistleblower.
 	pub challenger: T::AccountId,
-	/// Position of the challenger's check in the verification's checks.
+	/// Position of the verifier's check in the verification's checks.
 	pub check: u32,
 	/// Where the dispute is.
 	pub stage: DisputeStage,
@@ -388,6 +486,8 @@ pub struct Dispute<T: Config> {
 	pub arbiters: BoundedVec<Arbiter<T>, ConstU32<{ MAX_ARBITERS as u32 }>>,
 	/// When the current move, draw, commit or reveal times out.
 	pub deadline: BlockNumberFor<T>,
+	/// Block at which the challenge was posted (a leaf dispute's: when it opened).
+	pub challenged_at: BlockNumberFor<T>,
 	/// Block at which the point to arbitrate was pinpointed: the committee's draw uses
 	/// randomness from after it, so neither party could see the committee when it moved.
 	pub pinpointed_at: BlockNumberFor<T>,

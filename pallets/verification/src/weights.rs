@@ -48,6 +48,9 @@ pub trait WeightInfo {
 	fn arbitrate() -> Weight;
 	fn result_submitted() -> Weight;
 	fn verification_expired() -> Weight;
+	fn commit_secret() -> Weight;
+	fn challenge() -> Weight;
+	fn reveal_secret() -> Weight;
 }
 
 /// Weights for `pallet_verification` using the runtime's database weights.
@@ -254,6 +257,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(17_u64))
 			.saturating_add(T::DbWeight::get().writes(17_u64))
 	}
+	fn commit_secret() -> Weight {
+		Weight::from_parts(129_772_000, 33571)
+			.saturating_add(T::DbWeight::get().reads(11_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
+	}
+	fn challenge() -> Weight {
+		Weight::from_parts(129_772_000, 33571)
+			.saturating_add(T::DbWeight::get().reads(11_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
+	}
+	fn reveal_secret() -> Weight {
+		Weight::from_parts(129_772_000, 33571)
+			.saturating_add(T::DbWeight::get().reads(11_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
+	}
 }
 
 // For tests: the same figures against RocksDB's database weights.
@@ -320,5 +338,20 @@ impl WeightInfo for () {
 		Weight::from_parts(143_333_000, 48670)
 			.saturating_add(RocksDbWeight::get().reads(17_u64))
 			.saturating_add(RocksDbWeight::get().writes(17_u64))
+	}
+	fn commit_secret() -> Weight {
+		Weight::from_parts(129_772_000, 33571)
+			.saturating_add(RocksDbWeight::get().reads(11_u64))
+			.saturating_add(RocksDbWeight::get().writes(3_u64))
+	}
+	fn challenge() -> Weight {
+		Weight::from_parts(129_772_000, 33571)
+			.saturating_add(RocksDbWeight::get().reads(11_u64))
+			.saturating_add(RocksDbWeight::get().writes(3_u64))
+	}
+	fn reveal_secret() -> Weight {
+		Weight::from_parts(129_772_000, 33571)
+			.saturating_add(RocksDbWeight::get().reads(11_u64))
+			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 }

@@ -14,7 +14,7 @@ enum Answers {
 	Contrary,
 }
 
-fn dispute_of(task_id: u64) -> crate::Dispute<Test> {
+pub(super) fn dispute_of(task_id: u64) -> crate::Dispute<Test> {
 	Verifications::<Test>::get(task_id)
 		.expect("verifying")
 		.dispute
@@ -22,7 +22,7 @@ fn dispute_of(task_id: u64) -> crate::Dispute<Test> {
 }
 
 /// The midpoint of a bisection stage.
-fn midpoint(stage: &DisputeStage) -> u32 {
+pub(super) fn midpoint(stage: &DisputeStage) -> u32 {
 	match *stage {
 		DisputeStage::Steps { lo, hi, .. } | DisputeStage::Operations { lo, hi, .. } => {
 			lo + (hi - lo) / 2
@@ -32,7 +32,7 @@ fn midpoint(stage: &DisputeStage) -> u32 {
 }
 
 /// The honest value at the current midpoint.
-fn true_midpoint(stage: &DisputeStage) -> Hash256 {
+pub(super) fn true_midpoint(stage: &DisputeStage) -> Hash256 {
 	match *stage {
 		DisputeStage::Steps { .. } => true_state(midpoint(stage)),
 		DisputeStage::Operations { step, .. } => true_trace(step, midpoint(stage)),
@@ -100,11 +100,11 @@ fn arbiter_reveal(task_id: u64, arbiter: u64, computed: Computed) -> DispatchRes
 	)
 }
 
-type DispatchResult = frame_support::dispatch::DispatchResult;
+pub(super) type DispatchResult = frame_support::dispatch::DispatchResult;
 
 /// Draws the committee, has every arbiter commit and reveal what `computed_by` gives it (by its
 /// seat in the committee; `None`: silent) and counts the votes. Returns the committee.
-fn arbitrate(
+pub(super) fn arbitrate(
 	task_id: u64,
 	computed_by: impl Fn(usize, &ArbitrationPoint) -> Option<Computed>,
 ) -> Vec<u64> {
@@ -140,14 +140,14 @@ fn arbitrate(
 }
 
 /// Honest arbiters: they compute the true value at the point.
-fn honest_arbiters(
+pub(super) fn honest_arbiters(
 	run: &Run,
 	target: u32,
 ) -> impl Fn(usize, &ArbitrationPoint) -> Option<Computed> + '_ {
 	move |_, point| Some(Computed::Hash(true_value(run, target, point)))
 }
 
-fn resolution(task_id: u64) -> (u64, u64, Resolution) {
+pub(super) fn resolution(task_id: u64) -> (u64, u64, Resolution) {
 	System::events()
 		.into_iter()
 		.rev()
@@ -234,7 +234,7 @@ fn one_lying_verifier_cannot_sink_an_honest_solver() {
 			let mut findings = run.findings(targets);
 			if who == liar {
 				let five = targets.iter().position(|t| *t == 5).expect("every segment");
-				findings[five].computed = Computed::Hash([0xaa; 32]);
+				findings[five].computed = computed(5, [0xaa; 32]);
 			}
 			findings
 		});
@@ -280,7 +280,7 @@ fn an_accomplice_that_vouches_for_a_faked_run_is_slashed_and_unpaid() {
 				targets
 					.iter()
 					.map(|&t| Finding {
-						computed: Computed::Hash(run.committed[t as usize]),
+						computed: computed(t, run.committed[t as usize]),
 						leaf: (t < FINAL).then(|| run.proof(t)),
 					})
 					.collect()
@@ -340,7 +340,7 @@ fn contradicted() -> (u64, Run, u64) {
 		let mut findings = run.findings(targets);
 		if who == liar {
 			let five = targets.iter().position(|t| *t == 5).expect("every segment");
-			findings[five].computed = Computed::Hash([0xaa; 32]);
+			findings[five].computed = computed(5, [0xaa; 32]);
 		}
 		findings
 	});
@@ -613,12 +613,12 @@ fn randomized_games_end_in_time_and_the_honest_side_wins() {
 				let mut findings = run.findings(targets);
 				if !faked && who == second {
 					let at = targets.iter().position(|t| *t == from).expect("every segment");
-					findings[at].computed = Computed::Hash([0xaa; 32]);
+					findings[at].computed = computed(from, [0xaa; 32]);
 				}
 				if faked && who == second {
 					// An accomplice agrees with the solver.
 					for (finding, t) in findings.iter_mut().zip(targets) {
-						finding.computed = Computed::Hash(run.committed[*t as usize]);
+						finding.computed = computed(*t, run.committed[*t as usize]);
 					}
 				}
 				findings

@@ -4,7 +4,7 @@
 use crate::{mock::*, Agenda, Error, Event, Outcome, Params, Phase, TargetStatus, Verifications};
 use cairn_primitives::{
 	merkle::{blake2_256, checkpoint_proof, checkpoint_root},
-	verification::{reveal_commitment, Siblings},
+	verification::{reveal_commitment, secret_commitment, witness_step, Siblings},
 	Backend, BoundedVec, Computed, Finding, HardwareProfile, Hash256, IsaClass, ResultCommitment,
 	Roles,
 };
@@ -46,6 +46,15 @@ fn true_trace(step: u32, position: u32) -> Hash256 {
 		0 => true_state(step),
 		p if p == trace_len() => true_state(step + 1),
 		p => blake2_256(&(b"trace", step, p).encode()),
+	}
+}
+
+/// What a verifier reveals for `target` having computed `hash` (and, for a segment, the honest
+/// witness).
+fn computed(target: u32, hash: Hash256) -> Computed {
+	match witness_step(INTERVAL, target) {
+		Some(step) if target < FINAL => Computed::Witnessed { hash, witness: true_state(step) },
+		_ => Computed::Hash(hash),
 	}
 }
 
@@ -122,7 +131,7 @@ impl Run {
 		targets
 			.iter()
 			.map(|&target| Finding {
-				computed: Computed::Hash(self.truth[target as usize]),
+				computed: computed(target, self.truth[target as usize]),
 				leaf: (target < FINAL).then(|| self.proof(target)),
 			})
 			.collect()
@@ -143,6 +152,7 @@ fn roles(solver: bool, verifier: bool) -> Roles {
 	Roles { solver, verifier, whistleblower: false }
 }
 
+/// Registers a provider; a verifier also commits its forced-error secret, when its bond allows.
 fn register(who: u64, roles: Roles, hardware: HardwareProfile, bond: Balance) {
 	assert_ok!(ComputeStaking::register_provider(
 		RuntimeOrigin::signed(who),
@@ -150,6 +160,12 @@ fn register(who: u64, roles: Roles, hardware: HardwareProfile, bond: Balance) {
 		hardware,
 		bond
 	));
+	if roles.verifier && ComputeStaking::is_eligible(&who, cairn_primitives::Role::Verifier) {
+		assert_ok!(Verification::commit_secret(
+			RuntimeOrigin::signed(who),
+			secret_commitment(&secret(who))
+		));
+	}
 }
 
 /// The solver and the five verifiers, all on x86-64-v3.
@@ -201,6 +217,11 @@ fn assignments(task_id: u64) -> Vec<(u64, Vec<u32>)> {
 		.filter(|check| check.round == verification.round)
 		.map(|check| (check.verifier, check.targets.to_vec()))
 		.collect()
+}
+
+/// The forced-error secret `register_providers` commits for a verifier.
+fn secret(verifier: u64) -> Hash256 {
+	blake2_256(&(b"secret", verifier).encode())
 }
 
 fn salt(verifier: u64) -> Hash256 {
@@ -890,8 +911,9 @@ fn randomized_calls_conserve_funds_and_reach_every_outcome() {
 							1 => run
 								.findings(&targets)
 								.into_iter()
-								.map(|mut finding| {
-									finding.computed = Computed::Hash([9; 32]);
+								.zip(&targets)
+								.map(|(mut finding, target)| {
+									finding.computed = computed(*target, [9; 32]);
 									finding
 								})
 								.collect(),
@@ -1152,3 +1174,4 @@ fn dispute_rounds(task_id: u64) -> u16 {
 }
 
 mod dispute;
+mod whistleblowing;
