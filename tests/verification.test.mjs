@@ -13,6 +13,14 @@
 //    position; the third verifier, as the committee (root sets committees of one), re-executes it
 //    and sides with the challenger. The result is rejected: Ferdie's task bond is slashed, the
 //    arbiter paid from Ferdie's provider bond, and Alice refunded.
+// 3. Whistleblowing: root makes every check carry a forced error; Eve runs as a lazy verifier
+//    (`--lazy`: echoes Bob's leaves, makes up its witnesses) and `//Alice//stash` as a
+//    whistleblower. All three verifiers are drawn; the whistleblower re-executes every witness
+//    and challenges the wrong ones: Charlie and Dave show their forced errors with their secrets
+//    and the whistleblower wins a jackpot from the pot for each; Eve cannot defend its witness,
+//    loses the dispute and its slash goes to the whistleblower; a fresh verifier
+//    (`//Bob//stash`) rechecks Eve's targets (its forced error pays a third jackpot) and the
+//    task is accepted.
 
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -37,6 +45,7 @@ describe('verification on the dev chain', () => {
   let keys;
   let solverPort;
   let solver;
+  let whistleblower;
   const verifiers = {};
 
   const startWorker = (name, options) =>
@@ -55,9 +64,9 @@ describe('verification on the dev chain', () => {
     return result;
   }
 
-  /** Alice posts a digits task checked by two verifiers of two segments each; returns its id and block. */
-  async function createTask(seed) {
-    const spec = digitsSpec({ port: solverPort, steps: 40, interval: 10, seed, verifiers: 2, segments: 2 });
+  /** Alice posts a digits task checked by `verifiers` verifiers of `segments` segments each; returns its id and block. */
+  async function createTask(seed, verifiers = 2, segments = 2) {
+    const spec = digitsSpec({ port: solverPort, steps: 40, interval: 10, seed, verifiers, segments });
     const result = await ok(api.tx.tasks.createTask(spec, REWARD), keys.alice);
     const event = result.events.find(({ event }) => api.events.tasks.TaskCreated.is(event)).event;
     return { taskId: event.data.taskId.toNumber(), from: (await api.rpc.chain.getHeader(result.blockHash)).number.toNumber() };
@@ -75,7 +84,7 @@ describe('verification on the dev chain', () => {
         for (const { event } of events) if (matches(event)) found.push(event);
       }
       if (enough(found)) return found;
-      for (const worker of [solver, ...Object.values(verifiers)]) {
+      for (const worker of [solver, whistleblower, ...Object.values(verifiers)]) {
         if (worker?.exitInfo) throw new Error(`a worker exited (${JSON.stringify(worker.exitInfo)}) while waiting for ${what}`);
       }
       if (Date.now() > end) throw new Error(`${what} not seen within ${timeoutMs} ms`);
@@ -93,7 +102,7 @@ describe('verification on the dev chain', () => {
       try {
         return await fn(t);
       } catch (e) {
-        for (const worker of [solver, ...Object.values(verifiers)].filter(Boolean)) {
+        for (const worker of [solver, whistleblower, ...Object.values(verifiers)].filter(Boolean)) {
           process.stderr.write(`\n----- ${worker.logFile} (tail) -----\n${worker.log().split('\n').slice(-40).join('\n')}\n`);
         }
         throw e;
@@ -116,6 +125,7 @@ describe('verification on the dev chain', () => {
 
   after(async () => {
     for (const worker of Worker.running()) await worker.kill('SIGTERM');
+    await whistleblower?.kill('SIGTERM');
     await group.stopAll();
     rmSync(scratch, { recursive: true, force: true });
   });
@@ -152,7 +162,9 @@ describe('verification on the dev chain', () => {
       );
       const { solverPayment, fees, modelId } = settled.data;
       assert.equal(solverPayment.toBigInt() + fees.toBigInt(), REWARD);
-      const feeShare = (await api.query.verification.params()).verificationFee.toBigInt(); // parts per billion
+      // The verifiers' fees and the pot's tax, in parts per billion of the reward.
+      const { verificationFee, jackpotTax } = await api.query.verification.params();
+      const feeShare = verificationFee.toBigInt() + jackpotTax.toBigInt();
       assert.ok(fees.toBigInt() > 0n && fees.toBigInt() <= (REWARD * feeShare) / 1_000_000_000n);
 
       // The model: registered for Alice, verified, with the committed weights.
@@ -276,6 +288,83 @@ describe('verification on the dev chain', () => {
         'TaskRefunded',
         10_000,
       );
+    }),
+  );
+  test(
+    "a whistleblower wins the jackpot for forced errors and the lazy verifier's slash",
+    run(async () => {
+      await solver.kill('SIGTERM');
+      solver = startWorker('bob', { port: solverPort });
+      await verifiers.eve.kill('SIGTERM');
+      verifiers.eve = startWorker('eve', { role: 'verifier', extraArgs: ['--lazy'] });
+      // Bonded for ten challenges at once.
+      whistleblower = startWorker('whistleblower', { role: 'whistleblower', suri: '//Alice//stash', extraArgs: ['--bond', '200'] });
+      for (const worker of [solver, verifiers.eve, whistleblower]) await worker.waitForLog(/registered/, 60_000);
+      const params = (await api.query.verification.params()).toJSON();
+      await ok(
+        api.tx.sudo.sudo(
+          api.tx.verification.setParams({ ...params, forcedErrorRate: 1_000_000_000, challengeWindow: 10, moveWindow: 5 }),
+        ),
+        keys.alice,
+      );
+      const keyring = new Keyring({ type: 'sr25519' });
+      const [stash, bobStash] = [keyring.addFromUri('//Alice//stash'), keyring.addFromUri('//Bob//stash')];
+      const free = async (address) => (await api.query.system.account(address)).data.free.toBigInt();
+      const pot = Buffer.concat([Buffer.from('modlcairn/vp'), Buffer.alloc(20)]);
+      const [stash0, pot0] = [await free(stash.address), await free(pot)];
+      const eveBond0 = (await provider(keys.eve)).bonded.toBigInt();
+
+      // Three verifiers of one segment each: every segment is dealt at most once, so Eve's is
+      // hers alone and must be rechecked once her check is defeated.
+      const { taskId, from } = await createTask(44, 3, 1);
+      // Once round 0 is drawn, a fourth verifier joins for the recheck of Eve's targets.
+      await waitForEvents(
+        from,
+        (event) => api.events.verification.VerifiersDrawn.is(event) && event.data.taskId.toNumber() === taskId,
+        (found) => found.length > 0,
+        'VerifiersDrawn',
+        120_000,
+      );
+      verifiers.bobStash = startWorker('bob-stash', { role: 'verifier', suri: '//Bob//stash' });
+      const [concluded] = await waitForEvents(from, concludedEvent(taskId), (found) => found.length > 0, 'VerificationConcluded', 400_000);
+      assert.equal(concluded.data.outcome.type, 'Accepted');
+
+      const events = await waitForEvents(
+        from,
+        (event) =>
+          event.section === 'verification' &&
+          ['WitnessChallenged', 'ForcedErrorRevealed', 'DisputeResolved', 'VerifierSlashed'].includes(event.method) &&
+          event.data.taskId.toNumber() === taskId,
+        () => true,
+        'the whistleblowing events',
+        10_000,
+      );
+      const named = (method) => events.filter((event) => event.method === method);
+      assert.ok(named('WitnessChallenged').every((event) => event.data.whistleblower.toString() === stash.address));
+      // Every honest verifier's forced error was caught: a jackpot each, paid from the pot.
+      const jackpots = named('ForcedErrorRevealed');
+      const honest = [keys.charlie.address, keys.dave.address, bobStash.address];
+      assert.deepEqual(jackpots.map((event) => event.data.verifier.toString()).sort(), [...honest].sort());
+      const jackpot = (REWARD * BigInt(params.jackpot)) / 1_000_000_000n;
+      assert.ok(jackpots.every((event) => event.data.jackpot.toBigInt() === jackpot));
+      // Eve could not defend its made-up witness: it lost by timeout and was slashed to the whistleblower.
+      const lost = named('DisputeResolved').filter((event) => event.data.loser.toString() === keys.eve.address);
+      assert.equal(lost.length, 1);
+      assert.deepEqual([lost[0].data.winner.toString(), lost[0].data.resolution.type], [stash.address, 'TimedOut']);
+      const [slashed] = named('VerifierSlashed').filter((event) => event.data.verifier.toString() === keys.eve.address);
+      const slash = slashed.data.amount.toBigInt();
+      assert.ok(slash > 0n);
+      assert.equal((await provider(keys.eve)).bonded.toBigInt(), eveBond0 - slash);
+      // The whistleblower gained three jackpots and Eve's slash (less its transaction fees); the
+      // pot paid the jackpots and took the tax on the reward.
+      const gained = (await free(stash.address)) - stash0;
+      assert.ok(gained > 3n * jackpot + slash - UNIT && gained <= 3n * jackpot + slash, `gained ${gained}`);
+      const tax = (REWARD * BigInt(params.jackpotTax)) / 1_000_000_000n;
+      assert.equal(await free(pot), pot0 - 3n * jackpot + tax);
+      assert.match(verifiers.charlie.log(), /making the forced error/);
+      assert.match(verifiers.charlie.log(), /showing the forced error/);
+      assert.match(whistleblower.log(), /challenging a witness/);
+      assert.equal((await provider(stash)).openTasks.whistleblower.toNumber(), 0);
     }),
   );
 });

@@ -25,7 +25,7 @@ use subxt_signer::{sr25519::Keypair, ExposeSecret, SecretString, SecretUri};
 
 pub use market::{TaskRecord, TaskStatus, TasksAt};
 pub use verification::{
-	ArbitrationPhase, ArbitrationPoint, Dispute, DisputeStage, Midpoint,
+	ArbitrationPhase, ArbitrationPoint, Dispute, DisputeStage, DisputeSubject, Midpoint,
 	Phase as VerificationPhase, Verification,
 };
 
@@ -55,6 +55,10 @@ type AtBlock = ClientAtBlock<SubstrateConfig, OnlineClientAtBlockImpl<SubstrateC
 	substitute_type(
 		path = "cairn_primitives::provider::HardwareProfile",
 		with = "::subxt::utils::Static<::cairn_primitives::HardwareProfile>"
+	),
+	substitute_type(
+		path = "cairn_primitives::provider::ComputeClass",
+		with = "::subxt::utils::Static<::cairn_primitives::ComputeClass>"
 	),
 	substitute_type(
 		path = "cairn_primitives::verification::Finding",

@@ -121,7 +121,7 @@ pub struct ReplayArgs {
 /// Flags of `run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-	/// Protocol role to serve (whistleblower is not implemented yet).
+	/// Protocol role to serve.
 	#[arg(long, value_enum)]
 	pub role: RoleArg,
 
@@ -158,10 +158,21 @@ pub struct RunArgs {
 	#[arg(long, value_name = "BYTES", default_value_t = 1 << 30)]
 	pub max_dataset_bytes: u64,
 
+	/// Whistleblower only: the probability of re-executing a check's witnesses (each check is
+	/// drawn on its own, from a seed nobody else knows).
+	#[arg(long, value_name = "PROBABILITY", default_value_t = 1.0)]
+	pub watch: f64,
+
 	/// Solver only, test builds only (feature `dishonest`): commit a run cheated this way.
 	#[cfg(feature = "dishonest")]
 	#[arg(long, value_enum)]
 	pub cheat: Option<crate::solver::cheat::Cheat>,
+
+	/// Verifier only, test builds only (feature `dishonest`): compute nothing, echo the solver's
+	/// values and make up the witnesses.
+	#[cfg(feature = "dishonest")]
+	#[arg(long)]
+	pub lazy: bool,
 }
 
 /// The roles `run` can serve.
@@ -171,6 +182,8 @@ pub enum RoleArg {
 	Solver,
 	/// Re-executes the targets it is drawn for; commits, then reveals, what it computed.
 	Verifier,
+	/// Re-executes verifiers' witnesses in their challenge window and challenges wrong ones.
+	Whistleblower,
 }
 
 /// Flags of `register-model`.

@@ -2,8 +2,9 @@
 //!
 //! `inspect` prints the chain's state and the model registry; `register-model` registers a model
 //! by the hash of its weights; `submit-task` posts a training task; `train` and `replay` train and
-//! re-execute segments offline; `run --role solver` claims, trains and commits tasks and
-//! `run --role verifier` re-executes the segments it is drawn for and commits and reveals them.
+//! re-execute segments offline; `run --role solver` claims, trains and commits tasks,
+//! `run --role verifier` re-executes the segments it is drawn for and commits and reveals them,
+//! and `run --role whistleblower` re-executes verifiers' witnesses and challenges wrong ones.
 
 mod chain;
 mod cli;
@@ -113,22 +114,39 @@ fn print_task(task: &chain::TaskRecord, verification: Option<&chain::Verificatio
 			(None, true) => "committed".to_string(),
 			(None, false) => "not committed".to_string(),
 		};
+		let defeated = if check.defeated { ", defeated" } else { "" };
 		println!(
-			"    round {} verifier {}: targets {:?}, {state}",
+			"    round {} verifier {}: targets {:?}, {state}{defeated}",
 			check.round, check.verifier, check.targets
+		);
+	}
+	for challenge in &verification.challenges {
+		let verifier = verification.checks.get(challenge.check as usize).map(|c| &c.verifier);
+		println!(
+			"    challenge by {} of the witness of target {} of {}",
+			challenge.whistleblower,
+			challenge.target,
+			verifier.map_or("?".to_string(), ToString::to_string)
 		);
 	}
 	let Some(dispute) = &verification.dispute else { return };
 	let waiting = match (dispute.stage.midpoint(), dispute.midpoint) {
-		(Some(point), None) => format!("the solver to post its value at {point:?}"),
+		(Some(point), None) => format!("the defender to post its value at {point:?}"),
 		(Some(point), Some(value)) => {
 			format!("the challenger to answer 0x{} at {point:?}", hex::encode(value))
 		},
 		(None, _) => "the committee".to_string(),
 	};
 	println!(
-		"    dispute {} over target {} with {}: {:?}, {} rounds answered, waiting for {waiting}",
-		dispute.serial, dispute.target, dispute.challenger, dispute.stage, dispute.rounds
+		"    dispute {} over the {:?} of target {}, {} against {}: {:?}, {} rounds answered, \
+		 waiting for {waiting}",
+		dispute.serial,
+		dispute.subject,
+		dispute.target,
+		dispute.defender,
+		dispute.challenger,
+		dispute.stage,
+		dispute.rounds
 	);
 	for arbiter in &dispute.arbiters {
 		let state = match (arbiter.committed, arbiter.revealed) {
@@ -249,11 +267,19 @@ async fn run(url: String, args: RunArgs) -> anyhow::Result<()> {
 			})
 			.await
 		},
-		RoleArg::Verifier => {
+		RoleArg::Verifier | RoleArg::Whistleblower => {
 			let signer = chain::keypair(&args.key.secret()?)?;
+			let role = match args.role {
+				RoleArg::Verifier => cairn_primitives::Role::Verifier,
+				_ => cairn_primitives::Role::Whistleblower,
+			};
 			verifier::run(verifier::Config {
 				url,
 				signer,
+				role,
+				watch: args.watch,
+				#[cfg(feature = "dishonest")]
+				lazy: args.lazy,
 				work_dir: args.work_dir,
 				dataset_files: args.dataset_file,
 				bond: args.bond,

@@ -374,6 +374,8 @@ pub mod pallet {
 		NotForced,
 		/// The current secret is not revealed and the verifier has open checks: it stays.
 		SecretInUse,
+		/// That secret was revealed: anyone could tell its forced errors.
+		SecretRevealed,
 	}
 
 	#[pallet::hooks]

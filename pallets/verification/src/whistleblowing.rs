@@ -43,6 +43,10 @@ impl<T: Config> Pallet<T> {
 					|| T::Providers::open_tasks(&who, Role::Verifier) == 0,
 				Error::<T>::SecretInUse
 			);
+			ensure!(
+				current.revealed_at.is_none() || current.commitment != commitment,
+				Error::<T>::SecretRevealed
+			);
 		}
 		Secrets::<T>::insert(&who, VerifierSecret { commitment, revealed_at: None });
 		Self::deposit_event(Event::SecretCommitted { verifier: who });

@@ -1,7 +1,7 @@
 //! Verification as the worker sees it: the running verifications (drawn verifiers, their
 //! targets, commitments and verdicts), and the calls of verifiers and solvers.
 
-use cairn_primitives::{verification::Siblings, Finding, Hash256, TaskId, Verdict};
+use cairn_primitives::{verification::Siblings, ComputeClass, Finding, Hash256, TaskId, Verdict};
 use subxt::utils::{AccountId32, Static, H256};
 use subxt_signer::sr25519::Keypair;
 
@@ -14,6 +14,7 @@ type GeneratedDispute = api::runtime_types::pallet_verification::types::Dispute;
 type GeneratedStage = api::runtime_types::pallet_verification::types::DisputeStage;
 type GeneratedPoint = api::runtime_types::pallet_verification::types::ArbitrationPoint;
 type GeneratedArbitrationPhase = api::runtime_types::pallet_verification::types::ArbitrationPhase;
+type GeneratedSubject = api::runtime_types::pallet_verification::types::DisputeSubject;
 
 /// Where a verification is; each phase ends at its block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -24,6 +25,8 @@ pub enum Phase {
 	Availability { until: u32 },
 	Decide { at: u32 },
 	Dispute { until: u32 },
+	/// Whistleblowers may challenge the round's witnesses until `until`.
+	Challenge { until: u32 },
 }
 
 /// What a dispute's arbiters re-execute, and the solver's value they compare it with.
@@ -84,13 +87,27 @@ pub struct Arbiter {
 	pub revealed: bool,
 }
 
-/// A running dispute between the solver and a challenging verifier.
+/// What a dispute is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DisputeSubject {
+	/// The solver's leaf, contradicted by a verifier.
+	Leaf,
+	/// A verifier's witness, challenged by a whistleblower.
+	Witness,
+}
+
+/// A running dispute: the solver against a challenging verifier over a leaf, or a verifier
+/// against a whistleblower over a witness.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Dispute {
 	/// Serial number of the dispute within its verification (bound into arbiters' commitments).
 	pub serial: u8,
 	/// The disputed target.
 	pub target: u32,
+	pub subject: DisputeSubject,
+	/// Position of the verifier's check in the verification's checks.
+	pub check: u32,
+	pub defender: AccountId32,
 	pub challenger: AccountId32,
 	pub stage: DisputeStage,
 	/// The solver's value at the midpoint, awaiting the challenger's answer.
@@ -122,6 +139,21 @@ pub struct Check {
 	pub targets: Vec<u32>,
 	pub committed: bool,
 	pub verdicts: Option<Vec<Verdict>>,
+	/// Revealed witnesses, by target.
+	pub witnesses: Vec<(u32, Hash256)>,
+	/// The commitment of the forced-error secret the verifier was drawn with.
+	pub secret: Option<Hash256>,
+	/// It lost a dispute: none of its verdicts counts.
+	pub defeated: bool,
+}
+
+/// A whistleblower's pending challenge of a verifier's witness.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Challenge {
+	pub whistleblower: AccountId32,
+	/// Position of the challenged check in the verification's checks.
+	pub check: u32,
+	pub target: u32,
 }
 
 /// A running verification.
@@ -137,6 +169,12 @@ pub struct Verification {
 	pub targets: Vec<Target>,
 	pub checks: Vec<Check>,
 	pub dispute: Option<Dispute>,
+	/// Pending whistleblower challenges, in the order posted.
+	pub challenges: Vec<Challenge>,
+	/// The forced-error rate of this verification, in parts per billion.
+	pub forced_error_rate: u32,
+	/// The solver's compute class, which every verifier and whistleblower shares.
+	pub class: ComputeClass,
 }
 
 impl Verification {
@@ -156,6 +194,7 @@ fn convert(task_id: TaskId, generated: Generated) -> Verification {
 		GeneratedPhase::Availability { until } => Phase::Availability { until },
 		GeneratedPhase::Decide { at } => Phase::Decide { at },
 		GeneratedPhase::Dispute { until } => Phase::Dispute { until },
+		GeneratedPhase::Challenge { until } => Phase::Challenge { until },
 	};
 	let serial = generated.disputes.saturating_sub(1);
 	let dispute = generated.dispute.map(|dispute| convert_dispute(serial, dispute));
@@ -193,9 +232,24 @@ fn convert(task_id: TaskId, generated: Generated) -> Verification {
 				verdicts: check
 					.verdicts
 					.map(|verdicts| verdicts.0.into_iter().map(|verdict| verdict.0).collect()),
+				witnesses: check.witnesses.0,
+				secret: check.secret,
+				defeated: check.defeated,
 			})
 			.collect(),
 		dispute,
+		challenges: generated
+			.challenges
+			.0
+			.into_iter()
+			.map(|challenge| Challenge {
+				whistleblower: challenge.whistleblower,
+				check: challenge.check,
+				target: challenge.target,
+			})
+			.collect(),
+		forced_error_rate: generated.forced_error_rate.0,
+		class: generated.class.0,
 	}
 }
 
@@ -222,6 +276,12 @@ fn convert_dispute(serial: u8, generated: GeneratedDispute) -> Dispute {
 	Dispute {
 		serial,
 		target: generated.target,
+		subject: match generated.subject {
+			GeneratedSubject::Leaf => DisputeSubject::Leaf,
+			GeneratedSubject::Witness => DisputeSubject::Witness,
+		},
+		check: generated.check,
+		defender: generated.defender,
 		challenger: generated.challenger,
 		stage,
 		midpoint: generated.midpoint,
@@ -266,6 +326,61 @@ impl Chain {
 		}
 		verifications.sort_by_key(|verification| verification.task_id);
 		Ok(verifications)
+	}
+
+	/// The commitment of `who`'s forced-error secret at block `hash`, and whether it was revealed.
+	pub async fn secret_of(
+		&self,
+		hash: H256,
+		who: &AccountId32,
+	) -> anyhow::Result<Option<(Hash256, bool)>> {
+		let at = self
+			.client
+			.at_block(hash)
+			.await
+			.explain(format!("cannot read block {hash:?}"))?;
+		let secret = at
+			.storage()
+			.try_fetch(api::storage().verification().secrets(), (*who,))
+			.await
+			.explain("cannot read Verification.Secrets")?;
+		let Some(secret) = secret else { return Ok(None) };
+		let secret = secret.decode().explain("cannot decode a forced-error secret")?;
+		Ok(Some((secret.commitment, secret.revealed_at.is_some())))
+	}
+
+	/// Commits to a new forced-error secret (`cairn_primitives::verification::secret_commitment`).
+	pub async fn commit_secret(
+		&self,
+		signer: &Keypair,
+		commitment: Hash256,
+	) -> anyhow::Result<H256> {
+		let call = api::transactions().verification().commit_secret(commitment);
+		Ok(self.submit(signer, &call, "commit_secret").await?.0)
+	}
+
+	/// Challenges `verifier`'s witness of `target` in the running round of `task_id`.
+	pub async fn challenge(
+		&self,
+		signer: &Keypair,
+		task_id: TaskId,
+		verifier: &AccountId32,
+		target: u32,
+	) -> anyhow::Result<H256> {
+		let call =
+			api::transactions().verification().challenge(task_id, *verifier, target);
+		Ok(self.submit(signer, &call, "challenge").await?.0)
+	}
+
+	/// Reveals the forced-error secret to show a challenged witness was a forced error.
+	pub async fn reveal_secret(
+		&self,
+		signer: &Keypair,
+		task_id: TaskId,
+		secret: Hash256,
+	) -> anyhow::Result<H256> {
+		let call = api::transactions().verification().reveal_secret(task_id, secret);
+		Ok(self.submit(signer, &call, "reveal_secret").await?.0)
 	}
 
 	/// Commits to findings for `task_id` (see `cairn_primitives::verification`).

@@ -306,7 +306,11 @@ impl Solver {
 	) -> anyhow::Result<()> {
 		for verification in verifications.iter().filter(|v| v.solver == self.me) {
 			let task_id = verification.task_id;
-			let Some(dispute) = &verification.dispute else { continue };
+			// A dispute over a verifier's witness is the verifier's to defend.
+			let Some(dispute) = verification.dispute.as_ref().filter(|d| d.defender == self.me)
+			else {
+				continue;
+			};
 			let (None, Some(point)) = (dispute.midpoint, dispute.stage.midpoint()) else {
 				continue;
 			};

@@ -1,5 +1,7 @@
-//! The verifier's side of the dispute game (`pallet_verification::dispute`): as the challenger it
-//! answers the solver's midpoints by re-executing the disputed segment; drawn onto a committee it
+//! The verifier's and whistleblower's side of the dispute game (`pallet_verification::dispute`):
+//! as the challenger it answers the defender's midpoints by re-executing the disputed segment; a
+//! verifier whose witness is challenged shows its secret if the witness was its forced error and
+//! otherwise defends it, posting midpoints re-executed the same way; drawn onto a committee it
 //! re-executes the pinpointed point, commits to the value and reveals it.
 //!
 //! Answers are not recorded: the same value is recomputed after a restart, from the leaves the
@@ -9,7 +11,10 @@
 //! and salt are recorded before the commitment is sent ([`ArbitrationRecord`]), like a check's; a
 //! seat that cannot fetch what it needs keeps trying until the commit window nearly ends.
 
-use cairn_primitives::{verification::arbitration_commitment, Computed, Finding, Hash256};
+use cairn_primitives::{
+	verification::{arbitration_commitment, forced_error},
+	Computed, Finding, Hash256,
+};
 use subxt::ext::codec::Encode;
 
 use super::{
@@ -19,8 +24,8 @@ use super::{
 };
 use crate::{
 	chain::{
-		log_sent, ArbitrationPhase, ArbitrationPoint, Chain, Dispute, DisputeStage, Midpoint,
-		Verification, VerificationPhase,
+		log_sent, ArbitrationPhase, ArbitrationPoint, Chain, Dispute, DisputeStage,
+		DisputeSubject, Midpoint, Verification, VerificationPhase,
 	},
 	record::hex0x,
 };
@@ -39,6 +44,9 @@ impl Verifier {
 				self.answer(chain, verification, dispute, posted, point, now).await?;
 			}
 		}
+		if dispute.subject == DisputeSubject::Witness && dispute.defender == self.me {
+			self.defend_witness(chain, verification, dispute, now).await?;
+		}
 		let DisputeStage::Arbitration { point, phase } = dispute.stage else { return Ok(()) };
 		let Some(seat) = dispute.arbiters.iter().find(|arbiter| arbiter.account == self.me) else {
 			return Ok(());
@@ -54,7 +62,66 @@ impl Verifier {
 		}
 	}
 
-	/// Agrees with the solver's value at the midpoint if re-execution gives the same.
+	/// Defends this verifier's challenged witness: reveals the secret when it was the forced
+	/// error, else posts each midpoint as re-execution gives it.
+	async fn defend_witness(
+		&mut self,
+		chain: &Chain,
+		verification: &Verification,
+		dispute: &Dispute,
+		now: u64,
+	) -> anyhow::Result<()> {
+		let task_id = verification.task_id;
+		let key = (task_id, dispute.serial, dispute.rounds);
+		let Some(point) = dispute.stage.midpoint() else { return Ok(()) };
+		if dispute.midpoint.is_some()
+			|| self.answered.get(&key).is_some_and(|since| now <= since + RESEND_AFTER)
+		{
+			return Ok(());
+		}
+		#[cfg(feature = "dishonest")]
+		if self.lazy {
+			tracing::warn!(task = task_id, "a lazy verifier cannot defend its witness");
+			return Ok(());
+		}
+		let check = verification
+			.checks
+			.get(dispute.check as usize)
+			.ok_or_else(|| anyhow::anyhow!("the disputed check is not on chain"))?;
+		if let Some(secret) = self.secret_of(check.secret)? {
+			let position = check.witnesses.iter().position(|(index, _)| *index == dispute.target);
+			let forced = forced_error(
+				&secret,
+				task_id,
+				check.round,
+				verification.forced_error_rate,
+				check.witnesses.len() as u32,
+			);
+			if forced.is_some() && forced == position.map(|p| p as u32) {
+				self.answered.insert(key, now);
+				tracing::info!(task = task_id, target = dispute.target, "showing the forced error");
+				let sent = chain.reveal_secret(&self.signer, task_id, secret).await;
+				return log_sent(task_id, "secret revealed", sent);
+			}
+		}
+		let name = CheckRecord::name_of(task_id, verification.submitted_at, check.round);
+		let proved = self.checks.load::<CheckRecord>(&name)?.map(|record| record.leaves);
+		let run = self.submitted(chain, task_id).await?;
+		let served = run.served(self, task_id, &proved.unwrap_or_default());
+		let computed =
+			replay::value_in_segment(&served, &run.spec, &run.dataset, dispute.target, point)
+				.await?;
+		let Computed::Hash(value) = computed else {
+			tracing::warn!(task = task_id, ?point, "cannot compute the midpoint yet; retrying");
+			return Ok(());
+		};
+		self.answered.insert(key, now);
+		tracing::info!(task = task_id, ?point, value = hex0x(&value), "defending the witness");
+		let sent = chain.bisect(&self.signer, task_id, dispute.rounds, value).await;
+		log_sent(task_id, "midpoint posted", sent)
+	}
+
+	/// Agrees with the defender's value at the midpoint if re-execution gives the same.
 	async fn answer(
 		&mut self,
 		chain: &Chain,

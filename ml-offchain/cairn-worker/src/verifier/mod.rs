@@ -1,15 +1,20 @@
-//! `run --role verifier`: a verifier that follows finalized blocks and serves the checks it is
-//! drawn for.
+//! `run --role verifier` and `run --role whistleblower`: workers that follow finalized blocks and
+//! check others' work.
 //!
-//! At every finalized block it reads the running verifications. For a check of its own in the
-//! current round it:
-//! - in the commit phase: recomputes its targets ([`replay`]), writes the findings and a fresh
-//!   secret salt to its record ([`state`]) and only then sends the commitment;
+//! A verifier keeps a forced-error secret committed on chain (a fresh one once a forced error
+//! showed it), and at every finalized block reads the running verifications. For a check of its
+//! own in the current round it:
+//! - in the commit phase: recomputes its targets and their witnesses ([`replay`]), makes its
+//!   forced error where its secret says so, writes the findings and a fresh secret salt to its
+//!   record ([`state`]) and only then sends the commitment;
 //! - in the reveal phase: reveals the findings and salt of its record.
 //!
-//! It also plays its part in running disputes ([`dispute`]): answering the solver's midpoints
-//! when its finding is the one disputed, and re-executing the pinpointed point when drawn onto a
-//! dispute's committee.
+//! A whistleblower re-executes the witnesses of the checks it watches during their challenge
+//! window and challenges the wrong ones ([`watch`]).
+//!
+//! Both play their part in running disputes ([`dispute`]): answering the defender's midpoints
+//! when they challenged, defending a challenged witness (or showing it was a forced error), and
+//! re-executing the pinpointed point when drawn onto a dispute's committee.
 //!
 //! The record is the single source of what it committed to, so a verifier killed and restarted at
 //! any point reveals exactly that. A sent extrinsic whose outcome is unknown is given
@@ -17,14 +22,18 @@
 //! commitment or reveal, so nothing lands twice.
 
 mod dispute;
+#[cfg(feature = "dishonest")]
+mod lazy;
 mod replay;
 mod state;
+mod watch;
 
 use std::{collections::HashMap, path::PathBuf};
 
 use anyhow::{anyhow, Context};
 use cairn_primitives::{
-	verification::reveal_commitment, Hash256, ResultCommitment, Role, TaskId, TaskSpec,
+	verification::{forced_error, forced_witness, reveal_commitment},
+	Computed, Finding, Hash256, ResultCommitment, Role, TaskId, TaskSpec,
 };
 use cairn_train::{ArtifactClient, ArtifactStore, Dataset};
 use subxt::{ext::codec::Encode, utils::AccountId32};
@@ -38,16 +47,23 @@ use crate::{
 	record::hex0x,
 };
 use replay::ServedRun;
-use state::{CheckDir, CheckRecord};
+use state::{CheckDir, CheckRecord, SecretRecord};
 
 /// Blocks to wait for a sent commitment or reveal to show on chain before sending it again.
 const RESEND_AFTER: u64 = 3;
 
-/// How the verifier is set up.
+/// How the verifier or whistleblower is set up.
 pub struct Config {
 	/// WebSocket RPC endpoint of a Cairn node.
 	pub url: String,
 	pub signer: Keypair,
+	/// `Role::Verifier` or `Role::Whistleblower`.
+	pub role: Role,
+	/// Whistleblower only: the probability of watching a check.
+	pub watch: f64,
+	/// Test builds only: a verifier that echoes the solver's values and makes up its witnesses.
+	#[cfg(feature = "dishonest")]
+	pub lazy: bool,
 	/// Holds `artifacts/` (datasets and fetched checkpoints) and `checks/`.
 	pub work_dir: PathBuf,
 	/// Dataset files to import into the store at start.
@@ -63,13 +79,23 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 	let mut verifier = Verifier {
 		me: chain::account_of(&config.signer),
 		signer: config.signer,
+		role: config.role,
 		bond: config.bond,
 		store,
 		checks: CheckDir::open(config.work_dir.join("checks"))?,
 		client: ArtifactClient::new(),
 		answered: HashMap::new(),
+		secret_sent_at: None,
+		watching: watch::Watching::new(config.watch)?,
+		#[cfg(feature = "dishonest")]
+		lazy: config.lazy,
 	};
-	tracing::info!(account = %verifier.me, work_dir = %config.work_dir.display(), "verifier starting");
+	tracing::info!(
+		account = %verifier.me,
+		role = ?verifier.role,
+		work_dir = %config.work_dir.display(),
+		"starting"
+	);
 	provider::reconnecting(
 		async |connected| verifier.session(&config.url, connected).await,
 		std::future::pending(),
@@ -80,12 +106,19 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 struct Verifier {
 	signer: Keypair,
 	me: AccountId32,
+	role: Role,
 	bond: Option<u128>,
 	store: ArtifactStore,
 	checks: CheckDir,
 	client: ArtifactClient,
-	/// Block at which a dispute's midpoint (task, dispute serial, round) was last answered.
+	/// Block at which a dispute's move (task, dispute serial, round) was last sent.
 	answered: HashMap<(TaskId, u8, u16), u64>,
+	/// Block at which a new forced-error secret was last committed.
+	secret_sent_at: Option<u64>,
+	/// What a whistleblower watches and has found.
+	watching: watch::Watching,
+	#[cfg(feature = "dishonest")]
+	lazy: bool,
 }
 
 impl Verifier {
@@ -99,7 +132,7 @@ impl Verifier {
 		*connected = true;
 		tracing::info!(url, "connected");
 		if let Err(ended) =
-			provider::ensure_registered(&chain, &self.signer, Role::Verifier, self.bond).await
+			provider::ensure_registered(&chain, &self.signer, self.role, self.bond).await
 		{
 			return ended;
 		}
@@ -121,13 +154,23 @@ impl Verifier {
 		}
 	}
 
-	/// One finalized block: serve every check of this verifier in a current round, and its part
-	/// in every running dispute.
+	/// One finalized block: a verifier keeps a live secret and serves every check of its own in a
+	/// current round; a whistleblower watches the checks in their challenge window; both play
+	/// their part in every running dispute.
 	async fn on_block(&mut self, chain: &Chain, block: BlockId) -> anyhow::Result<()> {
+		if self.role == Role::Verifier {
+			self.keep_secret(chain, block).await?;
+		}
 		for verification in &chain.verifications_at(block.hash).await? {
 			if let Err(error) = self.play_dispute(chain, verification, block.number).await {
 				// This dispute only (the solver's artifacts out of reach, say): next block.
 				tracing::error!(task = verification.task_id, "cannot play the dispute: {error:#}");
+			}
+			if self.role == Role::Whistleblower {
+				if let Err(error) = self.watch(chain, verification, block.number).await {
+					tracing::error!(task = verification.task_id, "cannot watch: {error:#}");
+				}
+				continue;
 			}
 			let Some(check) = verification.check_of(&self.me) else { continue };
 			match verification.phase {
@@ -141,6 +184,38 @@ impl Verifier {
 			}
 		}
 		Ok(())
+	}
+
+	/// Commits to a fresh forced-error secret when the chain has none unrevealed for this
+	/// verifier (it is drawn only with one). The secret is recorded before it is committed to.
+	async fn keep_secret(&mut self, chain: &Chain, block: BlockId) -> anyhow::Result<()> {
+		if let Some((_, false)) = chain.secret_of(block.hash, &self.me).await? {
+			return Ok(());
+		}
+		if self.secret_sent_at.is_some_and(|since| block.number <= since + RESEND_AFTER) {
+			return Ok(());
+		}
+		self.secret_sent_at = Some(block.number);
+		let record = SecretRecord { secret: fresh_salt()? };
+		self.checks.save(&record)?;
+		let commitment = cairn_primitives::verification::secret_commitment(&record.secret);
+		tracing::info!(commitment = hex0x(&commitment), "committing a forced-error secret");
+		match chain.commit_secret(&self.signer, commitment).await {
+			Ok(block) => tracing::info!(block = ?block, "secret committed"),
+			// Committed before, or the old one is still in use: the next block shows which.
+			Err(error) if error.downcast_ref::<ModuleError>().is_some() => {
+				tracing::warn!("secret refused: {error:#}")
+			},
+			Err(error) => return Err(error),
+		}
+		Ok(())
+	}
+
+	/// The forced-error secret a check was drawn with, if this verifier still has it.
+	fn secret_of(&self, commitment: Option<Hash256>) -> anyhow::Result<Option<Hash256>> {
+		let Some(commitment) = commitment else { return Ok(None) };
+		let record = self.checks.load::<SecretRecord>(&SecretRecord::name_of(&commitment))?;
+		Ok(record.map(|record| record.secret))
 	}
 
 	/// Recomputes the targets (once: the record keeps them) and commits to the findings.
@@ -243,10 +318,22 @@ impl Verifier {
 		tracing::info!(task = task_id, round = verification.round, ?targets, "recomputing");
 		let started = std::time::Instant::now();
 		let served = run.served(self, task_id, &[]);
+		#[cfg(feature = "dishonest")]
+		let findings = if self.lazy {
+			lazy::findings(&served, &run.spec, targets).await
+		} else {
+			replay::findings(&served, &run.spec, &run.dataset, targets).await?
+		};
+		#[cfg(not(feature = "dishonest"))]
 		let findings = replay::findings(&served, &run.spec, &run.dataset, targets).await?;
 		for (target, finding) in targets.iter().zip(&findings) {
 			tracing::info!(task = task_id, target, computed = ?finding.computed, "recomputed");
 		}
+		let secret = self.secret_of(verification.check_of(&self.me).and_then(|c| c.secret))?;
+		let findings = match secret {
+			Some(secret) => with_forced_error(verification, &secret, findings),
+			None => findings,
+		};
 		tracing::info!(
 			task = task_id,
 			round = verification.round,
@@ -266,6 +353,28 @@ impl Verifier {
 			leaves: served.proved_leaves(),
 		})
 	}
+}
+
+/// `findings` with the forced error `secret` calls for on this check, if any: the witness it
+/// names replaced by `forced_witness` of it.
+fn with_forced_error(
+	verification: &Verification,
+	secret: &Hash256,
+	mut findings: Vec<Finding>,
+) -> Vec<Finding> {
+	let witnessed: Vec<usize> =
+		(0..findings.len()).filter(|i| findings[*i].computed.witness().is_some()).collect();
+	let (task_id, round, rate) =
+		(verification.task_id, verification.round, verification.forced_error_rate);
+	let Some(position) = forced_error(secret, task_id, round, rate, witnessed.len() as u32) else {
+		return findings;
+	};
+	let finding = &mut findings[witnessed[position as usize]];
+	if let Computed::Witnessed { hash, witness } = finding.computed {
+		tracing::info!(task = task_id, round, position, "making the forced error");
+		finding.computed = Computed::Witnessed { hash, witness: forced_witness(&witness) };
+	}
+	findings
 }
 
 /// A submitted task's spec, dataset and commitment.

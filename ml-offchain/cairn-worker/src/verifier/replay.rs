@@ -1,6 +1,7 @@
 //! What a verifier computes for its targets (`cairn_primitives::verification`): checkpoint 0 from
-//! the spec, checkpoint `j` by replaying segment `j - 1` from the solver's checkpoint `j - 1`, and
-//! the final weights from the last checkpoint it recomputed. Everything fetched from the solver is
+//! the spec, checkpoint `j` by replaying segment `j - 1` from the solver's checkpoint `j - 1`
+//! (with the segment's witness, the state hash at its middle step), and the final weights from
+//! the last checkpoint it recomputed. Everything fetched from the solver is
 //! checked: leaves and their proofs against the committed root, checkpoints against their leaves.
 //!
 //! A start checkpoint the solver committed but that cannot be where the run should be (it does not
@@ -13,10 +14,12 @@ use std::{collections::HashMap, sync::Mutex};
 use anyhow::Context;
 use cairn_primitives::{
 	merkle::{blake2_256, verify_checkpoint, CheckpointProof},
-	verification::Siblings,
+	verification::{witness_step_of, Siblings},
 	Computed, Finding, Hash256, ResultCommitment, TaskId, TaskSpec,
 };
-use cairn_train::{replay_segment, ArtifactClient, ArtifactStore, Checkpoint, Dataset, Trainer};
+use cairn_train::{
+	replay_segment, state_at_step, ArtifactClient, ArtifactStore, Checkpoint, Dataset, Trainer,
+};
 
 use crate::{chain::Midpoint, training::value_at};
 
@@ -150,7 +153,7 @@ pub async fn findings(
 	targets: &[u32],
 ) -> anyhow::Result<Vec<Finding>> {
 	let count = served.commitment.checkpoint_count;
-	let mut recomputed: HashMap<u32, Fetched> = HashMap::new();
+	let mut recomputed: HashMap<u32, (Fetched, Option<Hash256>)> = HashMap::new();
 	let mut findings = Vec::with_capacity(targets.len());
 	for &target in targets {
 		let leaf = if target < count { served.leaf(target).await } else { None };
@@ -160,10 +163,12 @@ pub async fn findings(
 			// The final weights are those of the last checkpoint.
 			let position = target.min(count.saturating_sub(1));
 			if !recomputed.contains_key(&position) {
-				let checkpoint = recompute(served, spec, dataset, position).await?;
+				let witness_step = witness_step_of(spec, count, position);
+				let checkpoint = recompute(served, spec, dataset, position, witness_step).await?;
 				recomputed.insert(position, checkpoint);
 			}
-			match (&recomputed[&position], target == count) {
+			let (checkpoint, witness) = &recomputed[&position];
+			let computed = match (checkpoint, target == count) {
 				(Fetched::Missing, _) => Computed::Unavailable,
 				(Fetched::Invalid, _) => Computed::Hash(INVALID_START),
 				(Fetched::Valid(checkpoint), false) => Computed::Hash(checkpoint.hash()),
@@ -171,6 +176,14 @@ pub async fn findings(
 					Ok(weights) => Computed::Hash(blake2_256(&weights)),
 					Err(_) => Computed::Hash(INVALID_START),
 				},
+			};
+			// A segment that cannot start has no state inside it either: every honest verifier
+			// witnesses the same placeholder.
+			match (computed, witness_step_of(spec, count, target)) {
+				(Computed::Hash(hash), Some(_)) => {
+					Computed::Witnessed { hash, witness: witness.unwrap_or(INVALID_START) }
+				},
+				(computed, _) => computed,
 			}
 		};
 		let leaf = leaf.map(|(leaf, siblings)| (leaf, Siblings::truncate_from(siblings)));
@@ -180,27 +193,39 @@ pub async fn findings(
 }
 
 /// Checkpoint `position` as an honest run has it: from the spec for 0, else by replaying the
-/// segment from the solver's previous checkpoint, which must sit at the step its position implies.
+/// segment from the solver's previous checkpoint, which must sit at the step its position implies;
+/// with the state hash at `witness_step` on the way.
 async fn recompute(
 	served: &ServedRun<'_>,
 	spec: &TaskSpec,
 	dataset: &Dataset,
 	position: u32,
-) -> anyhow::Result<Fetched> {
+	witness_step: Option<u32>,
+) -> anyhow::Result<(Fetched, Option<Hash256>)> {
 	if position == 0 {
 		let initial = tokio::task::block_in_place(|| Trainer::new(spec, dataset)?.checkpoint())
 			.context("cannot build the spec's initial model")?;
-		return Ok(Fetched::Valid(initial));
+		return Ok((Fetched::Valid(initial), None));
 	}
 	let start = match segment_start(served, spec, position).await {
 		Fetched::Valid(checkpoint) => checkpoint,
-		other => return Ok(other),
+		other => return Ok((other, None)),
 	};
-	Ok(match tokio::task::block_in_place(|| replay_segment(spec, dataset, &start)) {
-		Ok(checkpoint) => Fetched::Valid(checkpoint),
-		Err(_) => Fetched::Invalid,
+	let replayed = tokio::task::block_in_place(|| match witness_step {
+		Some(step) => {
+			// Trained on from the middle: bit for bit the state a replay from the start reaches.
+			let middle = state_at_step(spec, dataset, &start, step)?;
+			let end = start.step().saturating_add(spec.training.checkpoint_interval);
+			Ok((state_at_step(spec, dataset, &middle, end)?, Some(middle.hash())))
+		},
+		None => replay_segment(spec, dataset, &start).map(|end| (end, None)),
+	});
+	Ok(match replayed {
+		Ok((checkpoint, witness)) => (Fetched::Valid(checkpoint), witness),
+		Err(_) => (Fetched::Invalid, None),
 	})
 }
+
 
 /// The solver's checkpoint that starts the segment ending at checkpoint `target`, which must sit
 /// at the step its position implies.
@@ -249,7 +274,7 @@ pub async fn target_value(
 	target: u32,
 ) -> anyhow::Result<Computed> {
 	if target == 0 {
-		return Ok(match recompute(served, spec, dataset, 0).await? {
+		return Ok(match recompute(served, spec, dataset, 0, None).await?.0 {
 			Fetched::Valid(initial) => Computed::Hash(initial.hash()),
 			Fetched::Missing => Computed::Unavailable,
 			Fetched::Invalid => Computed::Hash(INVALID_START),

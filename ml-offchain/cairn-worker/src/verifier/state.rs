@@ -1,13 +1,14 @@
 //! What a verifier remembers about each check and each arbitration, one JSON file each in
 //! `WORK/checks/`: `<task>-<submitted>-<round>.json` for a check,
-//! `<task>-<submitted>-dispute<serial>-<attempt>.json` for a seat on a dispute's committee, where
+//! `<task>-<submitted>-dispute<serial>-<attempt>.json` for a seat on a dispute's committee,
+//! `secret-<commitment>.json` for each forced-error secret it committed to, where
 //! `<submitted>` is the block of the result's commitment (a reopened task is verified afresh). What it computed and the salt are written before the
 //! commitment is sent, so a verifier restarted at any point reveals exactly what it committed to.
 
 use std::path::PathBuf;
 
 use anyhow::Context;
-use cairn_primitives::{Computed, Finding, Hash256, TaskId};
+use cairn_primitives::{verification::secret_commitment, Computed, Finding, Hash256, TaskId};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::record::{read_json, scale_hex, set_aside, write_json};
@@ -79,6 +80,23 @@ impl ArbitrationRecord {
 	}
 }
 
+/// A forced-error secret (`cairn_primitives::verification::secret_commitment`), written before
+/// its commitment is sent and kept after a new one replaces it: a check drawn with it may still
+/// need it to show that a challenged witness was a forced error.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretRecord {
+	/// The secret, SCALE-encoded as hex. Never sent but to show a forced error.
+	#[serde(with = "scale_hex")]
+	pub secret: Hash256,
+}
+
+impl SecretRecord {
+	/// The file name of the record of the secret committed to as `commitment`.
+	pub fn name_of(commitment: &Hash256) -> String {
+		format!("secret-{}", hex::encode(commitment))
+	}
+}
+
 /// A record kept in a [`CheckDir`].
 pub trait Record: Serialize + DeserializeOwned {
 	/// Its file name, without the extension.
@@ -88,6 +106,12 @@ pub trait Record: Serialize + DeserializeOwned {
 impl Record for CheckRecord {
 	fn name(&self) -> String {
 		Self::name_of(self.task_id, self.submitted_at, self.round)
+	}
+}
+
+impl Record for SecretRecord {
+	fn name(&self) -> String {
+		Self::name_of(&secret_commitment(&self.secret))
 	}
 }
 
@@ -182,6 +206,10 @@ mod tests {
 		};
 		checks.save(&seat).unwrap();
 		assert_eq!(checks.load(&ArbitrationRecord::name_of(4, 9, 0, 1)).unwrap(), Some(seat));
+		let secret = SecretRecord { secret: [4; 32] };
+		checks.save(&secret).unwrap();
+		let name = SecretRecord::name_of(&secret_commitment(&[4; 32]));
+		assert_eq!(checks.load(&name).unwrap(), Some(secret));
 		// An unreadable record is set aside and counts as none.
 		std::fs::write(dir.path().join("4-9-2.json"), b"{ not json").unwrap();
 		assert_eq!(checks.load::<CheckRecord>(&CheckRecord::name_of(4, 9, 2)).unwrap(), None);

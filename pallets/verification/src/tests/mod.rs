@@ -834,8 +834,25 @@ fn randomized_calls_conserve_funds_and_reach_every_outcome() {
 		for verifier in VERIFIERS {
 			register(verifier, roles(false, true), cpu(), VERIFIER_BOND * 20);
 		}
+		// A whistleblower watches every round; half the checks carry a forced error, and the
+		// pot is taxed and pays jackpots.
+		let whistleblower = Roles { solver: false, verifier: false, whistleblower: true };
+		register(OUTSIDER, whistleblower, cpu(), VERIFIER_BOND * 20);
+		let mut params = verification_params();
+		params.challenge_window = WINDOW;
+		params.forced_error_rate = Perbill::from_percent(50);
+		params.jackpot_tax = Perbill::from_percent(5);
+		assert_ok!(Verification::set_params(RuntimeOrigin::root(), params));
+		assert_ok!(Balances::transfer_allow_death(
+			RuntimeOrigin::signed(SUBMITTER),
+			Verification::pot(),
+			ENDOWMENT / 10
+		));
 		let issuance = Balances::total_issuance();
 		let mut rng = Lcg(7);
+		// Every secret committed, by commitment; verifiers replace revealed ones as they go.
+		let mut secrets: std::collections::BTreeMap<Hash256, Hash256> =
+			VERIFIERS.iter().map(|v| (secret_commitment(&secret(*v)), secret(*v))).collect();
 		let mut runs: std::collections::BTreeMap<u64, Run> = Default::default();
 		let mut committed: std::collections::BTreeMap<(u64, u8, u64), Vec<Finding>> =
 			Default::default();
@@ -847,14 +864,14 @@ fn randomized_calls_conserve_funds_and_reach_every_outcome() {
 		};
 		let pick =
 			|rng: &mut Lcg, ids: &[u64]| ids.get(rng.below(ids.len() as u64) as usize).copied();
-		for _ in 0..6_000 {
+		for _ in 0..8_000 {
 			let tasks_in = |wanted: fn(&TaskStatus<u64, Balance, u64>) -> bool| -> Vec<u64> {
 				Tasks::<Test>::iter()
 					.filter(|(_, t)| wanted(&t.status))
 					.map(|(id, _)| id)
 					.collect()
 			};
-			match rng.below(17) {
+			match rng.below(18) {
 				0 => {
 					if Tasks::<Test>::iter().count() < 4 {
 						count(
@@ -972,6 +989,19 @@ fn randomized_calls_conserve_funds_and_reach_every_outcome() {
 						let dispute = Verifications::<Test>::get(task_id).unwrap().dispute.unwrap();
 						let run = &runs[&task_id];
 						match dispute.to_move() {
+							Some(crate::Party::Defender) if rng.below(3) == 0 => {
+								let verification = Verifications::<Test>::get(task_id).unwrap();
+								let check = &verification.checks[dispute.check as usize];
+								let secret = check.secret.map_or([0; 32], |c| secrets[&c]);
+								count(
+									"reveal secret",
+									Verification::reveal_secret(
+										RuntimeOrigin::signed(dispute.defender),
+										task_id,
+										secret,
+									),
+								)
+							},
 							Some(crate::Party::Defender) => {
 								let value = match dispute.stage {
 									crate::DisputeStage::Steps { lo, hi, .. } => {
@@ -982,7 +1012,7 @@ fn randomized_calls_conserve_funds_and_reach_every_outcome() {
 									},
 									crate::DisputeStage::Arbitration { .. } => [0; 32],
 								};
-								count("bisect", bisect_as(SOLVER, task_id, value));
+								count("bisect", bisect_as(dispute.defender, task_id, value));
 							},
 							Some(crate::Party::Challenger) => count(
 								"respond",
@@ -1052,6 +1082,64 @@ fn randomized_calls_conserve_funds_and_reach_every_outcome() {
 						}
 					}
 				},
+				11 => {
+					if let Some(task_id) =
+						pick(&mut rng, &verifying(|p| matches!(p, Phase::Challenge { .. })))
+					{
+						let verification = Verifications::<Test>::get(task_id).unwrap();
+						let rate = verification.forced_error_rate.deconstruct();
+						// Every witness, and the forced errors once more: a watcher finds those.
+						let witnessed: Vec<(u64, u32)> = verification
+							.checks
+							.iter()
+							.filter(|check| check.round == verification.round)
+							.flat_map(|check| {
+								let count = check.witnesses.len() as u32;
+								let forced = cairn_primitives::verification::forced_error(
+									&secrets[&check.secret.expect("drawn with a secret")],
+									task_id,
+									check.round,
+									rate,
+									count,
+								);
+								let forced =
+									forced.map(|position| check.witnesses[position as usize]);
+								check
+									.witnesses
+									.iter()
+									.chain(forced.iter())
+									.map(|(target, _)| (check.verifier, *target))
+									.collect::<Vec<_>>()
+							})
+							.collect();
+						// Rarely: every challenge is a dispute to play out.
+						if !witnessed.is_empty() && rng.below(4) == 0 {
+							let (verifier, target) =
+								witnessed[rng.below(witnessed.len() as u64) as usize];
+							count(
+								"challenge",
+								Verification::challenge(
+									RuntimeOrigin::signed(OUTSIDER),
+									task_id,
+									verifier,
+									target,
+								),
+							);
+						}
+					}
+				},
+				16 => {
+					let verifier = VERIFIERS[rng.below(VERIFIERS.len() as u64) as usize];
+					let fresh = blake2_256(&(verifier, rng.below(u64::MAX)).encode());
+					let result = Verification::commit_secret(
+						RuntimeOrigin::signed(verifier),
+						secret_commitment(&fresh),
+					);
+					if result.is_ok() {
+						secrets.insert(secret_commitment(&fresh), fresh);
+					}
+					count("commit secret", result);
+				},
 				_ => advance(1 + rng.below(2)),
 			}
 			check_invariants();
@@ -1083,6 +1171,9 @@ fn randomized_calls_conserve_funds_and_reach_every_outcome() {
 			"concede",
 			"arbiter commit",
 			"arbiter reveal",
+			"challenge",
+			"reveal secret",
+			"commit secret",
 		] {
 			assert!(successes.get(kind).copied().unwrap_or(0) >= 5, "{kind}: {successes:?}");
 		}

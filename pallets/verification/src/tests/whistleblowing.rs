@@ -271,7 +271,12 @@ fn a_forced_error_pays_the_jackpot_and_costs_the_verifier_nothing() {
 		assert!(Verifications::<Test>::get(task_id).unwrap().challenges.is_empty());
 		// The secret is spent: the verifier is not drawn until it commits a new one, which it
 		// now may although its check is open.
-		assert!(Secrets::<Test>::get(verifier).unwrap().revealed_at.is_some());
+		let revealed = Secrets::<Test>::get(verifier).unwrap();
+		assert!(revealed.revealed_at.is_some());
+		assert_noop!(
+			Verification::commit_secret(RuntimeOrigin::signed(verifier), revealed.commitment),
+			Error::<Test>::SecretRevealed
+		);
 		assert_ok!(Verification::commit_secret(RuntimeOrigin::signed(verifier), [5; 32]));
 		finish_phase(task_id);
 		assert_eq!(concluded(task_id), Outcome::Accepted);
