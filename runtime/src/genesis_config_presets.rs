@@ -4,7 +4,6 @@ use crate::{
 	configs::VerificationPotId, AccountId, Balance, BlockNumber, DAYS, HOURS, MILLI_UNIT, UNIT,
 };
 use alloc::{vec, vec::Vec};
-use frame_support::traits::Get;
 use pallet_compute_staking::StakingParams;
 use pallet_tasks::TaskParams;
 use pallet_verification::VerificationParams;

@@ -223,7 +223,7 @@ async fn register_model(url: &str, args: RegisterModelArgs) -> anyhow::Result<()
 
 /// Posts a task and prints its id.
 async fn submit_task(url: &str, args: SubmitTaskArgs) -> anyhow::Result<()> {
-	let spec = args.spec.spec(true)?;
+	let spec = args.spec.task_spec()?;
 	let signer = chain::keypair(&args.key.secret()?)?;
 	let chain = Chain::connect(url).await?;
 	let created = chain.create_task(&signer, spec, args.reward).await?;

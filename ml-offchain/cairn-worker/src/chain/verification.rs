@@ -19,14 +19,28 @@ type GeneratedSubject = api::runtime_types::pallet_verification::types::DisputeS
 /// Where a verification is; each phase ends at its block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Phase {
-	Draw { at: u32 },
-	Commit { until: u32 },
-	Reveal { until: u32 },
-	Availability { until: u32 },
-	Decide { at: u32 },
-	Dispute { until: u32 },
+	Draw {
+		at: u32,
+	},
+	Commit {
+		until: u32,
+	},
+	Reveal {
+		until: u32,
+	},
+	Availability {
+		until: u32,
+	},
+	Decide {
+		at: u32,
+	},
+	Dispute {
+		until: u32,
+	},
 	/// Whistleblowers may challenge the round's witnesses until `until`.
-	Challenge { until: u32 },
+	Challenge {
+		until: u32,
+	},
 }
 
 /// What a dispute's arbiters re-execute, and the solver's value they compare it with.
@@ -367,8 +381,7 @@ impl Chain {
 		verifier: &AccountId32,
 		target: u32,
 	) -> anyhow::Result<H256> {
-		let call =
-			api::transactions().verification().challenge(task_id, *verifier, target);
+		let call = api::transactions().verification().challenge(task_id, *verifier, target);
 		Ok(self.submit(signer, &call, "challenge").await?.0)
 	}
 

@@ -141,6 +141,18 @@ impl SpecArgs {
 		Ok(spec)
 	}
 
+	/// The spec of a task to post: one the chain accepts, whose segments have a middle step for
+	/// verifiers to witness (`--checkpoint-interval` of 2 or more).
+	pub fn task_spec(&self) -> anyhow::Result<TaskSpec> {
+		let spec = self.spec(true)?;
+		anyhow::ensure!(
+			spec.training.checkpoint_interval >= 2,
+			"--checkpoint-interval must be at least 2 for a task: verifiers witness the state in \
+			 the middle of every segment"
+		);
+		Ok(spec)
+	}
+
 	/// The optimizer with its hyper-parameters as `f32` bit patterns. Flags of the other
 	/// optimizer are refused rather than ignored.
 	fn optimizer(&self) -> anyhow::Result<Optimizer> {
@@ -420,6 +432,13 @@ mod tests {
 		)
 		.unwrap();
 		assert!(no_uri.spec(true).unwrap_err().to_string().contains("--dataset-uri is needed"));
+		let argv = hashed(&["--dataset-uri", "http://example.org/d", "--steps", "10"]);
+		let mut argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+		argv.extend(["--checkpoint-interval", "1"]);
+		let every_step = spec_args(&argv).unwrap();
+		assert!(every_step.spec(true).is_ok(), "trainable offline");
+		let refused = every_step.task_spec().unwrap_err().to_string();
+		assert!(refused.contains("--checkpoint-interval must be at least 2"), "{refused}");
 		assert!(spec_args(&["--dataset-hash", HASH, "--steps", "1", "--checkpoint-interval", "1"])
 			.is_err());
 		assert!(spec_args(&[

@@ -24,8 +24,8 @@ use super::{
 };
 use crate::{
 	chain::{
-		log_sent, ArbitrationPhase, ArbitrationPoint, Chain, Dispute, DisputeStage,
-		DisputeSubject, Midpoint, Verification, VerificationPhase,
+		log_sent, ArbitrationPhase, ArbitrationPoint, Chain, Dispute, DisputeStage, DisputeSubject,
+		Midpoint, Verification, VerificationPhase,
 	},
 	record::hex0x,
 };

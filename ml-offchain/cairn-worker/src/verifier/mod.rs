@@ -330,8 +330,9 @@ impl Verifier {
 			tracing::info!(task = task_id, target, computed = ?finding.computed, "recomputed");
 		}
 		let secret = self.secret_of(verification.check_of(&self.me).and_then(|c| c.secret))?;
+		let (round, rate) = (verification.round, verification.forced_error_rate);
 		let findings = match secret {
-			Some(secret) => with_forced_error(verification, &secret, findings),
+			Some(secret) => with_forced_error(task_id, round, rate, &secret, findings),
 			None => findings,
 		};
 		tracing::info!(
@@ -355,17 +356,18 @@ impl Verifier {
 	}
 }
 
-/// `findings` with the forced error `secret` calls for on this check, if any: the witness it
-/// names replaced by `forced_witness` of it.
+/// `findings` with the forced error `secret` calls for on the check of `task_id` in `round` at
+/// `rate` (parts per billion), if any: the witness it names replaced by `forced_witness` of it.
 fn with_forced_error(
-	verification: &Verification,
+	task_id: TaskId,
+	round: u8,
+	rate: u32,
 	secret: &Hash256,
 	mut findings: Vec<Finding>,
 ) -> Vec<Finding> {
-	let witnessed: Vec<usize> =
-		(0..findings.len()).filter(|i| findings[*i].computed.witness().is_some()).collect();
-	let (task_id, round, rate) =
-		(verification.task_id, verification.round, verification.forced_error_rate);
+	let witnessed: Vec<usize> = (0..findings.len())
+		.filter(|i| findings[*i].computed.witness().is_some())
+		.collect();
 	let Some(position) = forced_error(secret, task_id, round, rate, witnessed.len() as u32) else {
 		return findings;
 	};
@@ -414,4 +416,30 @@ fn fresh_salt() -> anyhow::Result<Hash256> {
 		.and_then(|mut source| source.read_exact(&mut salt))
 		.context("cannot read /dev/urandom for a commitment salt")?;
 	Ok(salt)
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn a_forced_error_replaces_the_one_witness_the_secret_names() {
+		let witnessed =
+			|hash, witness| Finding { computed: Computed::Witnessed { hash, witness }, leaf: None };
+		let findings = vec![
+			Finding { computed: Computed::Hash([1; 32]), leaf: None },
+			witnessed([2; 32], [3; 32]),
+			Finding { computed: Computed::Unavailable, leaf: None },
+			witnessed([4; 32], [5; 32]),
+		];
+		assert_eq!(with_forced_error(7, 0, 0, &[9; 32], findings.clone()), findings);
+		for task_id in 0..8 {
+			let forced = with_forced_error(task_id, 0, 1_000_000_000, &[9; 32], findings.clone());
+			let position = forced_error(&[9; 32], task_id, 0, 1_000_000_000, 2).expect("due");
+			let mut expected = findings.clone();
+			let (hash, witness) = [([2; 32], [3; 32]), ([4; 32], [5; 32])][position as usize];
+			expected[[1, 3][position as usize]] = witnessed(hash, forced_witness(&witness));
+			assert_eq!(forced, expected, "task {task_id}");
+		}
+	}
 }

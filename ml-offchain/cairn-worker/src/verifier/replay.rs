@@ -226,7 +226,6 @@ async fn recompute(
 	})
 }
 
-
 /// The solver's checkpoint that starts the segment ending at checkpoint `target`, which must sit
 /// at the step its position implies.
 async fn segment_start(served: &ServedRun<'_>, spec: &TaskSpec, target: u32) -> Fetched {

@@ -51,7 +51,13 @@ impl Watching {
 	}
 
 	/// Whether to watch `verifier`'s check of round `round` of a submission.
-	fn watches(&self, task_id: TaskId, submitted_at: u32, round: u8, verifier: &AccountId32) -> bool {
+	fn watches(
+		&self,
+		task_id: TaskId,
+		submitted_at: u32,
+		round: u8,
+		verifier: &AccountId32,
+	) -> bool {
 		let draw = blake2_256(&(self.seed, task_id, submitted_at, round, verifier).encode());
 		let unit = u64::from_le_bytes(draw[..8].try_into().expect("8 bytes")) as f64;
 		unit / (u64::MAX as f64) < self.probability
@@ -90,7 +96,8 @@ impl Verifier {
 						&& challenge.target == target
 				});
 				let key = (task_id, submitted_at, position, target);
-				let recently = self.watching.sent.get(&key).is_some_and(|at| now <= at + RESEND_AFTER);
+				let recently =
+					self.watching.sent.get(&key).is_some_and(|at| now <= at + RESEND_AFTER);
 				if challenged || recently {
 					continue;
 				}
