@@ -104,8 +104,36 @@ impl Verifier {
 				return log_sent(task_id, "secret revealed", sent);
 			}
 		}
-		let name = CheckRecord::name_of(task_id, verification.submitted_at, check.round);
-		let proved = self.checks.load::<CheckRecord>(&name)?.map(|record| record.leaves);
+		let round = Some(check.round);
+		let Some(value) = self.midpoint_value(chain, verification, dispute, round, point).await?
+		else {
+			return Ok(());
+		};
+		self.answered.insert(key, now);
+		tracing::info!(task = task_id, ?point, value = hex0x(&value), "defending the witness");
+		let sent = chain.bisect(&self.signer, task_id, dispute.rounds, value).await;
+		log_sent(task_id, "midpoint posted", sent)
+	}
+
+	/// What re-execution gives at `point` of the disputed segment, from the leaves this
+	/// verifier's check of `round` proved (so that a solver that stops serving its proofs cannot
+	/// make it answer blind); `None`, logged, while it cannot be computed.
+	async fn midpoint_value(
+		&self,
+		chain: &Chain,
+		verification: &Verification,
+		dispute: &Dispute,
+		round: Option<u8>,
+		point: Midpoint,
+	) -> anyhow::Result<Option<Hash256>> {
+		let task_id = verification.task_id;
+		let proved = match round {
+			Some(round) => {
+				let name = CheckRecord::name_of(task_id, verification.submitted_at, round);
+				self.checks.load::<CheckRecord>(&name)?.map(|record| record.leaves)
+			},
+			None => None,
+		};
 		let run = self.submitted(chain, task_id).await?;
 		let served = run.served(self, task_id, &proved.unwrap_or_default());
 		let computed =
@@ -113,12 +141,9 @@ impl Verifier {
 				.await?;
 		let Computed::Hash(value) = computed else {
 			tracing::warn!(task = task_id, ?point, "cannot compute the midpoint yet; retrying");
-			return Ok(());
+			return Ok(None);
 		};
-		self.answered.insert(key, now);
-		tracing::info!(task = task_id, ?point, value = hex0x(&value), "defending the witness");
-		let sent = chain.bisect(&self.signer, task_id, dispute.rounds, value).await;
-		log_sent(task_id, "midpoint posted", sent)
+		Ok(Some(value))
 	}
 
 	/// Agrees with the defender's value at the midpoint if re-execution gives the same.
@@ -136,21 +161,9 @@ impl Verifier {
 		if self.answered.get(&key).is_some_and(|since| now <= since + RESEND_AFTER) {
 			return Ok(());
 		}
-		let run = self.submitted(chain, task_id).await?;
-		let check = verification.check_of(&self.me).map(|check| check.round);
-		let proved = match check {
-			Some(round) => {
-				let name = CheckRecord::name_of(task_id, verification.submitted_at, round);
-				self.checks.load::<CheckRecord>(&name)?.map(|record| record.leaves)
-			},
-			None => None,
-		};
-		let served = run.served(self, task_id, &proved.unwrap_or_default());
-		let computed =
-			replay::value_in_segment(&served, &run.spec, &run.dataset, dispute.target, point)
-				.await?;
-		let Computed::Hash(value) = computed else {
-			tracing::warn!(task = task_id, ?point, "cannot compute the midpoint yet; retrying");
+		let round = verification.check_of(&self.me).map(|check| check.round);
+		let Some(value) = self.midpoint_value(chain, verification, dispute, round, point).await?
+		else {
 			return Ok(());
 		};
 		let agree = value == posted;
