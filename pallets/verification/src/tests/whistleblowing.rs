@@ -385,3 +385,63 @@ fn a_secret_in_use_stays_and_only_bonded_verifiers_commit_one() {
 		assert_eq!(Secrets::<Test>::get(idle).unwrap().commitment, [5; 32]);
 	});
 }
+
+#[test]
+fn randomized_witness_games_end_in_time_and_the_honest_side_wins() {
+	test(|| {
+		watched(0);
+		// Deep enough for every challenge the blind whistleblower loses.
+		assert_ok!(ComputeStaking::bond_more(RuntimeOrigin::signed(WHISTLEBLOWER), 20_000));
+		let mut rng = Lcg(5);
+		let mut wins = [0u32; 2];
+		for _ in 0..12 {
+			let run = Run::honest();
+			let task_id = drawn(&run);
+			let (verifier, target) = first_segment(task_id);
+			// Either a lazy verifier and an honest whistleblower, or the other way round.
+			let lazy = rng.below(2) == 0;
+			play_round(task_id, |who, targets| {
+				if lazy && who == verifier {
+					lazy_findings(&run, targets)
+				} else {
+					run.findings(targets)
+				}
+			});
+			assert_ok!(challenge(WHISTLEBLOWER, task_id, verifier, target));
+			finish_phase(task_id);
+			// The lazy side makes up its midpoints; the blind whistleblower disputes every one.
+			loop {
+				let dispute = dispute_of(task_id);
+				if matches!(dispute.stage, DisputeStage::Arbitration { .. }) {
+					// ceil(log2 5) step rounds and ceil(log2 13) trace rounds at most.
+					assert!(dispute.rounds <= 3 + 4, "{} rounds", dispute.rounds);
+					break;
+				}
+				let value = if lazy {
+					blake2_256(&(b"made up", midpoint(&dispute.stage)).encode())
+				} else {
+					true_midpoint(&dispute.stage)
+				};
+				assert_ok!(bisect_as(verifier, task_id, value));
+				let agree = !lazy && rng.below(3) == 0
+					|| lazy && dispute_of(task_id).midpoint == Some(true_midpoint(&dispute.stage));
+				assert_ok!(respond_as(WHISTLEBLOWER, task_id, agree));
+			}
+			arbitrate(task_id, honest_arbiters(&run, target));
+			let (winner, loser, _) = resolution(task_id);
+			let expected = if lazy { (WHISTLEBLOWER, verifier) } else { (verifier, WHISTLEBLOWER) };
+			assert_eq!((winner, loser), expected, "lazy: {lazy}");
+			wins[usize::from(lazy)] += 1;
+			// The round goes on to its end: a recheck of the lazy verifier's targets, if needed.
+			while Verifications::<Test>::contains_key(task_id) {
+				match Verifications::<Test>::get(task_id).unwrap().phase {
+					Phase::Commit { .. } => play_round(task_id, |_, targets| run.findings(targets)),
+					_ => finish_phase(task_id),
+				}
+			}
+			assert_eq!(concluded(task_id), Outcome::Accepted);
+			check_invariants();
+		}
+		assert!(wins.iter().all(|count| *count >= 3), "{wins:?}");
+	});
+}
