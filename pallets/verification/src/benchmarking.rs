@@ -537,7 +537,9 @@ mod benchmarks {
 			let verification = verification.as_mut().expect("verifying");
 			for i in 1..MAX_CHALLENGES {
 				let whistleblower = account("whistleblower", i, 0);
-				let pending = Challenge { whistleblower, check, target, posted_at: Zero::zero() };
+				let subject = DisputeSubject::Witness;
+				let pending =
+					Challenge { whistleblower, check, target, subject, posted_at: Zero::zero() };
 				verification.challenges.try_push(pending).expect("room");
 			}
 		});
@@ -545,7 +547,7 @@ mod benchmarks {
 		T::Providers::make_eligible(&whistleblower, Role::Whistleblower);
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(whistleblower), task_id, verifier, target);
+		_(RawOrigin::Signed(whistleblower), task_id, verifier, target, DisputeSubject::Witness);
 
 		let verification = Verifications::<T>::get(task_id).expect("verifying");
 		assert_eq!(verification.challenges.len() as u32, MAX_CHALLENGES);
@@ -587,6 +589,7 @@ mod benchmarks {
 					whistleblower: whistleblower.clone(),
 					check: check as u32,
 					target,
+					subject: DisputeSubject::Witness,
 					posted_at: Zero::zero(),
 				};
 				verification.challenges.try_push(pending).expect("room");

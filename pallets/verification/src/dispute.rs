@@ -40,14 +40,32 @@ impl<T: Config> Pallet<T> {
 		target: u32,
 		check: usize,
 	) -> DispatchResult {
-		let count = task.commitment.checkpoint_count;
+		let stage = Self::leaf_stage(verification, task, target)?;
+		let parties = DisputeParties {
+			target,
+			subject: DisputeSubject::Leaf,
+			defender: verification.solver.clone(),
+			challenger: verification.checks[check].verifier.clone(),
+			check: check as u32,
+			challenged_at: Self::now(),
+		};
+		Self::start_dispute(task_id, verification, parties, stage)
+	}
+
+	/// Where a dispute over the solver's value of `target` starts.
+	pub(crate) fn leaf_stage(
+		verification: &Verification<T>,
+		task: &SubmittedTask<T::AccountId, BalanceOf<T>>,
+		target: u32,
+	) -> Result<DisputeStage, Error<T>> {
 		let claimed = verification
 			.targets
 			.binary_search_by_key(&target, |t| t.index)
 			.ok()
 			.and_then(|position| verification.targets[position].committed)
 			.ok_or(Error::<T>::NoDispute)?;
-		let stage = if target == 0 || target >= count || task.spec.trace_len().is_none() {
+		let count = task.commitment.checkpoint_count;
+		Ok(if target == 0 || target >= count || task.spec.trace_len().is_none() {
 			// The initial checkpoint and the final weights have no steps to bisect, and a network
 			// whose trace workers do not define is arbitrated by replaying the whole segment.
 			DisputeStage::Arbitration {
@@ -59,16 +77,7 @@ impl<T: Config> Pallet<T> {
 			let lo = target.saturating_sub(1).saturating_mul(interval);
 			let hi = target.saturating_mul(interval);
 			Self::steps_or_operations(task, lo, hi, None, claimed)
-		};
-		let parties = DisputeParties {
-			target,
-			subject: DisputeSubject::Leaf,
-			defender: verification.solver.clone(),
-			challenger: verification.checks[check].verifier.clone(),
-			check: check as u32,
-			challenged_at: Self::now(),
-		};
-		Self::start_dispute(task_id, verification, parties, stage)
+		})
 	}
 
 	/// Starts a dispute at `stage` and schedules its first step.
@@ -576,7 +585,14 @@ impl<T: Config> Pallet<T> {
 		let dispute = verification.dispute.take().ok_or(Error::<T>::NoDispute)?;
 		let check = verification.checks.get_mut(dispute.check as usize);
 		match (dispute.subject, loser) {
-			(DisputeSubject::Leaf, Party::Defender) => {
+			(DisputeSubject::Leaf | DisputeSubject::Verdict, Party::Defender) => {
+				if dispute.subject == DisputeSubject::Verdict {
+					// The verifier's agreement pays its slash to the whistleblower.
+					if let Some(check) = check {
+						check.caught_by = Some(dispute.challenger.clone());
+					}
+					T::Providers::task_closed(&dispute.challenger, Role::Whistleblower, true);
+				}
 				if let Ok(position) =
 					verification.targets.binary_search_by_key(&dispute.target, |t| t.index)
 				{
@@ -598,7 +614,7 @@ impl<T: Config> Pallet<T> {
 				}
 				T::Providers::task_closed(&dispute.challenger, Role::Whistleblower, true);
 			},
-			(DisputeSubject::Witness, Party::Challenger) => {
+			(DisputeSubject::Witness | DisputeSubject::Verdict, Party::Challenger) => {
 				Self::slash_whistleblower(task_id, &dispute.challenger, &dispute.defender);
 				T::Providers::task_closed(&dispute.challenger, Role::Whistleblower, false);
 			},

@@ -274,12 +274,14 @@ pub mod pallet {
 		SecretCommitted { verifier: T::AccountId },
 		/// Whistleblowers may challenge the witnesses of round `round` until `until`.
 		ChallengeWindowOpened { task_id: TaskId, round: u8, until: BlockNumberFor<T> },
-		/// A whistleblower challenged a verifier's witness of `target`; a dispute settles it.
+		/// A whistleblower challenged a verifier's witness of `target`, or its agreement with the
+		/// solver's value (`subject`); a dispute settles it.
 		WitnessChallenged {
 			task_id: TaskId,
 			whistleblower: T::AccountId,
 			verifier: T::AccountId,
 			target: u32,
+			subject: DisputeSubject,
 		},
 		/// The challenged witness was the verifier's forced error: it revealed its secret, and the
 		/// whistleblower won `jackpot` from the pot.
@@ -362,9 +364,11 @@ pub mod pallet {
 		/// Only whistleblowers of the solver's compute class whose bond covers one more challenge,
 		/// and who are not a party to the task or the challenged verifier, may challenge.
 		NotWhistleblower,
-		/// The verifier revealed no standing witness for that target in this round.
-		NoWitness,
-		/// This whistleblower challenged that witness already.
+		/// The verifier revealed no standing witness (for a `Witness` challenge) or agreement with
+		/// a known leaf (for a `Verdict` challenge) on that target in this round; `Leaf` is not
+		/// challenged.
+		NothingToChallenge,
+		/// This whistleblower challenged that witness or verdict already.
 		AlreadyChallenged,
 		/// The verification holds as many challenges as it can.
 		TooManyChallenges,
@@ -492,10 +496,12 @@ pub mod pallet {
 			Self::do_commit_secret(who, commitment)
 		}
 
-		/// Challenge `verifier`'s witness of `target` in the current round: you re-executed the
-		/// segment and found another state at its witness step. Settled by the dispute game with
-		/// the verifier defending; a wrong challenge costs `challenge_bond` of the reward, a right
-		/// one is paid the verifier's slash, or the jackpot if the witness was a forced error.
+		/// Challenge `verifier`'s result on `target` in the current round, having re-executed it:
+		/// its witness (`subject` `Witness`: you found another state at the witness step; the
+		/// verifier defends it) or its agreement with the solver's value (`Verdict`: you found
+		/// another value; the solver defends it). Settled by the dispute game; a wrong challenge
+		/// costs `challenge_bond` of the reward, a right one is paid the verifier's slash (and
+		/// rejects the result, for a verdict), or the jackpot if the witness was a forced error.
 		/// Bonded whistleblowers of the solver's compute class, during the challenge window.
 		/// Emits `WitnessChallenged`.
 		#[pallet::call_index(8)]
@@ -505,9 +511,10 @@ pub mod pallet {
 			task_id: TaskId,
 			verifier: T::AccountId,
 			target: u32,
+			subject: DisputeSubject,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::do_challenge(who, task_id, verifier, target)
+			Self::do_challenge(who, task_id, verifier, target, subject)
 		}
 
 		/// Reveal your forced-error secret to show that the witness a whistleblower challenged was
@@ -1143,9 +1150,11 @@ impl<T: Config> Pallet<T> {
 							((TargetStatus::Confirmed, _), Verdict::Disagree) => {
 								beneficiary = Some((verification.solver.clone(), false))
 							},
+							// To the whistleblower that showed the value wrong, else the submitter.
 							((TargetStatus::Refuted, _), Verdict::Agree) => {
-								beneficiary =
-									beneficiary.or(Some((verification.submitter.clone(), false)))
+								let to = check.caught_by.clone();
+								let to = to.unwrap_or_else(|| verification.submitter.clone());
+								beneficiary = beneficiary.or(Some((to, false)))
 							},
 							(
 								(TargetStatus::Refuted | TargetStatus::Forfeited, _),

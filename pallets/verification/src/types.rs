@@ -229,7 +229,18 @@ pub struct Check<T: Config> {
 	pub caught_by: Option<T::AccountId>,
 }
 
-/// A whistleblower's challenge of a verifier's witness, awaiting its dispute.
+impl<T: Config> Check<T> {
+	/// Whether the check revealed agreement with the solver's value of `target`.
+	pub fn agrees_on(&self, target: u32) -> bool {
+		let Some(verdicts) = &self.verdicts else { return false };
+		self.targets
+			.iter()
+			.zip(verdicts)
+			.any(|(index, verdict)| *index == target && *verdict == Verdict::Agree)
+	}
+}
+
+/// A whistleblower's challenge of a verifier's witness or agreement, awaiting its dispute.
 #[derive(
 	CloneNoBound, PartialEqNoBound, EqNoBound, DebugNoBound, Encode, Decode, MaxEncodedLen, TypeInfo,
 )]
@@ -240,8 +251,10 @@ pub struct Challenge<T: Config> {
 	pub whistleblower: T::AccountId,
 	/// Position of the challenged check in the verification's checks.
 	pub check: u32,
-	/// The target whose witness is challenged.
+	/// The target whose witness or verdict is challenged.
 	pub target: u32,
+	/// What is challenged: the witness (`Witness`) or the agreement (`Verdict`).
+	pub subject: DisputeSubject,
 	/// Block of the challenge: a jackpot is paid only if the verifier's secret was not public
 	/// yet.
 	pub posted_at: BlockNumberFor<T>,
@@ -364,8 +377,12 @@ pub enum Resolution {
 pub enum DisputeSubject {
 	/// The solver's committed value of the target, contradicted by a verifier.
 	Leaf,
-	/// A verifier's witness of the target's segment, challenged by a whistleblower.
+	/// A verifier's witness of the target's segment, challenged by a whistleblower: the verifier
+	/// defends it.
 	Witness,
+	/// A verifier's agreement with the solver's value of the target, challenged by a
+	/// whistleblower: the solver defends its value.
+	Verdict,
 }
 
 /// What a dispute's arbiters re-execute, and the defender's value they compare it with.

@@ -82,6 +82,7 @@ impl<T: Config> Pallet<T> {
 		task_id: TaskId,
 		verifier: T::AccountId,
 		target: u32,
+		subject: DisputeSubject,
 	) -> DispatchResult {
 		let mut verification =
 			Verifications::<T>::get(task_id).ok_or(Error::<T>::UnknownVerification)?;
@@ -96,6 +97,15 @@ impl<T: Config> Pallet<T> {
 		let bonded = T::Providers::is_eligible(&who, Role::Whistleblower);
 		ensure!(outsider && same_class && bonded, Error::<T>::NotWhistleblower);
 		let round = verification.round;
+		let known_leaf = verification
+			.targets
+			.binary_search_by_key(&target, |t| t.index)
+			.is_ok_and(|position| verification.targets[position].committed.is_some());
+		let challengeable = |check: &Check<T>| match subject {
+			DisputeSubject::Witness => check.witnesses.iter().any(|(index, _)| *index == target),
+			DisputeSubject::Verdict => known_leaf && check.agrees_on(target),
+			DisputeSubject::Leaf => false,
+		};
 		let check = verification
 			.checks
 			.iter()
@@ -103,14 +113,15 @@ impl<T: Config> Pallet<T> {
 				check.round == round
 					&& check.verifier == verifier
 					&& !check.defeated
-					&& check.witnesses.iter().any(|(index, _)| *index == target)
+					&& challengeable(check)
 			})
-			.ok_or(Error::<T>::NoWitness)? as u32;
+			.ok_or(Error::<T>::NothingToChallenge)? as u32;
 		ensure!(
 			!verification.challenges.iter().any(|challenge| {
 				challenge.whistleblower == who
 					&& challenge.check == check
 					&& challenge.target == target
+					&& challenge.subject == subject
 			}),
 			Error::<T>::AlreadyChallenged
 		);
@@ -126,6 +137,7 @@ impl<T: Config> Pallet<T> {
 				whistleblower: who.clone(),
 				check,
 				target,
+				subject,
 				posted_at: Self::now(),
 			})
 			.map_err(|_| Error::<T>::TooManyChallenges)?;
@@ -135,12 +147,14 @@ impl<T: Config> Pallet<T> {
 			whistleblower: who,
 			verifier,
 			target,
+			subject,
 		});
 		Ok(())
 	}
 
-	/// Opens the dispute of the first pending challenge whose check still stands; challenges of
-	/// a check defeated meanwhile close unpaid and unpunished. Whether a dispute was opened.
+	/// Opens the dispute of the first pending challenge whose check still stands (and, for a
+	/// verdict, whose target is still open); the others close unpaid and unpunished. Whether a
+	/// dispute was opened.
 	pub(crate) fn open_next_challenge(
 		task_id: TaskId,
 		verification: &mut Verification<T>,
@@ -148,40 +162,65 @@ impl<T: Config> Pallet<T> {
 	) -> Result<bool, DispatchError> {
 		while !verification.challenges.is_empty() {
 			let challenge = verification.challenges.remove(0);
-			let Some(check) = verification.checks.get(challenge.check as usize) else { continue };
-			let witness = check
-				.witnesses
-				.iter()
-				.find(|(index, _)| *index == challenge.target)
-				.map(|(_, witness)| *witness);
-			let (Some(witness), false) = (witness, check.defeated) else {
-				T::Providers::task_closed(&challenge.whistleblower, Role::Whistleblower, false);
-				continue;
-			};
-			let step =
-				Self::witness_step_of(task, challenge.target).ok_or(Error::<T>::NoWitness)?;
-			let start = challenge
-				.target
-				.saturating_sub(1)
-				.saturating_mul(task.spec.training.checkpoint_interval);
-			let stage = Self::steps_or_operations(task, start, step, None, witness);
-			let defender = check.verifier.clone();
-			Self::start_dispute(
-				task_id,
-				verification,
-				DisputeParties {
-					target: challenge.target,
-					subject: DisputeSubject::Witness,
-					defender,
-					challenger: challenge.whistleblower,
-					check: challenge.check,
-					challenged_at: challenge.posted_at,
+			let stage = match Self::challenged_stage(verification, task, &challenge) {
+				Some(stage) => stage,
+				None => {
+					T::Providers::task_closed(&challenge.whistleblower, Role::Whistleblower, false);
+					continue;
 				},
-				stage,
-			)?;
+			};
+			let Some(check) = verification.checks.get(challenge.check as usize) else { continue };
+			let defender = match challenge.subject {
+				DisputeSubject::Witness => check.verifier.clone(),
+				_ => verification.solver.clone(),
+			};
+			let parties = DisputeParties {
+				target: challenge.target,
+				subject: challenge.subject,
+				defender,
+				challenger: challenge.whistleblower,
+				check: challenge.check,
+				challenged_at: challenge.posted_at,
+			};
+			Self::start_dispute(task_id, verification, parties, stage)?;
 			return Ok(true);
 		}
 		Ok(false)
+	}
+
+	/// Where the dispute of `challenge` starts: from the segment's start to the witness step for
+	/// a witness, as a leaf dispute for a verdict. `None` when it is moot: the check was defeated
+	/// meanwhile, or the challenged verdict's target is decided.
+	fn challenged_stage(
+		verification: &Verification<T>,
+		task: &SubmittedTask<T::AccountId, BalanceOf<T>>,
+		challenge: &Challenge<T>,
+	) -> Option<DisputeStage> {
+		let check = verification.checks.get(challenge.check as usize)?;
+		if check.defeated {
+			return None;
+		}
+		match challenge.subject {
+			DisputeSubject::Witness => {
+				let (_, witness) =
+					check.witnesses.iter().find(|(index, _)| *index == challenge.target)?;
+				let step = Self::witness_step_of(task, challenge.target)?;
+				let interval = task.spec.training.checkpoint_interval;
+				let start = challenge.target.saturating_sub(1).saturating_mul(interval);
+				Some(Self::steps_or_operations(task, start, step, None, *witness))
+			},
+			DisputeSubject::Verdict => {
+				let position = verification
+					.targets
+					.binary_search_by_key(&challenge.target, |target| target.index)
+					.ok()?;
+				if verification.targets[position].status != TargetStatus::Open {
+					return None;
+				}
+				Self::leaf_stage(verification, task, challenge.target).ok()
+			},
+			DisputeSubject::Leaf => None,
+		}
 	}
 
 	pub(crate) fn do_reveal_secret(
@@ -205,7 +244,7 @@ impl<T: Config> Pallet<T> {
 			.witnesses
 			.iter()
 			.position(|(index, _)| *index == dispute.target)
-			.ok_or(Error::<T>::NoWitness)?;
+			.ok_or(Error::<T>::NothingToChallenge)?;
 		let forced = forced_error(
 			&secret,
 			task_id,
@@ -314,7 +353,7 @@ impl<T: Config> Pallet<T> {
 		let disputing = verification
 			.dispute
 			.iter()
-			.filter(|dispute| dispute.subject == DisputeSubject::Witness)
+			.filter(|dispute| dispute.subject != DisputeSubject::Leaf)
 			.map(|dispute| &dispute.challenger);
 		verification
 			.challenges

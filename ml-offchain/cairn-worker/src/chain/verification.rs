@@ -102,12 +102,33 @@ pub struct Arbiter {
 }
 
 /// What a dispute is about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum DisputeSubject {
 	/// The solver's leaf, contradicted by a verifier.
 	Leaf,
-	/// A verifier's witness, challenged by a whistleblower.
+	/// A verifier's witness, challenged by a whistleblower; the verifier defends it.
 	Witness,
+	/// A verifier's agreement with the solver's leaf, challenged by a whistleblower; the solver
+	/// defends the leaf.
+	Verdict,
+}
+
+impl DisputeSubject {
+	fn generated(self) -> GeneratedSubject {
+		match self {
+			DisputeSubject::Leaf => GeneratedSubject::Leaf,
+			DisputeSubject::Witness => GeneratedSubject::Witness,
+			DisputeSubject::Verdict => GeneratedSubject::Verdict,
+		}
+	}
+
+	fn of(generated: GeneratedSubject) -> Self {
+		match generated {
+			GeneratedSubject::Leaf => DisputeSubject::Leaf,
+			GeneratedSubject::Witness => DisputeSubject::Witness,
+			GeneratedSubject::Verdict => DisputeSubject::Verdict,
+		}
+	}
 }
 
 /// A running dispute: the solver against a challenging verifier over a leaf, or a verifier
@@ -161,13 +182,14 @@ pub struct Check {
 	pub defeated: bool,
 }
 
-/// A whistleblower's pending challenge of a verifier's witness.
+/// A whistleblower's pending challenge of a verifier's witness or agreement.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Challenge {
 	pub whistleblower: AccountId32,
 	/// Position of the challenged check in the verification's checks.
 	pub check: u32,
 	pub target: u32,
+	pub subject: DisputeSubject,
 }
 
 /// A running verification.
@@ -260,6 +282,7 @@ fn convert(task_id: TaskId, generated: Generated) -> Verification {
 				whistleblower: challenge.whistleblower,
 				check: challenge.check,
 				target: challenge.target,
+				subject: DisputeSubject::of(challenge.subject),
 			})
 			.collect(),
 		forced_error_rate: generated.forced_error_rate.0,
@@ -290,10 +313,7 @@ fn convert_dispute(serial: u8, generated: GeneratedDispute) -> Dispute {
 	Dispute {
 		serial,
 		target: generated.target,
-		subject: match generated.subject {
-			GeneratedSubject::Leaf => DisputeSubject::Leaf,
-			GeneratedSubject::Witness => DisputeSubject::Witness,
-		},
+		subject: DisputeSubject::of(generated.subject),
 		check: generated.check,
 		defender: generated.defender,
 		challenger: generated.challenger,
@@ -373,15 +393,22 @@ impl Chain {
 		Ok(self.submit(signer, &call, "commit_secret").await?.0)
 	}
 
-	/// Challenges `verifier`'s witness of `target` in the running round of `task_id`.
+	/// Challenges `verifier`'s witness of `target`, or its agreement with the solver's value, in
+	/// the running round of `task_id`.
 	pub async fn challenge(
 		&self,
 		signer: &Keypair,
 		task_id: TaskId,
 		verifier: &AccountId32,
 		target: u32,
+		subject: DisputeSubject,
 	) -> anyhow::Result<H256> {
-		let call = api::transactions().verification().challenge(task_id, *verifier, target);
+		let call = api::transactions().verification().challenge(
+			task_id,
+			*verifier,
+			target,
+			subject.generated(),
+		);
 		Ok(self.submit(signer, &call, "challenge").await?.0)
 	}
 

@@ -1,24 +1,23 @@
-//! The whistleblower's watch: during a round's challenge window it re-executes the witnesses of
-//! the checks it watches (each with probability `--watch`, drawn once per check from a secret
-//! seed) and challenges every witness that differs from what re-execution gives. A forced error
-//! wins the jackpot; a made-up witness, the lazy verifier's slash; a wrong challenge would lose
-//! the challenge bond, which is why it challenges only what it computed.
+//! The whistleblower's watch: during a round's challenge window it re-executes the targets of the
+//! checks it watches (each with probability `--watch`, drawn once per check from a secret seed)
+//! and challenges every witness that differs from what re-execution gives (a forced error wins
+//! the jackpot, a made-up witness the lazy verifier's slash) and every agreement with a solver's
+//! value that re-execution contradicts (the solver defends it; a bribed verifier's slash). A
+//! wrong challenge would lose the challenge bond, which is why it challenges only what it
+//! computed.
 //!
 //! Nothing here needs a record: challenges are on chain, and a restarted whistleblower computes
 //! again what it had not challenged yet.
 
 use std::collections::HashMap;
 
-use cairn_primitives::{
-	merkle::blake2_256, verification::witness_step_of, ComputeClass, Computed, Hash256, TaskId,
-};
+use cairn_primitives::{merkle::blake2_256, ComputeClass, Computed, Hash256, TaskId, Verdict};
 use subxt::{ext::codec::Encode, utils::AccountId32};
 
 use super::{fresh_salt, replay, Verifier, RESEND_AFTER};
 use crate::{
-	chain::{self, Chain, Midpoint, Verification, VerificationPhase},
+	chain::{self, Chain, DisputeSubject, Verification, VerificationPhase},
 	hardware,
-	record::hex0x,
 };
 
 /// What a whistleblower watches and what it found.
@@ -29,10 +28,10 @@ pub struct Watching {
 	seed: Hash256,
 	/// This machine's compute class: only its tasks can be re-executed exactly.
 	class: ComputeClass,
-	/// True witnesses computed, by (task, submission block, target).
-	witnesses: HashMap<(TaskId, u32, u32), Hash256>,
-	/// Block at which a challenge (task, submission block, check, target) was last sent.
-	sent: HashMap<(TaskId, u32, u32, u32), u64>,
+	/// What re-execution gave, by (task, submission block, target).
+	values: HashMap<(TaskId, u32, u32), Computed>,
+	/// Block at which a challenge (task, submission block, check, target, subject) was last sent.
+	sent: HashMap<(TaskId, u32, u32, u32, DisputeSubject), u64>,
 }
 
 impl Watching {
@@ -45,7 +44,7 @@ impl Watching {
 			probability,
 			seed: fresh_salt()?,
 			class: hardware::detect()?.class(),
-			witnesses: HashMap::new(),
+			values: HashMap::new(),
 			sent: HashMap::new(),
 		})
 	}
@@ -65,8 +64,9 @@ impl Watching {
 }
 
 impl Verifier {
-	/// Re-executes the witnesses of the watched checks of `verification` while its challenge
-	/// window is open, and challenges the wrong ones.
+	/// Re-executes the targets of the watched checks of `verification` while its challenge
+	/// window is open, and challenges every witness and every agreement that re-execution
+	/// contradicts.
 	pub(super) async fn watch(
 		&mut self,
 		chain: &Chain,
@@ -81,7 +81,6 @@ impl Verifier {
 		}
 		let (task_id, submitted_at) = (verification.task_id, verification.submitted_at);
 		for (position, check) in verification.checks.iter().enumerate() {
-			let position = position as u32;
 			if check.round != verification.round
 				|| check.defeated
 				|| check.verifier == self.me
@@ -89,62 +88,92 @@ impl Verifier {
 			{
 				continue;
 			}
-			for &(target, witness) in &check.witnesses {
-				let challenged = verification.challenges.iter().any(|challenge| {
-					challenge.whistleblower == self.me
-						&& challenge.check == position
-						&& challenge.target == target
-				});
-				let key = (task_id, submitted_at, position, target);
-				let recently =
-					self.watching.sent.get(&key).is_some_and(|at| now <= at + RESEND_AFTER);
-				if challenged || recently {
+			let verdicts = check.verdicts.clone().unwrap_or_default();
+			for (&target, verdict) in check.targets.iter().zip(verdicts) {
+				let witness = check.witnesses.iter().find(|(index, _)| *index == target);
+				let leaf = verification
+					.targets
+					.iter()
+					.find(|known| known.index == target)
+					.and_then(|known| known.committed);
+				let agreed = (verdict == Verdict::Agree).then_some(leaf).flatten();
+				if witness.is_none() && agreed.is_none() {
 					continue;
 				}
-				let Some(truth) = self.true_witness(chain, verification, target).await? else {
+				let Some(truth) = self.true_value(chain, verification, target).await? else {
 					continue;
 				};
-				if truth == witness {
-					continue;
+				let wrong_witness =
+					witness.zip(truth.witness()).is_some_and(|((_, revealed), true_witness)| {
+						*revealed != true_witness
+					});
+				let wrong_agreement =
+					agreed.zip(truth.hash()).is_some_and(|(leaf, hash)| leaf != hash);
+				for (wrong, subject) in [
+					(wrong_witness, DisputeSubject::Witness),
+					(wrong_agreement, DisputeSubject::Verdict),
+				] {
+					if wrong {
+						let challenge = (position as u32, target, subject);
+						self.challenge(chain, verification, &check.verifier, challenge, now).await?;
+					}
 				}
-				self.watching.sent.insert(key, now);
-				tracing::info!(
-					task = task_id,
-					verifier = %check.verifier,
-					target,
-					revealed = hex0x(&witness),
-					computed = hex0x(&truth),
-					"challenging a witness"
-				);
-				let sent = chain.challenge(&self.signer, task_id, &check.verifier, target).await;
-				chain::log_sent(task_id, "challenged", sent)?;
 			}
 		}
 		Ok(())
 	}
 
-	/// The state hash at the witness step of `target`'s segment, replayed from the solver's
-	/// checkpoint (once per target); `None` while the solver does not serve it.
-	async fn true_witness(
+	/// Challenges `verifier`'s check `(position, target, subject)`, unless this whistleblower
+	/// did already (on chain, or sent within the last blocks).
+	async fn challenge(
+		&mut self,
+		chain: &Chain,
+		verification: &Verification,
+		verifier: &AccountId32,
+		(position, target, subject): (u32, u32, DisputeSubject),
+		now: u64,
+	) -> anyhow::Result<()> {
+		let task_id = verification.task_id;
+		let on_chain = verification.challenges.iter().any(|challenge| {
+			challenge.whistleblower == self.me
+				&& (challenge.check, challenge.target, challenge.subject)
+					== (position, target, subject)
+		});
+		let key = (task_id, verification.submitted_at, position, target, subject);
+		let recently = self.watching.sent.get(&key).is_some_and(|at| now <= at + RESEND_AFTER);
+		if on_chain || recently {
+			return Ok(());
+		}
+		self.watching.sent.insert(key, now);
+		tracing::info!(task = task_id, %verifier, target, ?subject, "challenging");
+		let sent = chain.challenge(&self.signer, task_id, verifier, target, subject).await;
+		chain::log_sent(task_id, "challenged", sent)
+	}
+
+	/// What re-execution gives for `target` of the watched run, witness included (once per
+	/// target); `None` while the solver does not serve what it needs.
+	async fn true_value(
 		&mut self,
 		chain: &Chain,
 		verification: &Verification,
 		target: u32,
-	) -> anyhow::Result<Option<Hash256>> {
-		let (task_id, submitted_at) = (verification.task_id, verification.submitted_at);
-		if let Some(known) = self.watching.witnesses.get(&(task_id, submitted_at, target)) {
-			return Ok(Some(*known));
+	) -> anyhow::Result<Option<Computed>> {
+		let key = (verification.task_id, verification.submitted_at, target);
+		if let Some(known) = self.watching.values.get(&key) {
+			return Ok(Some(known.clone()));
 		}
+		let task_id = verification.task_id;
 		let run = self.submitted(chain, task_id).await?;
-		let count = run.commitment.checkpoint_count;
-		let Some(step) = witness_step_of(&run.spec, count, target) else { return Ok(None) };
 		let served = run.served(self, task_id, &[]);
-		let point = Midpoint::State { step };
-		let computed =
-			replay::value_in_segment(&served, &run.spec, &run.dataset, target, point).await?;
-		let Computed::Hash(truth) = computed else { return Ok(None) };
-		tracing::info!(task = task_id, target, step, witness = hex0x(&truth), "re-executed");
-		self.watching.witnesses.insert((task_id, submitted_at, target), truth);
-		Ok(Some(truth))
+		let findings = replay::findings(&served, &run.spec, &run.dataset, &[target]).await?;
+		let Some(computed) = findings.into_iter().next().map(|finding| finding.computed) else {
+			return Ok(None);
+		};
+		if computed == Computed::Unavailable {
+			return Ok(None);
+		}
+		tracing::info!(task = task_id, target, ?computed, "re-executed");
+		self.watching.values.insert(key, computed.clone());
+		Ok(Some(computed))
 	}
 }

@@ -1123,6 +1123,11 @@ fn randomized_calls_conserve_funds_and_reach_every_outcome() {
 									task_id,
 									verifier,
 									target,
+									if rng.below(3) == 0 {
+										crate::DisputeSubject::Verdict
+									} else {
+										crate::DisputeSubject::Witness
+									},
 								),
 							);
 						}

@@ -47,8 +47,19 @@ fn fund_pot(amount: Balance) {
 	));
 }
 
+/// `who` challenges `verifier`'s witness of `target`.
 fn challenge(who: u64, task_id: u64, verifier: u64, target: u32) -> DispatchResult {
-	Verification::challenge(RuntimeOrigin::signed(who), task_id, verifier, target)
+	challenge_of(who, task_id, verifier, target, DisputeSubject::Witness)
+}
+
+fn challenge_of(
+	who: u64,
+	task_id: u64,
+	verifier: u64,
+	target: u32,
+	subject: DisputeSubject,
+) -> DispatchResult {
+	Verification::challenge(RuntimeOrigin::signed(who), task_id, verifier, target, subject)
 }
 
 /// The first verifier of the round and its first segment target.
@@ -339,9 +350,18 @@ fn challenge_rejects_wrong_calls_and_changes_nothing() {
 		}
 		// A verifier of the same task may watch another one, if bonded as a whistleblower.
 		assert_noop!(challenge(other, task_id, verifier, target), Error::<Test>::NotWhistleblower);
-		assert_noop!(challenge(WHISTLEBLOWER, task_id, verifier, FINAL), Error::<Test>::NoWitness);
-		assert_noop!(challenge(WHISTLEBLOWER, task_id, verifier, 0), Error::<Test>::NoWitness);
-		assert_noop!(challenge(WHISTLEBLOWER, task_id, SOLVER, target), Error::<Test>::NoWitness);
+		assert_noop!(
+			challenge(WHISTLEBLOWER, task_id, verifier, FINAL),
+			Error::<Test>::NothingToChallenge
+		);
+		assert_noop!(
+			challenge(WHISTLEBLOWER, task_id, verifier, 0),
+			Error::<Test>::NothingToChallenge
+		);
+		assert_noop!(
+			challenge(WHISTLEBLOWER, task_id, SOLVER, target),
+			Error::<Test>::NothingToChallenge
+		);
 		assert_noop!(
 			challenge(WHISTLEBLOWER, task_id + 1, verifier, target),
 			Error::<Test>::UnknownVerification
@@ -443,5 +463,68 @@ fn randomized_witness_games_end_in_time_and_the_honest_side_wins() {
 			check_invariants();
 		}
 		assert!(wins.iter().all(|count| *count >= 3), "{wins:?}");
+	});
+}
+
+#[test]
+fn a_bribed_verifier_that_vouches_for_a_faked_leaf_is_caught_through_its_verdict() {
+	test(|| {
+		watched(0);
+		// Segment 3 is faked; the bribed verifier replays it (its witness is right) but agrees
+		// with the faked leaf.
+		let run = Run::faked_from(4);
+		// One verifier, the bribed one, on every segment.
+		let mut spec = spec();
+		spec.verification.verifiers = 1;
+		spec.verification.segments_per_verifier = 10;
+		let task_id = drawn_spec(&run, spec);
+		let (bribed, targets) = assignments(task_id)[0].clone();
+		assert!(targets.contains(&4));
+		play_round(task_id, |_, targets| {
+			let mut findings = run.findings(targets);
+			for (finding, target) in findings.iter_mut().zip(targets) {
+				let hash = run.committed[*target as usize];
+				finding.computed = match finding.computed {
+					Computed::Witnessed { witness, .. } => Computed::Witnessed { hash, witness },
+					_ => Computed::Hash(hash),
+				};
+			}
+			findings
+		});
+		// Its witness of segment 3 stands (it is right); its agreement does not.
+		assert_ok!(challenge_of(WHISTLEBLOWER, task_id, bribed, 4, DisputeSubject::Verdict));
+		assert_noop!(
+			challenge_of(WHISTLEBLOWER, task_id, bribed, 4, DisputeSubject::Leaf),
+			Error::<Test>::NothingToChallenge
+		);
+		let free = Balances::balance(&WHISTLEBLOWER);
+		finish_phase(task_id);
+		let dispute = dispute_of(task_id);
+		assert_eq!(dispute.subject, DisputeSubject::Verdict);
+		assert_eq!((dispute.defender, dispute.challenger), (SOLVER, WHISTLEBLOWER));
+		// The solver defends its run, the whistleblower answers honestly: the faked operation.
+		loop {
+			let dispute = dispute_of(task_id);
+			if matches!(dispute.stage, DisputeStage::Arbitration { .. }) {
+				break;
+			}
+			let value = match dispute.stage {
+				DisputeStage::Steps { .. } => run.claimed_state(midpoint(&dispute.stage)),
+				DisputeStage::Operations { step, .. } => {
+					run.claimed_trace(step, midpoint(&dispute.stage))
+				},
+				DisputeStage::Arbitration { .. } => unreachable!(),
+			};
+			assert_ok!(bisect_as(SOLVER, task_id, value));
+			let agree = dispute_of(task_id).midpoint == Some(true_midpoint(&dispute.stage));
+			assert_ok!(respond_as(WHISTLEBLOWER, task_id, agree));
+		}
+		arbitrate(task_id, honest_arbiters(&run, 4));
+		assert_eq!(resolution(task_id), (WHISTLEBLOWER, SOLVER, Resolution::Arbitrated));
+		finish_phase(task_id);
+		assert!(matches!(concluded(task_id), Outcome::Rejected { target: 4 }));
+		// The bribed verifier's slash went to the whistleblower.
+		assert_eq!(Balances::balance(&WHISTLEBLOWER), free + VERIFIER_SLASH);
+		assert_eq!(Providers::<Test>::get(WHISTLEBLOWER).unwrap().open_tasks.whistleblower, 0);
 	});
 }
