@@ -14,7 +14,7 @@
 //    and sides with the challenger. The result is rejected: Ferdie's task bond is slashed, the
 //    arbiter paid from Ferdie's provider bond, and Alice refunded.
 // 3. Whistleblowing: root makes every check carry a forced error; Eve runs as a lazy verifier
-//    (`--lazy`: echoes Bob's leaves, makes up its witnesses) and `//Alice//stash` as a
+//    (`--dishonest lazy`: echoes Bob's leaves, makes up its witnesses) and `//Alice//stash` as a
 //    whistleblower. All three verifiers are drawn; the whistleblower re-executes every witness
 //    and challenges the wrong ones: Charlie and Dave show their forced errors with their secrets
 //    and the whistleblower wins a jackpot from the pot for each; Eve cannot defend its witness,
@@ -296,7 +296,7 @@ describe('verification on the dev chain', () => {
       await solver.kill('SIGTERM');
       solver = startWorker('bob', { port: solverPort });
       await verifiers.eve.kill('SIGTERM');
-      verifiers.eve = startWorker('eve', { role: 'verifier', extraArgs: ['--lazy'] });
+      verifiers.eve = startWorker('eve', { role: 'verifier', extraArgs: ['--dishonest', 'lazy'] });
       // Bonded for ten challenges at once.
       whistleblower = startWorker('whistleblower', { role: 'whistleblower', suri: '//Alice//stash', extraArgs: ['--bond', '200'] });
       for (const worker of [solver, verifiers.eve, whistleblower]) await worker.waitForLog(/registered/, 60_000);

@@ -168,11 +168,11 @@ pub struct RunArgs {
 	#[arg(long, value_enum)]
 	pub cheat: Option<crate::solver::cheat::Cheat>,
 
-	/// Verifier only, test builds only (feature `dishonest`): compute nothing, echo the solver's
-	/// values and make up the witnesses.
+	/// Verifier only, test builds only (feature `dishonest`): vouch for the solver's values,
+	/// computing nothing (`lazy`, witnesses made up) or replaying (`bribed`).
 	#[cfg(feature = "dishonest")]
-	#[arg(long)]
-	pub lazy: bool,
+	#[arg(long, value_enum)]
+	pub dishonest: Option<crate::verifier::dishonest::Dishonesty>,
 }
 
 /// The roles `run` can serve.

@@ -279,7 +279,7 @@ async fn run(url: String, args: RunArgs) -> anyhow::Result<()> {
 				role,
 				watch: args.watch,
 				#[cfg(feature = "dishonest")]
-				lazy: args.lazy,
+				dishonesty: args.dishonest,
 				work_dir: args.work_dir,
 				dataset_files: args.dataset_file,
 				bond: args.bond,

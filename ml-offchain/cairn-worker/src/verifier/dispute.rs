@@ -80,7 +80,7 @@ impl Verifier {
 			return Ok(());
 		}
 		#[cfg(feature = "dishonest")]
-		if self.lazy {
+		if self.dishonesty == Some(super::dishonest::Dishonesty::Lazy) {
 			tracing::warn!(task = task_id, "a lazy verifier cannot defend its witness");
 			return Ok(());
 		}

@@ -21,9 +21,9 @@
 //! [`RESEND_AFTER`] blocks to show on chain before it is sent again; the chain refuses a second
 //! commitment or reveal, so nothing lands twice.
 
-mod dispute;
 #[cfg(feature = "dishonest")]
-mod lazy;
+pub mod dishonest;
+mod dispute;
 mod replay;
 mod state;
 mod watch;
@@ -61,9 +61,9 @@ pub struct Config {
 	pub role: Role,
 	/// Whistleblower only: the probability of watching a check.
 	pub watch: f64,
-	/// Test builds only: a verifier that echoes the solver's values and makes up its witnesses.
+	/// Test builds only: how the verifier cheats.
 	#[cfg(feature = "dishonest")]
-	pub lazy: bool,
+	pub dishonesty: Option<dishonest::Dishonesty>,
 	/// Holds `artifacts/` (datasets and fetched checkpoints) and `checks/`.
 	pub work_dir: PathBuf,
 	/// Dataset files to import into the store at start.
@@ -88,7 +88,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 		secret_sent_at: None,
 		watching: watch::Watching::new(config.watch)?,
 		#[cfg(feature = "dishonest")]
-		lazy: config.lazy,
+		dishonesty: config.dishonesty,
 	};
 	tracing::info!(
 		account = %verifier.me,
@@ -118,7 +118,7 @@ struct Verifier {
 	/// What a whistleblower watches and has found.
 	watching: watch::Watching,
 	#[cfg(feature = "dishonest")]
-	lazy: bool,
+	dishonesty: Option<dishonest::Dishonesty>,
 }
 
 impl Verifier {
@@ -319,10 +319,15 @@ impl Verifier {
 		let started = std::time::Instant::now();
 		let served = run.served(self, task_id, &[]);
 		#[cfg(feature = "dishonest")]
-		let findings = if self.lazy {
-			lazy::findings(&served, &run.spec, targets).await
-		} else {
-			replay::findings(&served, &run.spec, &run.dataset, targets).await?
+		let findings = match self.dishonesty {
+			Some(dishonest::Dishonesty::Lazy) => {
+				dishonest::Dishonesty::Lazy.findings(&served, &run.spec, targets, None).await
+			},
+			Some(cheat) => {
+				let honest = replay::findings(&served, &run.spec, &run.dataset, targets).await?;
+				cheat.findings(&served, &run.spec, targets, Some(honest)).await
+			},
+			None => replay::findings(&served, &run.spec, &run.dataset, targets).await?,
 		};
 		#[cfg(not(feature = "dishonest"))]
 		let findings = replay::findings(&served, &run.spec, &run.dataset, targets).await?;

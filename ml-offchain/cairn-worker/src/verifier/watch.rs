@@ -103,10 +103,9 @@ impl Verifier {
 				let Some(truth) = self.true_value(chain, verification, target).await? else {
 					continue;
 				};
-				let wrong_witness =
-					witness.zip(truth.witness()).is_some_and(|((_, revealed), true_witness)| {
-						*revealed != true_witness
-					});
+				let wrong_witness = witness
+					.zip(truth.witness())
+					.is_some_and(|((_, revealed), true_witness)| *revealed != true_witness);
 				let wrong_agreement =
 					agreed.zip(truth.hash()).is_some_and(|(leaf, hash)| leaf != hash);
 				for (wrong, subject) in [
@@ -115,7 +114,8 @@ impl Verifier {
 				] {
 					if wrong {
 						let challenge = (position as u32, target, subject);
-						self.challenge(chain, verification, &check.verifier, challenge, now).await?;
+						self.challenge(chain, verification, &check.verifier, challenge, now)
+							.await?;
 					}
 				}
 			}
