@@ -363,7 +363,7 @@ describe('verification on the dev chain', () => {
       assert.equal(await free(pot), pot0 - 3n * jackpot + tax);
       assert.match(verifiers.charlie.log(), /making the forced error/);
       assert.match(verifiers.charlie.log(), /showing the forced error/);
-      assert.match(whistleblower.log(), /challenging a witness/);
+      assert.match(whistleblower.log(), /challenging task=\d+ .* subject=Witness/);
       assert.equal((await provider(stash)).openTasks.whistleblower.toNumber(), 0);
     }),
   );
