@@ -30,6 +30,8 @@ pub struct MarketParams {
 	pub min_solver_bond: u128,
 	/// Least active bond of a verifier.
 	pub min_verifier_bond: u128,
+	/// Least active bond of a whistleblower, and its collateral per open challenge.
+	pub min_whistleblower_bond: u128,
 }
 
 impl MarketParams {
@@ -37,7 +39,8 @@ impl MarketParams {
 	pub fn min_bond(&self, role: Role) -> u128 {
 		match role {
 			Role::Solver => self.min_solver_bond,
-			Role::Verifier | Role::Whistleblower => self.min_verifier_bond,
+			Role::Verifier => self.min_verifier_bond,
+			Role::Whistleblower => self.min_whistleblower_bond,
 		}
 	}
 }
@@ -138,6 +141,7 @@ impl Chain {
 		Ok(MarketParams {
 			min_solver_bond: staking.min_solver_bond,
 			min_verifier_bond: staking.min_verifier_bond,
+			min_whistleblower_bond: staking.min_whistleblower_bond,
 		})
 	}
 
