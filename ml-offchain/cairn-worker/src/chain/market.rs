@@ -32,9 +32,19 @@ pub struct MarketParams {
 	pub min_verifier_bond: u128,
 	/// Least active bond of a whistleblower, and its collateral per open challenge.
 	pub min_whistleblower_bond: u128,
+	/// Blocks from a claim to its training deadline.
+	pub training_window: u32,
+	/// Milliseconds between blocks.
+	pub block_millis: u64,
 }
 
 impl MarketParams {
+	/// Seconds from a claim to its training deadline, at one block per slot. (The dev chain also
+	/// seals a block for every transaction, so its windows can pass sooner.)
+	pub fn training_window_seconds(&self) -> f64 {
+		f64::from(self.training_window) * self.block_millis as f64 / 1000.0
+	}
+
 	/// Least active bond of `role`.
 	pub fn min_bond(&self, role: Role) -> u128 {
 		match role {
@@ -138,10 +148,22 @@ impl Chain {
 			.explain("cannot read ComputeStaking.Params")?
 			.decode()
 			.explain("cannot decode ComputeStaking.Params")?;
+		let tasks = at
+			.storage()
+			.fetch(api::storage().tasks().params(), ())
+			.await
+			.explain("cannot read Tasks.Params")?
+			.decode()
+			.explain("cannot decode Tasks.Params")?;
 		Ok(MarketParams {
 			min_solver_bond: staking.min_solver_bond,
 			min_verifier_bond: staking.min_verifier_bond,
 			min_whistleblower_bond: staking.min_whistleblower_bond,
+			training_window: tasks.training_window,
+			block_millis: at
+				.constants()
+				.entry(api::constants().aura().slot_duration())
+				.explain("cannot read Aura.SlotDuration")?,
 		})
 	}
 

@@ -1,12 +1,21 @@
 //! What the solver takes on: before claiming, a task is refused when its declared dataset is
-//! larger than the provider allows (`--max-dataset-bytes`), or when training it would not fit in
-//! half the memory this machine has available, so that a task posted to exhaust solvers cannot
-//! crash one and cost it its bond at the deadline. Checked from the spec alone, before anything
-//! is fetched.
+//! larger than the provider allows (`--max-dataset-bytes`), when training it would not fit in
+//! half the memory this machine has available, or when this machine, at the training throughput
+//! it measured at start ([`Throughput`]), would need more than half the training window for it. So a task posted to exhaust solvers cannot crash one, and none is claimed that
+//! would cost the bond at the deadline. Checked from the spec alone, before anything is fetched.
 
-use std::fmt;
+use std::{fmt, time::Instant};
 
-use cairn_primitives::{Architecture, ModelInit, TaskSpec};
+use anyhow::Context;
+use cairn_primitives::{
+	task::task_flops, Activation, Architecture, BoundedVec, DatasetRef, Mlp, ModelInit, Optimizer,
+	TaskSpec, TrainingConfig, VerificationPolicy,
+};
+use cairn_train::{dataset_ref, Dataset, Synthetic, Trainer};
+
+/// Training may take at most this share of the window: the rest absorbs a slower patch of the
+/// machine, downloads, checkpoints and the commitment.
+const WINDOW_SHARE: f64 = 0.5;
 
 /// Bounds a task must fit.
 #[derive(Clone, Copy, Debug)]
@@ -15,6 +24,10 @@ pub struct Limits {
 	pub max_dataset_bytes: u64,
 	/// Memory training may use, in bytes.
 	pub memory_bytes: u64,
+	/// How fast this machine trains.
+	pub throughput: Throughput,
+	/// Seconds from a claim to its training deadline.
+	pub window_seconds: f64,
 }
 
 /// Why a task is refused.
@@ -22,6 +35,7 @@ pub struct Limits {
 pub enum Refusal {
 	DatasetTooLarge { declared: u64, limit: u64 },
 	OutOfMemory { needed: u64, available: u64 },
+	TooSlow { seconds: u64, window: u64 },
 }
 
 impl fmt::Display for Refusal {
@@ -37,6 +51,11 @@ impl fmt::Display for Refusal {
 				f,
 				"training it needs about {needed} bytes of memory, {available} are available to it"
 			),
+			Refusal::TooSlow { seconds, window } => write!(
+				f,
+				"training it takes about {seconds} s here, more than half the {window} s training \
+				 window"
+			),
 		}
 	}
 }
@@ -50,6 +69,11 @@ pub fn check(spec: &TaskSpec, limits: &Limits) -> Result<(), Refusal> {
 	let needed = training_memory(spec);
 	if needed > limits.memory_bytes {
 		return Err(Refusal::OutOfMemory { needed, available: limits.memory_bytes });
+	}
+	let seconds = limits.throughput.seconds(spec);
+	if seconds > limits.window_seconds * WINDOW_SHARE {
+		let window = limits.window_seconds as u64;
+		return Err(Refusal::TooSlow { seconds: seconds.ceil() as u64, window });
 	}
 	Ok(())
 }
@@ -73,12 +97,78 @@ fn training_memory(spec: &TaskSpec) -> u64 {
 	dataset.saturating_add(model)
 }
 
+/// How fast this machine trains: a cost per step (the framework's overhead, which dominates
+/// tiny networks) and a rate of floating-point operations (as `cairn_primitives::task::task_flops`
+/// counts them), measured together at start.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Throughput {
+	pub seconds_per_step: f64,
+	pub flops_per_second: f64,
+}
+
+impl Throughput {
+	/// Seconds to train `spec` here.
+	pub fn seconds(&self, spec: &TaskSpec) -> f64 {
+		let ModelInit::Fresh { architecture, .. } = &spec.model else { return 0.0 };
+		let steps = f64::from(spec.training.steps);
+		let flops = task_flops(architecture, &spec.training) as f64;
+		steps * self.seconds_per_step + flops / self.flops_per_second
+	}
+
+	/// Measures it: a network of one hidden unit (almost nothing but overhead), then a
+	/// mid-sized MLP, on a synthetic dataset; well under a second in a release build.
+	pub fn measure() -> anyhow::Result<Self> {
+		let bytes = Synthetic { seed: 1, samples: 2048, features: 64, classes: 10 }.generate()?;
+		let reference = dataset_ref(&bytes, BoundedVec::new());
+		let dataset = Dataset::from_bytes(&bytes, &reference)?;
+		let tiny = calibration_spec(reference.clone(), 1, 1, 50);
+		let seconds_per_step = timed(&tiny, &dataset)? / 50.0;
+		let mid = calibration_spec(reference, 256, 64, 20);
+		let ModelInit::Fresh { architecture, .. } = &mid.model else { unreachable!("an MLP") };
+		let compute = (timed(&mid, &dataset)? - 20.0 * seconds_per_step).max(1e-6);
+		let flops_per_second = task_flops(architecture, &mid.training) as f64 / compute;
+		Ok(Throughput { seconds_per_step, flops_per_second })
+	}
+}
+
+/// Seconds to train `spec` on `dataset` here.
+fn timed(spec: &TaskSpec, dataset: &Dataset) -> anyhow::Result<f64> {
+	let mut trainer = Trainer::new(spec, dataset).context("cannot build the calibration run")?;
+	let started = Instant::now();
+	while !trainer.is_finished() {
+		trainer.step().context("cannot train the calibration run")?;
+	}
+	Ok(started.elapsed().as_secs_f64())
+}
+
+/// A calibration run: 64-`width`-`width`-10, Adam, `steps` steps of `batch` samples.
+fn calibration_spec(dataset: DatasetRef, width: u32, batch: u32, steps: u32) -> TaskSpec {
+	TaskSpec {
+		name: BoundedVec::truncate_from(b"calibration".to_vec()),
+		license: BoundedVec::new(),
+		model: ModelInit::Fresh {
+			architecture: Architecture::Mlp(Mlp {
+				input: 64,
+				hidden: BoundedVec::truncate_from(vec![width, width]),
+				output: 10,
+				activation: Activation::Relu,
+			}),
+			init_seed: 1,
+		},
+		dataset,
+		training: TrainingConfig {
+			optimizer: Optimizer::adam(1e-3),
+			batch_size: batch,
+			steps,
+			data_order_seed: 1,
+			checkpoint_interval: steps,
+		},
+		verification: VerificationPolicy { verifiers: 1, segments_per_verifier: 1 },
+	}
+}
+
 #[cfg(test)]
 mod tests {
-	use cairn_primitives::{
-		Activation, BoundedVec, DatasetRef, Mlp, Optimizer, TrainingConfig, VerificationPolicy,
-	};
-
 	use super::*;
 
 	fn spec(hidden: Vec<u32>, dataset_size: u64) -> TaskSpec {
@@ -106,7 +196,14 @@ mod tests {
 		}
 	}
 
-	const ROOMY: Limits = Limits { max_dataset_bytes: 1 << 30, memory_bytes: 4 << 30 };
+	/// A machine that trains 100 GFLOP/s at 100 µs a step, with an hour to train.
+	const FAST: Throughput = Throughput { seconds_per_step: 1e-4, flops_per_second: 1e11 };
+	const ROOMY: Limits = Limits {
+		max_dataset_bytes: 1 << 30,
+		memory_bytes: 4 << 30,
+		throughput: FAST,
+		window_seconds: 3600.0,
+	};
 
 	#[test]
 	fn the_digits_task_fits() {
@@ -125,8 +222,50 @@ mod tests {
 	fn a_task_that_would_not_fit_in_memory_is_refused() {
 		// The widest network validation allows, on a machine with little memory to spare.
 		let wide = spec(vec![512; 8], 1 << 20);
-		let tight = Limits { max_dataset_bytes: 1 << 30, memory_bytes: 16 << 20 };
+		let tight = Limits { memory_bytes: 16 << 20, ..ROOMY };
 		assert!(matches!(check(&wide, &tight), Err(Refusal::OutOfMemory { .. })));
 		assert_eq!(check(&wide, &ROOMY), Ok(()));
+	}
+
+	#[test]
+	fn a_task_that_would_not_finish_in_half_the_window_is_refused() {
+		// 64-512-10, batch 512, 10 steps: about 2.2e9 FLOPs, and 10 steps' overhead.
+		let task = spec(vec![512], 1 << 20);
+		let flops = match &task.model {
+			ModelInit::Fresh { architecture, .. } => task_flops(architecture, &task.training),
+			_ => unreachable!(),
+		} as f64;
+		let rate =
+			|seconds: f64| Throughput { seconds_per_step: 0.1, flops_per_second: flops / seconds };
+		// 1 s of overhead and 98 s of arithmetic fit half of 200 s; 1 + 100 do not.
+		let fits = Limits { throughput: rate(98.0), window_seconds: 200.0, ..ROOMY };
+		assert_eq!(check(&task, &fits), Ok(()));
+		let slow = Limits { throughput: rate(100.0), ..fits };
+		let refusal = check(&task, &slow).unwrap_err();
+		assert_eq!(refusal, Refusal::TooSlow { seconds: 101, window: 200 });
+		assert!(refusal.to_string().contains("half the 200 s training window"), "{refusal}");
+	}
+
+	#[test]
+	fn a_tiny_network_with_countless_steps_is_refused_for_its_overhead() {
+		// One hidden unit, batch 1, four billion steps: few FLOPs, but days of steps.
+		let mut task = spec(vec![1], 1 << 20);
+		task.training.batch_size = 1;
+		task.training.steps = 4_000_000_000;
+		task.training.checkpoint_interval = 4_000_000;
+		assert!(matches!(check(&task, &ROOMY), Err(Refusal::TooSlow { .. })));
+	}
+
+	#[test]
+	fn this_machine_measures_a_plausible_throughput() {
+		let measured = Throughput::measure().unwrap();
+		println!(
+			"training throughput: {:.1} µs a step, {:.3} GFLOP/s",
+			measured.seconds_per_step * 1e6,
+			measured.flops_per_second / 1e9
+		);
+		// Between a very slow machine and far more than any CPU core.
+		assert!((1e-7..1.0).contains(&measured.seconds_per_step), "{measured:?}");
+		assert!((1e7..1e13).contains(&measured.flops_per_second), "{measured:?}");
 	}
 }

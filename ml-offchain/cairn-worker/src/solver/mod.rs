@@ -111,6 +111,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 		job: None,
 		skipped: HashMap::new(),
 		max_dataset_bytes: config.max_dataset_bytes,
+		throughput: measure_throughput()?,
 		posted: HashMap::new(),
 		defended: HashMap::new(),
 		next_block: 0,
@@ -166,6 +167,8 @@ struct Solver {
 	skipped: HashMap<TaskId, u64>,
 	/// Largest dataset to take on, in bytes.
 	max_dataset_bytes: u64,
+	/// How fast this machine trains, measured at start.
+	throughput: capacity::Throughput,
 	/// Block at which leaves were last posted for a task under an availability challenge.
 	posted: HashMap<TaskId, u64>,
 	/// Block at which a dispute's midpoint (task, dispute serial, round) was last posted.
@@ -499,7 +502,8 @@ impl Solver {
 			return Ok(());
 		}
 		// Every open task needs one minimum bond: a claim beyond that would only be refused.
-		let min_bond = chain.market_params().await?.min_solver_bond;
+		let params = chain.market_params().await?;
+		let min_bond = params.min_solver_bond;
 		if let Some(me) = chain.provider(&self.me).await? {
 			let needed = min_bond.saturating_mul(u128::from(me.open_solver_tasks) + 1);
 			if me.bonded < needed {
@@ -516,6 +520,8 @@ impl Solver {
 		let limits = capacity::Limits {
 			max_dataset_bytes: self.max_dataset_bytes,
 			memory_bytes: hardware::available_memory().map_or(u64::MAX, |bytes| bytes / 2),
+			throughput: self.throughput,
+			window_seconds: params.training_window_seconds(),
 		};
 		for task in &view.tasks {
 			let TaskStatus::Open { until } = task.status else {
@@ -724,4 +730,15 @@ async fn job_done(job: &mut Option<Job>) -> JobResult {
 		Some(job) => (&mut job.handle).await,
 		None => std::future::pending().await,
 	}
+}
+
+/// This machine's training throughput, logged: what the solver expects of itself.
+fn measure_throughput() -> anyhow::Result<capacity::Throughput> {
+	let measured = capacity::Throughput::measure()?;
+	tracing::info!(
+		micros_per_step = format!("{:.1}", measured.seconds_per_step * 1e6),
+		gflops_per_s = format!("{:.2}", measured.flops_per_second / 1e9),
+		"measured training throughput"
+	);
+	Ok(measured)
 }
