@@ -108,7 +108,7 @@ fn registering_a_model_holds_its_deposit_in_balances() {
 fn dev_preset_runs_a_task_through_verification_to_settlement() {
 	use cairn_primitives::{
 		merkle::{blake2_256, checkpoint_proof, checkpoint_root},
-		verification::reveal_commitment,
+		verification::{forced_error, reveal_commitment, secret_commitment},
 		Backend, Computed, DatasetRef, Finding, HardwareProfile, IsaClass, ModelInit, Optimizer,
 		ResultCommitment, Roles, TaskSpec, TrainingConfig, VerificationPolicy,
 	};
@@ -147,6 +147,12 @@ fn dev_preset_runs_a_task_through_verification_to_settlement() {
 			roles(false, true),
 			cpu,
 			50 * UNIT,
+		));
+		// A verifier is drawn only with a forced-error secret committed.
+		let secret = [7; 32];
+		assert_ok!(Verification::commit_secret(
+			RuntimeOrigin::signed(charlie.clone()),
+			secret_commitment(&secret)
 		));
 		let spec = TaskSpec {
 			name: BoundedVec::truncate_from(b"digits".to_vec()),
@@ -193,13 +199,20 @@ fn dev_preset_runs_a_task_through_verification_to_settlement() {
 		let verification = pallet_verification::Verifications::<Runtime>::get(0).expect("drawn");
 		let check = &verification.checks[0];
 		assert_eq!(check.verifier, charlie);
-		// An honest verifier recomputes every target to the solver's values.
+		// An honest verifier recomputes every target to the solver's values, each replayed
+		// segment with its witness (none is forced here: the secret's draw says so).
+		let rate = verification.forced_error_rate.deconstruct();
+		assert_eq!(forced_error(&secret, 0, 0, rate, check.targets.len() as u32 - 2), None);
 		let findings: Vec<Finding> = check
 			.targets
 			.iter()
 			.map(|&target| match checkpoint_proof(&leaves, target) {
 				Some(proof) => Finding {
-					computed: Computed::Hash(proof.leaf),
+					computed: if target == 0 {
+						Computed::Hash(proof.leaf)
+					} else {
+						Computed::Witnessed { hash: proof.leaf, witness: [target as u8; 32] }
+					},
 					leaf: Some((proof.leaf, BoundedVec::truncate_from(proof.siblings))),
 				},
 				None => Finding { computed: Computed::Hash(weights), leaf: None },
@@ -215,7 +228,9 @@ fn dev_preset_runs_a_task_through_verification_to_settlement() {
 			BoundedVec::truncate_from(findings),
 			salt
 		));
-		run_to(System::block_number() + 1);
+		// Decided once the challenge window has passed without a challenge.
+		let window = pallet_verification::Params::<Runtime>::get().challenge_window;
+		run_to(System::block_number() + 2 + window);
 
 		assert!(pallet_tasks::Tasks::<Runtime>::get(0).is_none(), "settled");
 		let model_id =
@@ -223,9 +238,11 @@ fn dev_preset_runs_a_task_through_verification_to_settlement() {
 		let record = Models::<Runtime>::get(model_id).expect("registered");
 		assert_eq!(record.owner, alice);
 		assert!(record.provenance.is_verified());
-		// The verifier earned the whole fee share: a tenth of the reward.
+		// The verifier earned the whole fee share, a tenth of the reward; the pot its tax, 5.5%.
 		assert_eq!(Balances::balance(&charlie), ENDOWMENT - 50 * UNIT + UNIT);
-		assert_eq!(Balances::balance(&bob), ENDOWMENT - 100 * UNIT + 9 * UNIT);
+		let tax = 55 * UNIT / 100;
+		assert_eq!(Balances::balance(&bob), ENDOWMENT - 100 * UNIT + 9 * UNIT - tax);
+		assert_eq!(Balances::balance(&pot), POT_SEED + tax);
 		pallet_tasks::Pallet::<Runtime>::do_try_state().expect("task invariants hold");
 		pallet_compute_staking::Pallet::<Runtime>::do_try_state().expect("staking invariants hold");
 		pallet_verification::Pallet::<Runtime>::do_try_state()
