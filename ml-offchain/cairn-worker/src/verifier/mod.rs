@@ -2,7 +2,7 @@
 //! check others' work.
 //!
 //! A verifier keeps a forced-error secret committed on chain (a fresh one once a forced error
-//! showed it), and at every finalized block reads the running verifications. For a check of its
+//! showed it, or once its record of the live one is lost), and at every finalized block reads the running verifications. For a check of its
 //! own in the current round it:
 //! - in the commit phase: recomputes its targets and their witnesses ([`replay`]), makes its
 //!   forced error where its secret says so, writes the findings and a fresh secret salt to its
@@ -51,6 +51,8 @@ use state::{CheckDir, CheckRecord, SecretRecord};
 
 /// Blocks to wait for a sent commitment or reveal to show on chain before sending it again.
 const RESEND_AFTER: u64 = 3;
+/// Blocks between attempts to replace a live secret whose record is lost.
+const LOST_SECRET_RETRY: u64 = 50;
 
 /// How the verifier or whistleblower is set up.
 pub struct Config {
@@ -189,10 +191,17 @@ impl Verifier {
 	/// Commits to a fresh forced-error secret when the chain has none unrevealed for this
 	/// verifier (it is drawn only with one). The secret is recorded before it is committed to.
 	async fn keep_secret(&mut self, chain: &Chain, block: BlockId) -> anyhow::Result<()> {
-		if let Some((_, false)) = chain.secret_of(block.hash, &self.me).await? {
-			return Ok(());
-		}
-		if self.secret_sent_at.is_some_and(|since| block.number <= since + RESEND_AFTER) {
+		// A live secret this worker does not hold (its records were lost) is replaced too, once
+		// no check of the verifier is open (the chain refuses it before); meanwhile it makes no
+		// forced errors, which costs it nothing.
+		let wait = match chain.secret_of(block.hash, &self.me).await? {
+			Some((commitment, false)) if self.secret_of(Some(commitment))?.is_some() => {
+				return Ok(());
+			},
+			Some((_, false)) => LOST_SECRET_RETRY,
+			_ => RESEND_AFTER,
+		};
+		if self.secret_sent_at.is_some_and(|since| block.number <= since + wait) {
 			return Ok(());
 		}
 		self.secret_sent_at = Some(block.number);
