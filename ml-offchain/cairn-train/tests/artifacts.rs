@@ -81,3 +81,26 @@ async fn missing_malformed_and_oversized_requests_fail_clearly() {
 		Err(FetchError::Transport { .. })
 	));
 }
+
+#[tokio::test]
+async fn a_large_artifact_is_streamed_whole_with_its_length() {
+	let dir = tempfile::tempdir().unwrap();
+	let store = ArtifactStore::open(dir.path()).unwrap();
+	// 8 MiB: many reads of the streamed file, one checked download.
+	let bytes: Vec<u8> = (0..8u32 << 20).map(|i| (i % 251) as u8).collect();
+	let hash = store.put(&bytes).unwrap();
+	let base = serve(store).await;
+	let client = ArtifactClient::with_limits(bytes.len(), std::time::Duration::from_secs(60));
+	assert_eq!(client.fetch_artifact(&base, &hash).await.unwrap(), bytes);
+	// Announced up front, so a client can refuse an oversized body before reading it.
+	let address = base.trim_start_matches("http://");
+	let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+	let request = format!("GET /artifacts/{} HTTP/1.1\r\nHost: x\r\n\r\n", hex::encode(hash));
+	tokio::io::AsyncWriteExt::write_all(&mut stream, request.as_bytes())
+		.await
+		.unwrap();
+	let mut head = vec![0u8; 512];
+	let read = tokio::io::AsyncReadExt::read(&mut stream, &mut head).await.unwrap();
+	let head = String::from_utf8_lossy(&head[..read]).to_lowercase();
+	assert!(head.contains(&format!("content-length: {}", bytes.len())), "{head}");
+}
