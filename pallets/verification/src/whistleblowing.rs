@@ -264,8 +264,11 @@ impl<T: Config> Pallet<T> {
 		};
 		let (check_index, target) = (dispute.check, dispute.target);
 		let mut catchers = alloc::vec![(dispute.challenger.clone(), dispute.challenged_at)];
+		// Only challenges of the witness caught it; one of the verdict is disputed on its own.
 		verification.challenges.retain(|challenge| {
-			let same = challenge.check == check_index && challenge.target == target;
+			let same = challenge.check == check_index
+				&& challenge.target == target
+				&& challenge.subject == DisputeSubject::Witness;
 			if same {
 				catchers.push((challenge.whistleblower.clone(), challenge.posted_at));
 			}

@@ -528,3 +528,47 @@ fn a_bribed_verifier_that_vouches_for_a_faked_leaf_is_caught_through_its_verdict
 		assert_eq!(Providers::<Test>::get(WHISTLEBLOWER).unwrap().open_tasks.whistleblower, 0);
 	});
 }
+
+#[test]
+fn a_challenge_of_the_verdict_does_not_share_the_jackpot_of_the_witness() {
+	test(|| {
+		watched(100);
+		fund_pot(2 * JACKPOT_WON);
+		let run = Run::honest();
+		let task_id = drawn(&run);
+		let verifier = assignments(task_id)[0].0;
+		play_round(task_id, |who, targets| honest_findings(&run, task_id, who, targets));
+		let target = forced_target(task_id, verifier);
+		assert_ok!(challenge(WHISTLEBLOWER, task_id, verifier, target));
+		// A blind challenge of the verifier's agreement on the same target.
+		assert_ok!(challenge_of(
+			SECOND_WHISTLEBLOWER,
+			task_id,
+			verifier,
+			target,
+			DisputeSubject::Verdict
+		));
+		let free = Balances::balance(&WHISTLEBLOWER);
+		let second_bond = provider_bond(SECOND_WHISTLEBLOWER);
+		finish_phase(task_id);
+		assert_ok!(Verification::reveal_secret(
+			RuntimeOrigin::signed(verifier),
+			task_id,
+			secret(verifier)
+		));
+		assert_eq!(Balances::balance(&WHISTLEBLOWER), free + JACKPOT_WON);
+		let pending = Verifications::<Test>::get(task_id).unwrap().challenges;
+		assert_eq!(pending.len(), 1);
+		assert_eq!(pending[0].subject, DisputeSubject::Verdict);
+		// Disputed on its own: the solver defends its leaf, the blind whistleblower cannot answer.
+		finish_phase(task_id);
+		let dispute = dispute_of(task_id);
+		assert_eq!((dispute.subject, dispute.defender), (DisputeSubject::Verdict, SOLVER));
+		assert_ok!(bisect_as(SOLVER, task_id, true_midpoint(&dispute.stage)));
+		finish_phase(task_id);
+		assert_eq!(resolution(task_id), (SOLVER, SECOND_WHISTLEBLOWER, Resolution::TimedOut));
+		assert_eq!(provider_bond(SECOND_WHISTLEBLOWER), second_bond - BOND_AT_STAKE);
+		finish_phase(task_id);
+		assert_eq!(concluded(task_id), Outcome::Accepted);
+	});
+}
