@@ -291,11 +291,12 @@ pub mod pallet {
 			whistleblower: T::AccountId,
 			jackpot: BalanceOf<T>,
 		},
-		/// A whistleblower lost its challenge and `amount` of its bond to the verifier.
+		/// A whistleblower lost its challenge and `amount` of its bond to the defender (the
+		/// verifier of a witness, the solver of a verdict).
 		WhistleblowerSlashed {
 			task_id: TaskId,
 			whistleblower: T::AccountId,
-			verifier: T::AccountId,
+			defender: T::AccountId,
 			amount: BalanceOf<T>,
 		},
 		/// Verification ended; the task market settled the task accordingly.

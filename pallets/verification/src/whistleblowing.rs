@@ -162,17 +162,10 @@ impl<T: Config> Pallet<T> {
 	) -> Result<bool, DispatchError> {
 		while !verification.challenges.is_empty() {
 			let challenge = verification.challenges.remove(0);
-			let stage = match Self::challenged_stage(verification, task, &challenge) {
-				Some(stage) => stage,
-				None => {
-					T::Providers::task_closed(&challenge.whistleblower, Role::Whistleblower, false);
-					continue;
-				},
-			};
-			let Some(check) = verification.checks.get(challenge.check as usize) else { continue };
-			let defender = match challenge.subject {
-				DisputeSubject::Witness => check.verifier.clone(),
-				_ => verification.solver.clone(),
+			let Some((stage, defender)) = Self::challenged_stage(verification, task, &challenge)
+			else {
+				T::Providers::task_closed(&challenge.whistleblower, Role::Whistleblower, false);
+				continue;
 			};
 			let parties = DisputeParties {
 				target: challenge.target,
@@ -188,14 +181,15 @@ impl<T: Config> Pallet<T> {
 		Ok(false)
 	}
 
-	/// Where the dispute of `challenge` starts: from the segment's start to the witness step for
-	/// a witness, as a leaf dispute for a verdict. `None` when it is moot: the check was defeated
-	/// meanwhile, or the challenged verdict's target is decided.
+	/// Where the dispute of `challenge` starts, and who defends: from the segment's start to the
+	/// witness step, the verifier, for a witness; as a leaf dispute, the solver, for a verdict.
+	/// `None` when it is moot: the check was defeated meanwhile, or the challenged verdict's
+	/// target is decided.
 	fn challenged_stage(
 		verification: &Verification<T>,
 		task: &SubmittedTask<T::AccountId, BalanceOf<T>>,
 		challenge: &Challenge<T>,
-	) -> Option<DisputeStage> {
+	) -> Option<(DisputeStage, T::AccountId)> {
 		let check = verification.checks.get(challenge.check as usize)?;
 		if check.defeated {
 			return None;
@@ -207,7 +201,8 @@ impl<T: Config> Pallet<T> {
 				let step = Self::witness_step_of(task, challenge.target)?;
 				let interval = task.spec.training.checkpoint_interval;
 				let start = challenge.target.saturating_sub(1).saturating_mul(interval);
-				Some(Self::steps_or_operations(task, start, step, None, *witness))
+				let stage = Self::steps_or_operations(task, start, step, None, *witness);
+				Some((stage, check.verifier.clone()))
 			},
 			DisputeSubject::Verdict => {
 				let position = verification
@@ -217,7 +212,8 @@ impl<T: Config> Pallet<T> {
 				if verification.targets[position].status != TargetStatus::Open {
 					return None;
 				}
-				Self::leaf_stage(verification, task, challenge.target).ok()
+				let stage = Self::leaf_stage(verification, task, challenge.target).ok()?;
+				Some((stage, verification.solver.clone()))
 			},
 			DisputeSubject::Leaf => None,
 		}
@@ -331,20 +327,21 @@ impl<T: Config> Pallet<T> {
 			.map_or_else(|_| Zero::zero(), |_| amount)
 	}
 
-	/// Takes `challenge_bond` of the reward from a whistleblower that lost to `verifier`.
+	/// Takes `challenge_bond` of the reward from a whistleblower that lost to `defender` (the
+	/// verifier of a witness, the solver of a verdict).
 	pub(crate) fn slash_whistleblower(
 		task_id: TaskId,
 		whistleblower: &T::AccountId,
-		verifier: &T::AccountId,
+		defender: &T::AccountId,
 	) {
 		let reward = T::Tasks::submitted(task_id).map_or_else(Zero::zero, |task| task.reward);
 		let bond = Params::<T>::get().challenge_bond.mul_floor(reward);
 		let amount =
-			T::Providers::slash(whistleblower, bond, verifier).unwrap_or_else(|_| Zero::zero());
+			T::Providers::slash(whistleblower, bond, defender).unwrap_or_else(|_| Zero::zero());
 		Self::deposit_event(Event::WhistleblowerSlashed {
 			task_id,
 			whistleblower: whistleblower.clone(),
-			verifier: verifier.clone(),
+			defender: defender.clone(),
 			amount,
 		});
 	}
