@@ -163,7 +163,12 @@ impl Verifier {
 		if self.role == Role::Verifier {
 			self.keep_secret(chain, block).await?;
 		}
-		for verification in &chain.verifications_at(block.hash).await? {
+		let verifications = chain.verifications_at(block.hash).await?;
+		// What was kept of verifications that ended is not needed again.
+		let running = |task_id: TaskId| verifications.iter().any(|v| v.task_id == task_id);
+		self.answered.retain(|(task_id, ..), _| running(*task_id));
+		self.watching.forget_ended(&verifications);
+		for verification in &verifications {
 			if let Err(error) = self.play_dispute(chain, verification, block.number).await {
 				// This dispute only (the solver's artifacts out of reach, say): next block.
 				tracing::error!(task = verification.task_id, "cannot play the dispute: {error:#}");

@@ -49,6 +49,19 @@ impl Watching {
 		})
 	}
 
+	/// Forgets what it found of submissions no longer being verified.
+	pub fn forget_ended(&mut self, verifications: &[Verification]) {
+		let running = |task_id: TaskId, submitted_at: u32| {
+			verifications
+				.iter()
+				.any(|v| (v.task_id, v.submitted_at) == (task_id, submitted_at))
+		};
+		self.values
+			.retain(|(task_id, submitted_at, _), _| running(*task_id, *submitted_at));
+		self.sent
+			.retain(|(task_id, submitted_at, ..), _| running(*task_id, *submitted_at));
+	}
+
 	/// Whether to watch `verifier`'s check of round `round` of a submission.
 	fn watches(
 		&self,
