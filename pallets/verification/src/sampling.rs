@@ -36,18 +36,20 @@ impl DrawRng {
 /// `j` ends segment `j - 1`) are shuffled and dealt out in turn, so no segment is given twice
 /// before every segment was given once, and no verifier gets one twice. The first verifier also
 /// checks the run's endpoints: the initial checkpoint (0), the last one and the final weights
-/// (`checkpoint_count`). Sorted per verifier.
+/// (`checkpoint_count`); the last one is therefore dealt after all others. Sorted per verifier.
 pub fn sample_targets(
 	rng: &mut DrawRng,
 	checkpoint_count: u32,
 	verifiers: usize,
 	per_verifier: usize,
 ) -> Vec<Vec<u32>> {
-	let mut order: Vec<u32> = (1..checkpoint_count).collect();
+	let last = checkpoint_count.saturating_sub(1);
+	let mut order: Vec<u32> = (1..last).collect();
 	for i in (1..order.len()).rev() {
 		let j = rng.below(i as u128 + 1) as usize;
 		order.swap(i, j);
 	}
+	order.extend((last >= 1).then_some(last));
 	let per_verifier = per_verifier.min(order.len());
 	let mut cursor = 0usize;
 	(0..verifiers)
@@ -102,16 +104,32 @@ mod tests {
 
 	#[test]
 	fn every_verifier_gets_distinct_segments_spread_over_the_run() {
-		let mut rng = DrawRng::new([3; 32]);
-		let targets = sample_targets(&mut rng, 101, 4, 8);
-		let mut segments: Vec<u32> =
-			targets.iter().flatten().copied().filter(|t| (1..100).contains(t)).collect();
-		let count = segments.len();
-		segments.sort();
-		segments.dedup();
-		assert_eq!(segments.len(), count, "no segment sampled twice while others were not");
-		assert!(targets[0].starts_with(&[0]) && targets[0].ends_with(&[100, 101]));
-		assert!(targets.iter().skip(1).all(|t| t.len() == 8));
+		// The last segment too: the first verifier's endpoint, never dealt to another before all.
+		for (count, verifiers, per) in [(101, 4, 8), (5, 3, 1), (6, 2, 2)] {
+			for seed in 0..200u32 {
+				let mut rng = DrawRng::new(blake2_256(&seed.encode()));
+				let targets = sample_targets(&mut rng, count, verifiers, per);
+				let mut segments: Vec<u32> =
+					targets.iter().flatten().copied().filter(|t| (1..count).contains(t)).collect();
+				let dealt = segments.len();
+				segments.sort();
+				segments.dedup();
+				assert_eq!(segments.len(), dealt, "no segment sampled twice while others were not");
+				assert!(targets[0].starts_with(&[0]) && targets[0].ends_with(&[count - 1, count]));
+				assert!(targets.iter().skip(1).all(|t| t.len() == per));
+			}
+		}
+	}
+
+	#[test]
+	fn segments_are_dealt_again_only_once_all_were_dealt() {
+		// Three segments for three verifiers of two: every segment is checked, some twice.
+		let mut rng = DrawRng::new([7; 32]);
+		let targets = sample_targets(&mut rng, 4, 3, 2);
+		let segments: Vec<u32> =
+			targets.iter().flatten().copied().filter(|t| (1..4).contains(t)).collect();
+		assert!((1..4).all(|segment| segments.contains(&segment)));
+		assert!(targets.iter().all(|t| t.iter().filter(|s| (1..4).contains(*s)).count() >= 2));
 	}
 
 	#[test]
@@ -120,8 +138,8 @@ mod tests {
 		for faked_count in [1u32, 5, 10, 30] {
 			let faked: Vec<u32> = (0..faked_count).map(|i| i * 3 % 99).collect();
 			let simulated = simulated_escape(100, 2, 4, &faked, 20_000);
-			// The 8 sampled segments are a uniform 8-subset of the 100.
-			let formula = escape_probability(100, 8, faked_count);
+			// The 8 sampled segments are a uniform 8-subset of the 99 before the last.
+			let formula = escape_probability(99, 8, faked_count);
 			assert!(
 				(simulated - formula).abs() < 0.012,
 				"{faked_count} faked: simulated {simulated:.4}, formula {formula:.4}"
