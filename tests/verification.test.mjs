@@ -6,7 +6,8 @@
 //    right after its commitment lands and started again on the same work directory: it reveals
 //    what it committed to. The task settles: Bob is paid the reward less the verifiers' fees, the
 //    verifiers are paid and credited, and the model is registered for Alice with `Trained`
-//    provenance, all read back with polkadot-js.
+//    provenance, all read back with polkadot-js; `cairn-worker export` fetches the model from the
+//    solver's artifact server and writes it as safetensors whose weights hash to the registered hash.
 // 2. A cheating solver (Ferdie, a worker built with the test-only `dishonest` feature, run with
 //    `--cheat perturb`): a drawn verifier contradicts its first checkpoint, Ferdie defends in the
 //    dispute game, which bisects the segment's steps and then the last step's trace down to one
@@ -23,9 +24,11 @@
 //    task is accepted.
 
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 
@@ -33,7 +36,9 @@ import { Keyring } from '@polkadot/api';
 
 import { NodeGroup, freePort } from './lib/node.mjs';
 import { decodeDispatchError, signSendFinalized } from './lib/tx.mjs';
-import { UNIT, Worker, digitsSpec } from './lib/worker.mjs';
+import { UNIT, WORKER_BIN, Worker, digitsSpec } from './lib/worker.mjs';
+
+const execFileAsync = promisify(execFile);
 
 const REWARD = 5n * UNIT;
 
@@ -173,6 +178,13 @@ describe('verification on the dev chain', () => {
       assert.equal(model.provenance.isTrained, true);
       assert.equal(model.provenance.asTrained.task.toNumber(), taskId);
       assert.equal((await api.query.modelRegistry.modelByHash(model.weightsHash)).unwrap().toNumber(), modelId.toNumber());
+      // Anyone can fetch it from where its record says, checked against the on-chain hash, as
+      // safetensors whose weights hash to the registered identity.
+      const file = join(scratch, 'model.safetensors');
+      const cli = async (...args) => (await execFileAsync(WORKER_BIN, args, { env: { ...process.env, RUST_LOG: 'warn' } })).stdout;
+      const exported = await cli('export', '--url', node.rpcUrl, '--model', modelId.toString(), '--out', file);
+      assert.match(exported, new RegExp(`weights hash: ${model.weightsHash.toHex()}`));
+      assert.match(await cli('weights-hash', file), new RegExp(`weights hash: ${model.weightsHash.toHex()}\nwidths: +64-32-10`));
 
       // Bob was paid; the two drawn verifiers served the task, the third was not drawn.
       const bob1 = (await api.query.system.account(keys.bob.address)).data.free.toBigInt();

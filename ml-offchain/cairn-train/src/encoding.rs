@@ -94,26 +94,19 @@ pub(crate) fn encode_weights(parameters: &[NamedTensor]) -> Vec<u8> {
 
 /// Reads the checkpoint encoding; every byte must be accounted for.
 pub(crate) fn decode_checkpoint(bytes: &[u8]) -> Result<Contents, MalformedCheckpoint> {
-	let mut reader = Reader { bytes };
-	if reader.take(8)? != CHECKPOINT_MAGIC {
-		return Err(MalformedCheckpoint("bad magic (expected CAIRNCKP)"));
-	}
-	if reader.u32()? != VERSION {
-		return Err(MalformedCheckpoint("unsupported version"));
-	}
+	let mut reader =
+		Reader::after_header(bytes, CHECKPOINT_MAGIC, "bad magic (expected CAIRNCKP)")?;
 	let step = reader.u32()?;
 	let optimizer_tag = reader.u8()?;
 	let scalar_count = reader.u8()?;
 	let scalars = (0..scalar_count).map(|_| reader.f32()).collect::<Result<_, _>>()?;
-	let tensor_count = reader.u32()?;
-	let mut tensors = Vec::new();
-	for _ in 0..tensor_count {
-		tensors.push(reader.tensor()?);
-	}
-	if !reader.bytes.is_empty() {
-		return Err(MalformedCheckpoint("trailing bytes"));
-	}
+	let tensors = reader.last_tensors()?;
 	Ok(Contents { step, optimizer_tag, scalars, tensors })
+}
+
+/// Reads the weights encoding; every byte must be accounted for.
+pub(crate) fn decode_weights(bytes: &[u8]) -> Result<Vec<NamedTensor>, MalformedCheckpoint> {
+	Reader::after_header(bytes, WEIGHTS_MAGIC, "bad magic (expected CAIRNWTS)")?.last_tensors()
 }
 
 struct Reader<'a> {
@@ -121,6 +114,31 @@ struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+	/// A reader past `magic` and the version.
+	fn after_header(
+		bytes: &'a [u8],
+		magic: &[u8; 8],
+		bad_magic: &'static str,
+	) -> Result<Self, MalformedCheckpoint> {
+		let mut reader = Reader { bytes };
+		if reader.take(8)? != magic {
+			return Err(MalformedCheckpoint(bad_magic));
+		}
+		if reader.u32()? != VERSION {
+			return Err(MalformedCheckpoint("unsupported version"));
+		}
+		Ok(reader)
+	}
+
+	/// The tensors that end the encoding: nothing may follow them.
+	fn last_tensors(mut self) -> Result<Vec<NamedTensor>, MalformedCheckpoint> {
+		let tensors = self.tensors()?;
+		if !self.bytes.is_empty() {
+			return Err(MalformedCheckpoint("trailing bytes"));
+		}
+		Ok(tensors)
+	}
+
 	fn take(&mut self, len: usize) -> Result<&'a [u8], MalformedCheckpoint> {
 		if self.bytes.len() < len {
 			return Err(MalformedCheckpoint("truncated"));
@@ -146,6 +164,12 @@ impl<'a> Reader<'a> {
 
 	fn f32(&mut self) -> Result<f32, MalformedCheckpoint> {
 		Ok(f32::from_le_bytes(self.array()?))
+	}
+
+	/// A `u32` count, then that many tensors.
+	fn tensors(&mut self) -> Result<Vec<NamedTensor>, MalformedCheckpoint> {
+		let count = self.u32()?;
+		(0..count).map(|_| self.tensor()).collect()
 	}
 
 	fn tensor(&mut self) -> Result<NamedTensor, MalformedCheckpoint> {
@@ -244,5 +268,15 @@ mod tests {
 		huge[49..57].copy_from_slice(&[0xff; 8]);
 		assert!(decode_checkpoint(&huge).is_err());
 		assert!(decode_checkpoint(&encode_weights(&contents().tensors)).is_err());
+	}
+
+	#[test]
+	fn weights_round_trip_and_refuse_checkpoints_and_cuts() {
+		let weights = encode_weights(&contents().tensors);
+		assert_eq!(decode_weights(&weights).unwrap(), contents().tensors);
+		for cut in 0..weights.len() {
+			assert!(decode_weights(&weights[..cut]).is_err(), "prefix of {cut} bytes");
+		}
+		assert!(decode_weights(&encode_checkpoint(&contents())).is_err());
 	}
 }

@@ -7,7 +7,9 @@
 //! checkpoint `i` from the solver's [`store`] over HTTP ([`client`], every download checked
 //! against its hash), runs [`replay_segment`] and compares the result with leaf `i + 1`. When two
 //! parties disagree on a segment, a dispute bisects over its steps with [`state_at_step`], then
-//! over the positions of the one disputed step's [`trace`].
+//! over the positions of the one disputed step's [`trace`]. A task that continues a registered
+//! model trains a [`Job`] with its [`Parent`]; trained [`weights`] go out and come in as
+//! safetensors, with the same hash as their canonical encoding.
 //!
 //! Everything that decides the bits of a checkpoint is fixed here: initial weights and data
 //! order come from [`SplitMix64`](rng::SplitMix64) streams, the optimizers are written out on
@@ -36,6 +38,7 @@ pub mod server;
 pub mod store;
 pub mod trace;
 mod trainer;
+pub mod weights;
 
 pub use checkpoint::Checkpoint;
 pub use client::{ArtifactClient, FetchError};
@@ -43,4 +46,7 @@ pub use dataset::{dataset_ref, synthetic::Synthetic, Dataset, DatasetError};
 pub use encoding::MalformedCheckpoint;
 pub use store::{ArtifactStore, StoreError};
 pub use trace::{step_trace, trace_value};
-pub use trainer::{evaluate, replay_segment, state_at_step, train, Accuracy, TrainError, Trainer};
+pub use trainer::{
+	evaluate, replay_segment, state_at_step, train, Accuracy, Job, Parent, TrainError, Trainer,
+};
+pub use weights::{Weights, WeightsError};

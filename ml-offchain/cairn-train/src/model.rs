@@ -14,7 +14,7 @@ use burn::tensor::{
 };
 use cairn_primitives::{Activation, Mlp};
 
-use crate::rng::SplitMix64;
+use crate::{encoding::NamedTensor, rng::SplitMix64, weights::Weights};
 
 const INIT_DOMAIN: &[u8] = b"cairn/init";
 
@@ -59,6 +59,20 @@ impl Model {
 					weight: Tensor::from_data(TensorData::new(weight, [fan_in, fan_out]), device),
 					bias: Tensor::from_data(TensorData::new(bias, [fan_out]), device),
 				}
+			})
+			.collect();
+		Self { layers, activation: mlp.activation }
+	}
+
+	/// The network of `mlp` with `weights`, already checked to fit it.
+	pub fn from_weights(mlp: &Mlp, weights: &Weights, device: &Device) -> Self {
+		let tensor = |t: &NamedTensor| TensorData::new(t.values.clone(), t.shape.clone());
+		let layers = weights
+			.tensors()
+			.chunks_exact(2)
+			.map(|pair| Layer {
+				weight: Tensor::from_data(tensor(&pair[0]), device),
+				bias: Tensor::from_data(tensor(&pair[1]), device),
 			})
 			.collect();
 		Self { layers, activation: mlp.activation }

@@ -31,12 +31,12 @@
 
 use std::iter;
 
-use cairn_primitives::{merkle::blake2_256, Hash256, TaskSpec};
+use cairn_primitives::{merkle::blake2_256, Hash256};
 
 use crate::{
 	checkpoint::Checkpoint,
 	dataset::Dataset,
-	trainer::{TrainError, Trainer},
+	trainer::{Job, TrainError, Trainer},
 };
 
 const TENSOR_DOMAIN: &[u8] = b"cairn/tensor";
@@ -68,12 +68,12 @@ fn link(previous: &Hash256, tensor: &Hash256) -> Hash256 {
 /// documentation): `K + 1` values, position `p` at index `p`. Fails as [`Trainer::resume`] does
 /// when `state` is not a state of this task, and with [`TrainError::Finished`] when `state` is
 /// the last one.
-pub fn step_trace(
-	spec: &TaskSpec,
-	dataset: &Dataset,
+pub fn step_trace<'a>(
+	job: impl Into<Job<'a>>,
+	dataset: &'a Dataset,
 	state: &Checkpoint,
 ) -> Result<Vec<Hash256>, TrainError> {
-	let mut trainer = Trainer::resume(spec, dataset, state)?;
+	let mut trainer = Trainer::resume(job, dataset, state)?;
 	let tensors = trainer.traced_step()?;
 	let output = trainer.checkpoint()?.hash();
 	let links = tensors.iter().scan(state.hash(), |chain, (shape, values)| {
@@ -85,13 +85,13 @@ pub fn step_trace(
 
 /// Position `position` of the trace of the step from `state` (see [`step_trace`]), what an
 /// arbiter checks; [`TrainError::TracePosition`] past the last position.
-pub fn trace_value(
-	spec: &TaskSpec,
-	dataset: &Dataset,
+pub fn trace_value<'a>(
+	job: impl Into<Job<'a>>,
+	dataset: &'a Dataset,
 	state: &Checkpoint,
 	position: u32,
 ) -> Result<Hash256, TrainError> {
-	let trace = step_trace(spec, dataset, state)?;
+	let trace = step_trace(job, dataset, state)?;
 	let last = trace.len() as u32 - 1;
 	trace
 		.get(position as usize)

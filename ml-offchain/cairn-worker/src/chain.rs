@@ -208,6 +208,19 @@ impl Chain {
 		})
 	}
 
+	/// Registered model `id` at the finalized block, if there is one.
+	pub async fn model(&self, id: ModelId) -> anyhow::Result<Option<ModelRecord>> {
+		let at = self.finalized().await?;
+		let record = at
+			.storage()
+			.try_fetch(api::storage().model_registry().models(), (id,))
+			.await
+			.explain(format!("cannot read model {id}"))?;
+		record
+			.map(|record| record.decode().explain(format!("cannot decode model {id}")))
+			.transpose()
+	}
+
 	/// Registers a model as the account of `signer`, waits until the extrinsic is finalized and
 	/// returns the id the registry assigned. A dispatch error is reported by name, for example
 	/// `ModelRegistry.DuplicateWeightsHash`.

@@ -50,6 +50,17 @@ pub enum Command {
 	/// root a solver would commit, the final weights hash and the held-out accuracy. Started again
 	/// on a DIR holding an unfinished run of the same spec, it resumes from its last checkpoint.
 	Train(Box<TrainArgs>),
+	/// Print the canonical weights hash of a weights file (safetensors, or Cairn's own CAIRNWTS
+	/// encoding) and its layer widths: the hash a model is registered under, whichever file
+	/// carries the weights.
+	WeightsHash(WeightsHashArgs),
+	/// Write a model's weights as safetensors (each weight [out, in], as PyTorch's Linear stores
+	/// it; the architecture and the weights hash in the header's metadata).
+	///
+	/// --model ID fetches a registered model from where its record says (a Cairn artifact
+	/// server, as for every trained model, or a weights file's URL) and checks it against the
+	/// on-chain hash and architecture; --dir DIR takes the final weights of a `train --dir` run.
+	Export(ExportArgs),
 	/// Re-execute one segment of a training run offline (checkpoint i to i+1) and compare hashes.
 	///
 	/// Prints both hashes and "match", or "MISMATCH" with exit status 1.
@@ -96,6 +107,34 @@ pub struct TrainArgs {
 	/// Output directory: checkpoints are stored in DIR/artifacts, the run in DIR/run.json.
 	#[arg(long, value_name = "DIR")]
 	pub dir: PathBuf,
+
+	/// With --from-model: the parent's weights (safetensors or CAIRNWTS). Its architecture is
+	/// --mlp and --activation, or else the one a Cairn export names in its metadata.
+	#[arg(long, value_name = "FILE", requires = "from_model")]
+	pub parent: Option<PathBuf>,
+}
+
+/// Flags of `weights-hash`.
+#[derive(Debug, Args)]
+pub struct WeightsHashArgs {
+	/// A safetensors or CAIRNWTS file.
+	pub file: PathBuf,
+}
+
+/// Flags of `export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+	/// Id of a registered model.
+	#[arg(long, value_name = "ID", required_unless_present = "dir", conflicts_with = "dir")]
+	pub model: Option<ModelId>,
+
+	/// A `train --dir` directory holding a finished run.
+	#[arg(long, value_name = "DIR")]
+	pub dir: Option<PathBuf>,
+
+	/// The safetensors file to write.
+	#[arg(long, value_name = "FILE")]
+	pub out: PathBuf,
 }
 
 /// Flags of `replay`.
@@ -190,8 +229,18 @@ pub enum RoleArg {
 #[derive(Debug, Args)]
 pub struct RegisterModelArgs {
 	/// Hash of the weights' canonical encoding: 32 bytes as hex, with or without 0x.
-	#[arg(long, value_parser = parse_hash)]
-	pub weights_hash: Hash256,
+	#[arg(
+		long,
+		value_parser = parse_hash,
+		required_unless_present = "weights_file",
+		conflicts_with = "weights_file"
+	)]
+	pub weights_hash: Option<Hash256>,
+
+	/// The weights themselves (safetensors or CAIRNWTS): their hash is computed and their shapes
+	/// checked against --mlp.
+	#[arg(long, value_name = "FILE")]
+	pub weights_file: Option<PathBuf>,
 
 	/// Human-readable name of the model.
 	#[arg(long)]
@@ -258,7 +307,7 @@ impl RegisterModelArgs {
 }
 
 /// The MLP described by `--mlp` widths and `--activation`, checked by the runtime's rules.
-fn mlp_architecture(mlp: &str, activation: ActivationArg) -> anyhow::Result<Architecture> {
+pub fn mlp_architecture(mlp: &str, activation: ActivationArg) -> anyhow::Result<Architecture> {
 	let widths = parse_widths(mlp)?;
 	let [input, hidden @ .., output] = widths.as_slice() else {
 		bail!("--mlp needs at least an input and an output width, for example 64-10");
@@ -364,7 +413,7 @@ mod tests {
 		let Architecture::Mlp(mlp) = args.architecture().unwrap() else { panic!("not an MLP") };
 		assert_eq!((mlp.input, mlp.hidden.to_vec(), mlp.output), (64, vec![32], 10));
 		assert_eq!(mlp.activation, Activation::Tanh);
-		assert_eq!(args.weights_hash, [0x11; 32]);
+		assert_eq!(args.weights_hash, Some([0x11; 32]));
 	}
 
 	#[test]

@@ -10,6 +10,7 @@ mod chain;
 mod cli;
 mod datasets;
 mod hardware;
+mod models;
 mod offline;
 mod provider;
 mod record;
@@ -44,6 +45,8 @@ async fn main() -> ExitCode {
 		Command::RegisterModel(args) => done(register_model(&cli.url, *args).await),
 		Command::SubmitTask(args) => done(submit_task(&cli.url, *args).await),
 		Command::Train(args) => done(offline::train(*args)),
+		Command::WeightsHash(args) => done(models::weights_hash(args)),
+		Command::Export(args) => done(models::export(&cli.url, args).await),
 		Command::Replay(args) => offline::replay(args),
 		Command::Run(args) => done(run(cli.url, *args).await),
 	};
@@ -204,10 +207,17 @@ fn describe_architecture(architecture: &Architecture) -> String {
 /// Registers a model and prints its new id.
 async fn register_model(url: &str, args: RegisterModelArgs) -> anyhow::Result<()> {
 	let architecture = args.architecture()?;
+	let weights_hash = match (&args.weights_file, args.weights_hash) {
+		(Some(file), _) => models::hash_for(file, &architecture)?,
+		(None, Some(hash)) => hash,
+		(None, None) => {
+			anyhow::bail!("name the weights: --weights-hash HEX or --weights-file FILE")
+		},
+	};
 	let signer = chain::keypair(&args.key.secret()?)?;
 	let chain = Chain::connect(url).await?;
 	let model = NewModel {
-		weights_hash: args.weights_hash,
+		weights_hash,
 		name: args.name,
 		architecture,
 		parent: args.parent,

@@ -8,12 +8,14 @@
 use std::{path::Path, process::ExitCode, sync::atomic::AtomicBool};
 
 use anyhow::{bail, Context};
-use cairn_train::{replay_segment, ArtifactStore, Dataset};
+use cairn_primitives::ModelInit;
+use cairn_train::{replay_segment, ArtifactStore, Dataset, Job};
 
 use crate::{
 	cli::{ReplayArgs, TrainArgs},
-	record::{hex0x, read_json, write_json, RunRecord},
-	training::{load_checkpoint, train_run},
+	models,
+	record::{hex0x, read_json, write_json, ParentRecord, RunRecord},
+	training::{load_checkpoint, load_parent, train_run},
 };
 
 /// The artifact store of a run or work directory.
@@ -27,6 +29,15 @@ pub fn store_in(dir: &Path) -> anyhow::Result<ArtifactStore> {
 /// root, the final weights hash and the held-out accuracy.
 pub fn train(args: TrainArgs) -> anyhow::Result<()> {
 	let spec = args.spec.spec(false)?;
+	let parent = match (&spec.model, &args.parent) {
+		(ModelInit::FromRegistry { .. }, Some(file)) => {
+			Some(models::parent_from_file(file, args.spec.architecture())?)
+		},
+		(ModelInit::FromRegistry { model }, None) => {
+			bail!("the run continues model {model}: pass its weights with --parent FILE")
+		},
+		(ModelInit::Fresh { .. }, _) => None,
+	};
 	let Some(dataset_file) = &args.spec.dataset.dataset_file else {
 		bail!("train needs the dataset itself: pass --dataset-file PATH");
 	};
@@ -34,10 +45,16 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
 	std::fs::create_dir_all(&args.dir)
 		.with_context(|| format!("cannot create {}", args.dir.display()))?;
 	let store = store_in(&args.dir)?;
+	let parent = parent
+		.map(|(architecture, weights)| -> anyhow::Result<ParentRecord> {
+			let weights = store.put(&weights.canonical()).context("cannot store the parent")?;
+			Ok(ParentRecord { architecture, weights })
+		})
+		.transpose()?;
 	let record_path = args.dir.join("run.json");
 	let mut run = if record_path.exists() {
 		let run: RunRecord = read_json(&record_path)?;
-		if run.spec != spec {
+		if run.spec != spec || run.parent != parent {
 			bail!(
 				"{} holds a run of another spec: choose another --dir or remove it",
 				record_path.display()
@@ -50,7 +67,7 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
 		);
 		run
 	} else {
-		RunRecord::new(spec)
+		RunRecord { parent, ..RunRecord::new(spec) }
 	};
 
 	let outcome = train_run(&mut run, &dataset, &store, &AtomicBool::new(false), |run| {
@@ -101,7 +118,8 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
 	};
 	let dataset = Dataset::load(&args.dataset_file, &run.spec.dataset)?;
 	let start = load_checkpoint(&store, start)?;
-	let replayed = replay_segment(&run.spec, &dataset, &start)?;
+	let parent = run.parent.as_ref().map(|parent| load_parent(&store, parent)).transpose()?;
+	let replayed = replay_segment(Job::new(&run.spec, parent.as_ref()), &dataset, &start)?;
 	let interval = run.spec.training.checkpoint_interval;
 	println!(
 		"segment {}: steps {} to {}",

@@ -9,7 +9,7 @@ use std::{
 };
 
 use anyhow::Context;
-use cairn_primitives::{merkle::checkpoint_root, Hash256, TaskSpec};
+use cairn_primitives::{merkle::checkpoint_root, Architecture, Hash256, TaskSpec};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 /// A training run: the spec and the hashes of the checkpoints produced so far, from step 0.
@@ -21,12 +21,27 @@ pub struct RunRecord {
 	/// Hashes of the checkpoints, in order; checkpoint `i` is at step `i * interval`.
 	#[serde(with = "hashes_hex")]
 	pub checkpoints: Vec<Hash256>,
+	/// The registered model a `FromRegistry` spec continues.
+	#[serde(default, skip_serializing_if = "Option::is_none")]
+	pub parent: Option<ParentRecord>,
+}
+
+/// The model a run continues: its architecture, and the hash of its canonical weights, which are
+/// kept in the run's artifact store.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ParentRecord {
+	/// The parent's architecture, SCALE-encoded as hex.
+	#[serde(with = "scale_hex")]
+	pub architecture: Architecture,
+	/// BLAKE2b-256 of the parent's canonical weights, SCALE-encoded as hex.
+	#[serde(with = "scale_hex")]
+	pub weights: Hash256,
 }
 
 impl RunRecord {
 	/// A run of `spec` with no checkpoint yet.
 	pub fn new(spec: TaskSpec) -> Self {
-		Self { spec, checkpoints: Vec::new() }
+		Self { spec, checkpoints: Vec::new(), parent: None }
 	}
 
 	/// Whether every checkpoint the spec produces is recorded.

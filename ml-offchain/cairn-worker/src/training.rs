@@ -11,12 +11,13 @@ use std::{
 use anyhow::{anyhow, bail, Context};
 use cairn_primitives::{Hash256, TaskSpec};
 use cairn_train::{
-	state_at_step, trace_value, Accuracy, ArtifactStore, Checkpoint, Dataset, Trainer,
+	state_at_step, trace_value, Accuracy, ArtifactStore, Checkpoint, Dataset, Job, Parent, Trainer,
+	Weights,
 };
 
 use crate::{
 	chain::Midpoint,
-	record::{hex0x, RunRecord},
+	record::{hex0x, ParentRecord, RunRecord},
 };
 
 /// What a finished run produced.
@@ -59,6 +60,8 @@ pub fn train_run(
 	mut save: impl FnMut(&RunRecord) -> anyhow::Result<()>,
 ) -> anyhow::Result<Outcome> {
 	let spec = run.spec.clone();
+	let parent = run.parent.as_ref().map(|parent| load_parent(store, parent)).transpose()?;
+	let job = Job::new(&spec, parent.as_ref());
 	let training = spec.training;
 	let count = training.checkpoint_count();
 	let resume_from = loop {
@@ -91,10 +94,10 @@ pub fn train_run(
 				checkpoint = run.checkpoints.len() - 1,
 				"resuming"
 			);
-			Trainer::resume(&spec, dataset, &checkpoint)?
+			Trainer::resume(job, dataset, &checkpoint)?
 		},
 		None => {
-			let trainer = Trainer::new(&spec, dataset)?;
+			let trainer = Trainer::new(job, dataset)?;
 			record_checkpoint(run, store, &trainer.checkpoint()?)?;
 			save(run)?;
 			trainer
@@ -155,6 +158,15 @@ pub fn load_checkpoint(store: &ArtifactStore, hash: &Hash256) -> anyhow::Result<
 		.get(hash)
 		.with_context(|| format!("cannot load checkpoint {}", hex0x(hash)))?;
 	Checkpoint::from_bytes(bytes).map_err(|e| anyhow!("checkpoint {}: {e}", hex0x(hash)))
+}
+
+/// The parent a run continues, from its weights in `store`.
+pub fn load_parent(store: &ArtifactStore, parent: &ParentRecord) -> anyhow::Result<Parent> {
+	let bytes = store
+		.get(&parent.weights)
+		.with_context(|| format!("cannot load the parent's weights {}", hex0x(&parent.weights)))?;
+	let weights = Weights::from_canonical(&bytes)?;
+	Ok(Parent::new(&parent.architecture, weights)?)
 }
 
 /// Stores `checkpoint` and appends its hash to `run`.

@@ -3,7 +3,7 @@
 use cairn_primitives::{Backend, SpecError};
 use thiserror::Error;
 
-use crate::encoding::MalformedCheckpoint;
+use crate::{encoding::MalformedCheckpoint, weights::WeightsError};
 
 /// Why training, replay or evaluation cannot proceed.
 #[derive(Debug, Error)]
@@ -11,11 +11,15 @@ pub enum TrainError {
 	/// The spec does not pass `TaskSpec::validate`.
 	#[error("invalid task spec: {0:?}")]
 	Spec(SpecError),
-	/// The spec continues a registered model; only fresh MLPs are trained so far.
-	#[error(
-		"only fresh MLP models can be trained (continuing a registered model is not supported yet)"
-	)]
+	/// The model is not an MLP, the only architecture trained so far.
+	#[error("only MLP models can be trained")]
 	Unsupported,
+	/// The spec continues a registered model, whose weights were not given.
+	#[error("the task continues registered model {0}: its weights are needed")]
+	ParentRequired(u64),
+	/// The parent's weights are malformed or of another architecture.
+	#[error(transparent)]
+	Weights(#[from] WeightsError),
 	/// The dataset is not the one the spec names.
 	#[error("the dataset is not the one the task names (hash {})", hex::encode(.0))]
 	WrongDataset([u8; 32]),

@@ -17,6 +17,7 @@ use crate::{
 	encoding::Contents,
 	model::{Layer, Model},
 	optim::{Kind, OptimizerState},
+	weights::Weights,
 };
 use error::backend_error;
 use state::{capture, layers_to_host, restore, to_host, HostTensor};
@@ -44,9 +45,70 @@ impl Accuracy {
 	}
 }
 
+/// A registered model that a task continues: its architecture and weights, checked to fit.
+#[derive(Clone, Debug)]
+pub struct Parent {
+	mlp: Mlp,
+	weights: Weights,
+}
+
+impl Parent {
+	/// The model of `architecture` with `weights`; only MLPs are trained so far.
+	pub fn new(architecture: &Architecture, weights: Weights) -> Result<Self, TrainError> {
+		let Architecture::Mlp(mlp) = architecture else {
+			return Err(TrainError::Unsupported);
+		};
+		weights.fit(mlp)?;
+		Ok(Self { mlp: mlp.clone(), weights })
+	}
+
+	/// The parent's weights.
+	pub fn weights(&self) -> &Weights {
+		&self.weights
+	}
+}
+
+/// What a run trains: a task spec and, when the spec continues a registered model
+/// (`ModelInit::FromRegistry`), that model. A spec converts into the job of a fresh model.
+#[derive(Clone, Copy, Debug)]
+pub struct Job<'a> {
+	spec: &'a TaskSpec,
+	parent: Option<&'a Parent>,
+}
+
+impl<'a> Job<'a> {
+	/// The job of `spec`, which continues `parent`.
+	pub fn continuing(spec: &'a TaskSpec, parent: &'a Parent) -> Self {
+		Self { spec, parent: Some(parent) }
+	}
+
+	/// The job of `spec` with `parent` when it has one.
+	pub fn new(spec: &'a TaskSpec, parent: Option<&'a Parent>) -> Self {
+		Self { spec, parent }
+	}
+
+	/// The task spec.
+	pub fn spec(&self) -> &'a TaskSpec {
+		self.spec
+	}
+}
+
+impl<'a> From<&'a TaskSpec> for Job<'a> {
+	fn from(spec: &'a TaskSpec) -> Self {
+		Self { spec, parent: None }
+	}
+}
+
+/// Where step 0's parameters come from.
+enum Init<'p> {
+	Seed(u64),
+	Weights(&'p Weights),
+}
+
 /// A training run of one task on one dataset, at some step.
 #[derive(Clone, Debug)]
 pub struct Trainer<'a> {
+	job: Job<'a>,
 	spec: &'a TaskSpec,
 	dataset: &'a Dataset,
 	mlp: Mlp,
@@ -58,11 +120,25 @@ pub struct Trainer<'a> {
 	step: u32,
 }
 
-/// The MLP of `spec`, after checking the spec and that `dataset` is the one it names.
-fn plan<'s>(spec: &'s TaskSpec, dataset: &Dataset) -> Result<(&'s Mlp, u64), TrainError> {
+/// The MLP of `job` and where its parameters start, after checking the spec, the parent and that
+/// `dataset` is the one the spec names.
+fn plan<'j>(job: Job<'j>, dataset: &Dataset) -> Result<(&'j Mlp, Init<'j>), TrainError> {
+	let spec = job.spec;
 	spec.validate().map_err(TrainError::Spec)?;
-	let ModelInit::Fresh { architecture: Architecture::Mlp(mlp), init_seed } = &spec.model else {
-		return Err(TrainError::Unsupported);
+	let (mlp, init) = match (&spec.model, job.parent) {
+		(ModelInit::Fresh { architecture: Architecture::Mlp(mlp), init_seed }, None) => {
+			(mlp, Init::Seed(*init_seed))
+		},
+		(ModelInit::Fresh { architecture: Architecture::Mlp(_), .. }, Some(_)) => {
+			return Err(TrainError::Mismatch("a fresh model has no parent".into()))
+		},
+		(ModelInit::Fresh { .. }, _) => return Err(TrainError::Unsupported),
+		(ModelInit::FromRegistry { model }, None) => {
+			return Err(TrainError::ParentRequired(*model))
+		},
+		(ModelInit::FromRegistry { .. }, Some(parent)) => {
+			(&parent.mlp, Init::Weights(&parent.weights))
+		},
 	};
 	if dataset.hash() != spec.dataset.hash {
 		return Err(TrainError::WrongDataset(dataset.hash()));
@@ -76,7 +152,7 @@ fn plan<'s>(spec: &'s TaskSpec, dataset: &Dataset) -> Result<(&'s Mlp, u64), Tra
 			classes: header.classes,
 		});
 	}
-	Ok((mlp, *init_seed))
+	Ok((mlp, init))
 }
 
 fn device_for(backend: Backend) -> Result<Device, TrainError> {
@@ -92,40 +168,45 @@ fn device_for(backend: Backend) -> Result<Device, TrainError> {
 }
 
 impl<'a> Trainer<'a> {
-	/// The run at step 0: the model initialised from the spec's seed, fresh optimizer state, on
-	/// the `flex` CPU backend.
-	pub fn new(spec: &'a TaskSpec, dataset: &'a Dataset) -> Result<Self, TrainError> {
-		Self::build(spec, dataset, Device::flex(), None)
+	/// The run at step 0: the model initialised from the spec's seed, or the parent's weights,
+	/// with fresh optimizer state, on the `flex` CPU backend.
+	pub fn new(job: impl Into<Job<'a>>, dataset: &'a Dataset) -> Result<Self, TrainError> {
+		Self::build(job.into(), dataset, Device::flex(), None)
 	}
 
 	/// The run continued from `checkpoint`, which must be a state of this task, on `flex`.
 	pub fn resume(
-		spec: &'a TaskSpec,
+		job: impl Into<Job<'a>>,
 		dataset: &'a Dataset,
 		checkpoint: &Checkpoint,
 	) -> Result<Self, TrainError> {
-		Self::build(spec, dataset, Device::flex(), Some(checkpoint.contents()?))
+		Self::build(job.into(), dataset, Device::flex(), Some(checkpoint.contents()?))
 	}
 
 	/// The same run on another backend. GPU backends need this crate's `wgpu` or `cuda` feature,
 	/// and their results are not bit-exact across machines.
 	pub fn with_backend(self, backend: Backend) -> Result<Self, TrainError> {
 		let contents = self.contents()?;
-		Self::build(self.spec, self.dataset, device_for(backend)?, Some(contents))
+		Self::build(self.job, self.dataset, device_for(backend)?, Some(contents))
 	}
 
 	fn build(
-		spec: &'a TaskSpec,
+		job: Job<'a>,
 		dataset: &'a Dataset,
 		device: Device,
 		state: Option<Contents>,
 	) -> Result<Self, TrainError> {
-		let (mlp, init_seed) = plan(spec, dataset)?;
+		let spec = job.spec;
+		let (mlp, init) = plan(job, dataset)?;
 		let kind = Kind::of(&spec.training.optimizer);
 		let order = BatchOrder::new(spec.training.data_order_seed, dataset.train_len());
 		let (model, optimizer, step) = match state {
 			None => {
-				(Model::init(mlp, init_seed, &device), OptimizerState::new(kind, mlp, &device), 0)
+				let model = match init {
+					Init::Seed(seed) => Model::init(mlp, seed, &device),
+					Init::Weights(weights) => Model::from_weights(mlp, weights, &device),
+				};
+				(model, OptimizerState::new(kind, mlp, &device), 0)
 			},
 			Some(contents) => {
 				let (model, optimizer) = restore(mlp, kind, &device, contents.clone())?;
@@ -138,7 +219,18 @@ impl<'a> Trainer<'a> {
 				(model, optimizer, contents.step)
 			},
 		};
-		Ok(Self { spec, dataset, mlp: mlp.clone(), kind, device, model, optimizer, order, step })
+		Ok(Self {
+			job,
+			spec,
+			dataset,
+			mlp: mlp.clone(),
+			kind,
+			device,
+			model,
+			optimizer,
+			order,
+			step,
+		})
 	}
 
 	/// Optimizer steps taken so far.

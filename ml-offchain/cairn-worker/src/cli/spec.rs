@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context};
 use cairn_primitives::{
-	merkle::blake2_256, task::Uri, BoundedVec, DatasetRef, Hash256, Label, ModelInit, Optimizer,
-	SpecError, TaskSpec, TrainingConfig, VerificationPolicy,
+	merkle::blake2_256, task::Uri, Architecture, BoundedVec, DatasetRef, Hash256, Label, ModelId,
+	ModelInit, Optimizer, SpecError, TaskSpec, TrainingConfig, VerificationPolicy,
 };
 use clap::{Args, ValueEnum};
 
@@ -24,9 +24,10 @@ pub struct SpecArgs {
 	#[arg(long, default_value = "")]
 	pub license: String,
 
-	/// Layer widths of the MLP from input to output, for example 64-32-10.
-	#[arg(long, value_name = "WIDTHS")]
-	pub mlp: String,
+	/// Layer widths of the MLP from input to output, for example 64-32-10 (with --from-model:
+	/// the parent's, to check its weights offline).
+	#[arg(long, value_name = "WIDTHS", required_unless_present = "from_model")]
+	pub mlp: Option<String>,
 
 	/// Non-linearity after each hidden layer of the MLP.
 	#[arg(long, value_enum, default_value_t = ActivationArg::Relu)]
@@ -35,6 +36,11 @@ pub struct SpecArgs {
 	/// Seed of the initial weights.
 	#[arg(long, default_value_t = 0)]
 	pub init_seed: u64,
+
+	/// Continue training registered model ID instead of a fresh network; the result is
+	/// registered with ID as its parent.
+	#[arg(long, value_name = "ID", conflicts_with = "init_seed")]
+	pub from_model: Option<ModelId>,
 
 	#[command(flatten)]
 	pub dataset: DatasetArgs,
@@ -119,11 +125,17 @@ impl SpecArgs {
 	/// The spec these flags describe, checked as the runtime checks it. With `require_uri`, a
 	/// missing `--dataset-uri` is an error (solvers need it); otherwise it defaults to empty.
 	pub fn spec(&self, require_uri: bool) -> anyhow::Result<TaskSpec> {
-		let architecture = mlp_architecture(&self.mlp, self.activation)?;
+		let model = match (self.from_model, self.architecture()) {
+			(Some(model), _) => ModelInit::FromRegistry { model },
+			(None, Some(architecture)) => {
+				ModelInit::Fresh { architecture: architecture?, init_seed: self.init_seed }
+			},
+			(None, None) => bail!("name the model: --mlp WIDTHS, or --from-model ID"),
+		};
 		let spec = TaskSpec {
 			name: label("--name", &self.name)?,
 			license: label("--license", &self.license)?,
-			model: ModelInit::Fresh { architecture, init_seed: self.init_seed },
+			model,
 			dataset: self.dataset.reference(require_uri)?,
 			training: TrainingConfig {
 				optimizer: self.optimizer()?,
@@ -139,6 +151,11 @@ impl SpecArgs {
 		};
 		spec.validate().map_err(|error| explain(error, &spec))?;
 		Ok(spec)
+	}
+
+	/// The MLP of `--mlp` and `--activation`, when `--mlp` is given.
+	pub fn architecture(&self) -> Option<anyhow::Result<Architecture>> {
+		self.mlp.as_deref().map(|mlp| mlp_architecture(mlp, self.activation))
 	}
 
 	/// The spec of a task to post: one the chain accepts, whose segments have a middle step for
@@ -454,5 +471,23 @@ mod tests {
 			"1"
 		])
 		.is_err());
+	}
+
+	#[test]
+	fn from_model_posts_a_continuation_and_needs_no_mlp() {
+		let parse = |extra: &[&str]| {
+			let mut argv = vec!["cairn-worker", "submit-task", "--name", "more", "--reward", "1"];
+			argv.extend(["--dataset-hash", HASH, "--dataset-size", "100", "--dataset-uri", "u"]);
+			argv.extend(["--steps", "10", "--checkpoint-interval", "5"]);
+			argv.extend_from_slice(extra);
+			match Cli::try_parse_from(argv)?.command {
+				Command::SubmitTask(args) => Ok::<_, clap::Error>(args.spec),
+				_ => unreachable!("parsed submit-task"),
+			}
+		};
+		let spec = parse(&["--from-model", "3"]).unwrap().task_spec().unwrap();
+		assert_eq!(spec.model, ModelInit::FromRegistry { model: 3 });
+		assert!(parse(&[]).is_err(), "--mlp or --from-model is required");
+		assert!(parse(&["--from-model", "3", "--init-seed", "1"]).is_err(), "a seed is moot");
 	}
 }

@@ -1,0 +1,182 @@
+//! Weights in and out: `weights-hash`, `export`, the weights file of `register-model`, and the
+//! parent weights of an offline `train --from-model`.
+
+use std::{collections::HashMap, path::Path};
+
+use anyhow::{anyhow, bail, Context};
+use cairn_primitives::{Activation, Architecture, Hash256, Mlp, ModelId, ModelInit};
+use cairn_train::{client::artifact_url, weights::safetensors_metadata, ArtifactClient, Weights};
+use clap::ValueEnum;
+
+use crate::{
+	chain::{Chain, ModelRecord},
+	cli::{mlp_architecture, ActivationArg, ExportArgs, WeightsHashArgs},
+	offline::store_in,
+	record::{hex0x, read_json, RunRecord},
+	training::load_checkpoint,
+};
+
+/// Metadata keys of a Cairn export: the MLP's widths and activation (`64-32-10`, `relu`).
+const MLP_KEY: &str = "cairn.mlp";
+const ACTIVATION_KEY: &str = "cairn.activation";
+
+/// The weights in `path`, safetensors or CAIRNWTS.
+pub fn read_weights(path: &Path) -> anyhow::Result<Weights> {
+	let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+	Weights::from_bytes(&bytes).with_context(|| format!("{}", path.display()))
+}
+
+/// Prints the canonical weights hash of a file and its layer widths.
+pub fn weights_hash(args: WeightsHashArgs) -> anyhow::Result<()> {
+	let weights = read_weights(&args.file)?;
+	println!("weights hash: {}", hex0x(&weights.hash()));
+	println!("widths:       {}", widths(&weights.widths()));
+	Ok(())
+}
+
+/// Checks that the weights in `path` are of `architecture`; returns their hash.
+pub fn hash_for(path: &Path, architecture: &Architecture) -> anyhow::Result<Hash256> {
+	let weights = read_weights(path)?;
+	let Architecture::Mlp(mlp) = architecture else {
+		bail!("only MLP weights can be checked");
+	};
+	weights.fit(mlp).with_context(|| format!("{} and --mlp", path.display()))?;
+	Ok(weights.hash())
+}
+
+/// The parent of an offline continued run: the weights in `path` and their architecture, from
+/// `flags` (`--mlp`, `--activation`) or else from the file's Cairn metadata.
+pub fn parent_from_file(
+	path: &Path,
+	flags: Option<anyhow::Result<Architecture>>,
+) -> anyhow::Result<(Architecture, Weights)> {
+	let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+	let weights = Weights::from_bytes(&bytes).with_context(|| format!("{}", path.display()))?;
+	let architecture = match flags {
+		Some(architecture) => architecture?,
+		None => {
+			let metadata = safetensors_metadata(&bytes).unwrap_or_default();
+			let (Some(mlp), Some(activation)) =
+				(metadata.get(MLP_KEY), metadata.get(ACTIVATION_KEY))
+			else {
+				bail!(
+					"{} does not name its architecture: pass the parent's --mlp and --activation",
+					path.display()
+				);
+			};
+			let activation = ActivationArg::from_str(activation, true)
+				.map_err(|e| anyhow!("{}: activation {activation:?}: {e}", path.display()))?;
+			mlp_architecture(mlp, activation)?
+		},
+	};
+	let Architecture::Mlp(mlp) = &architecture else { bail!("only MLPs can be continued") };
+	weights.fit(mlp).with_context(|| format!("{} as the parent", path.display()))?;
+	Ok((architecture, weights))
+}
+
+/// Writes a registered model, or the result of a `train --dir` run, as safetensors.
+pub async fn export(url: &str, args: ExportArgs) -> anyhow::Result<()> {
+	let (weights, architecture, mut metadata) = match (args.model, &args.dir) {
+		(Some(id), _) => {
+			let chain = Chain::connect(url).await?;
+			let record =
+				chain.model(id).await?.ok_or_else(|| anyhow!("no model {id} is registered"))?;
+			let weights = fetch_registered(id, &record).await?;
+			let metadata = HashMap::from([
+				("cairn.model".to_owned(), id.to_string()),
+				("cairn.name".to_owned(), String::from_utf8_lossy(&record.name.0).into_owned()),
+				(
+					"cairn.license".to_owned(),
+					String::from_utf8_lossy(&record.license.0).into_owned(),
+				),
+			]);
+			(weights, record.architecture.0, metadata)
+		},
+		(None, Some(dir)) => {
+			let (weights, architecture) = finished_run(dir)?;
+			(weights, architecture, HashMap::new())
+		},
+		(None, None) => bail!("name the model: --model ID or --dir DIR"),
+	};
+	let Architecture::Mlp(mlp) = &architecture else { bail!("only MLPs can be exported") };
+	weights.fit(mlp)?;
+	metadata.extend(describe(mlp));
+	metadata.insert("cairn.weights_hash".into(), hex0x(&weights.hash()));
+	let file = weights.to_safetensors(metadata)?;
+	std::fs::write(&args.out, file)
+		.with_context(|| format!("cannot write {}", args.out.display()))?;
+	println!("weights hash: {}", hex0x(&weights.hash()));
+	println!("widths:       {}", widths(&weights.widths()));
+	println!("written:      {}", args.out.display());
+	Ok(())
+}
+
+/// The weights of registered model `id`: from the artifact server its metadata URI names (where
+/// solvers serve what they trained), else from the URI itself as a weights file; checked
+/// against the registered hash and architecture.
+pub async fn fetch_registered(id: ModelId, record: &ModelRecord) -> anyhow::Result<Weights> {
+	let uri = String::from_utf8_lossy(&record.metadata_uri.0).into_owned();
+	if uri.is_empty() {
+		bail!("model {id} names no location for its weights (its metadata URI is empty)");
+	}
+	let client = ArtifactClient::new();
+	let weights = match client.fetch_artifact(&uri, &record.weights_hash).await {
+		Ok(bytes) => Weights::from_canonical(&bytes)?,
+		Err(served) => {
+			let bytes = client.fetch_unchecked(&uri).await.map_err(|direct| {
+				anyhow!(
+					"cannot fetch the weights of model {id}: {} gave {served}; {uri} gave {direct}",
+					artifact_url(&uri, &record.weights_hash)
+				)
+			})?;
+			Weights::from_bytes(&bytes).with_context(|| format!("{uri}"))?
+		},
+	};
+	if weights.hash() != record.weights_hash {
+		bail!(
+			"the weights at {uri} hash to {}, but model {id} is registered as {}",
+			hex0x(&weights.hash()),
+			hex0x(&record.weights_hash)
+		);
+	}
+	Ok(weights)
+}
+
+/// The final weights and architecture of the finished `train --dir` run in `dir`.
+fn finished_run(dir: &Path) -> anyhow::Result<(Weights, Architecture)> {
+	let run: RunRecord = read_json(&dir.join("run.json"))?;
+	if !run.is_complete() {
+		bail!("the run in {} is not finished: train it to the end first", dir.display());
+	}
+	let architecture = match (&run.spec.model, &run.parent) {
+		(ModelInit::Fresh { architecture, .. }, _) => architecture.clone(),
+		(ModelInit::FromRegistry { .. }, Some(parent)) => parent.architecture.clone(),
+		(ModelInit::FromRegistry { model }, None) => {
+			bail!("the run continues model {model} but does not record its architecture")
+		},
+	};
+	let store = store_in(dir)?;
+	let last = run.checkpoints.last().ok_or_else(|| anyhow!("the run has no checkpoint"))?;
+	let weights = load_checkpoint(&store, last)?.weights()?;
+	Ok((Weights::from_canonical(&weights)?, architecture))
+}
+
+/// The metadata naming `mlp`'s architecture, as `parent_from_file` reads it back.
+fn describe(mlp: &Mlp) -> [(String, String); 2] {
+	let widths: Vec<usize> = mlp.widths().map(|w| w as usize).collect();
+	let activation = match mlp.activation {
+		Activation::Relu => ActivationArg::Relu,
+		Activation::Tanh => ActivationArg::Tanh,
+		Activation::Gelu => ActivationArg::Gelu,
+	};
+	let name = activation
+		.to_possible_value()
+		.map(|v| v.get_name().to_owned())
+		.unwrap_or_default();
+	[(MLP_KEY.into(), self::widths(&widths)), (ACTIVATION_KEY.into(), name)]
+}
+
+/// `64-32-10`.
+fn widths(widths: &[usize]) -> String {
+	widths.iter().map(|w| w.to_string()).collect::<Vec<_>>().join("-")
+}
