@@ -8,13 +8,18 @@
 //    verifiers are paid and credited, and the model is registered for Alice with `Trained`
 //    provenance, all read back with polkadot-js; `cairn-worker export` fetches the model from the
 //    solver's artifact server and writes it as safetensors whose weights hash to the registered hash.
-// 2. A cheating solver (Ferdie, a worker built with the test-only `dishonest` feature, run with
+// 2. Continuing it: Alice posts a task that continues the model just trained (`FromRegistry`) and
+//    one that continues a model registered by hand whose weights are served nowhere. Bob skips the
+//    second (never claimed; Alice cancels it) and trains the first from the parent's weights,
+//    checked against the registry; the verifiers fetch the parent from Bob and replay; the result
+//    is registered as the parent's child.
+// 3. A cheating solver (Ferdie, a worker built with the test-only `dishonest` feature, run with
 //    `--cheat perturb`): a drawn verifier contradicts its first checkpoint, Ferdie defends in the
 //    dispute game, which bisects the segment's steps and then the last step's trace down to one
 //    position; the third verifier, as the committee (root sets committees of one), re-executes it
 //    and sides with the challenger. The result is rejected: Ferdie's task bond is slashed, the
 //    arbiter paid from Ferdie's provider bond, and Alice refunded.
-// 3. Whistleblowing: root makes every check carry a forced error; Eve runs as a lazy verifier
+// 4. Whistleblowing: root makes every check carry a forced error; Eve runs as a lazy verifier
 //    (`--dishonest lazy`: echoes Bob's leaves, makes up its witnesses) and `//Alice//stash` as a
 //    whistleblower. All three verifiers are drawn; the whistleblower re-executes every witness
 //    and challenges the wrong ones: Charlie and Dave show their forced errors with their secrets
@@ -51,6 +56,8 @@ describe('verification on the dev chain', () => {
   let solverPort;
   let solver;
   let whistleblower;
+  // The model the first task trained, which the second continues.
+  let trainedModel;
   const verifiers = {};
 
   const startWorker = (name, options) =>
@@ -69,9 +76,13 @@ describe('verification on the dev chain', () => {
     return result;
   }
 
-  /** Alice posts a digits task checked by `verifiers` verifiers of `segments` segments each; returns its id and block. */
-  async function createTask(seed, verifiers = 2, segments = 2) {
+  /**
+   * Alice posts a digits task checked by `verifiers` verifiers of `segments` segments each (of a
+   * fresh network, or of `model` given); returns its id and block.
+   */
+  async function createTask(seed, verifiers = 2, segments = 2, model = undefined) {
     const spec = digitsSpec({ port: solverPort, steps: 40, interval: 10, seed, verifiers, segments });
+    if (model) spec.model = model;
     const result = await ok(api.tx.tasks.createTask(spec, REWARD), keys.alice);
     const event = result.events.find(({ event }) => api.events.tasks.TaskCreated.is(event)).event;
     return { taskId: event.data.taskId.toNumber(), from: (await api.rpc.chain.getHeader(result.blockHash)).number.toNumber() };
@@ -173,6 +184,7 @@ describe('verification on the dev chain', () => {
       assert.ok(fees.toBigInt() > 0n && fees.toBigInt() <= (REWARD * feeShare) / 1_000_000_000n);
 
       // The model: registered for Alice, verified, with the committed weights.
+      trainedModel = modelId.toNumber();
       const model = (await api.query.modelRegistry.models(modelId)).unwrap();
       assert.equal(model.owner.toString(), keys.alice.address);
       assert.equal(model.provenance.isTrained, true);
@@ -210,6 +222,42 @@ describe('verification on the dev chain', () => {
         `verification figures: training ${trainingMs.toFixed(0)} ms, checks ${checkedMs} ms in all ` +
           `(${((100 * checkedMs) / trainingMs).toFixed(0)}% of training, 4 segments of which every one is sampled)\n`,
       );
+    }),
+  );
+
+  test(
+    'a registered model is continued: its weights fetched and checked, the run verified, the result its child; a parent nobody serves is not claimed',
+    run(async () => {
+      // A model registered by hand whose weights are served nowhere: its continuation is skipped.
+      const architecture = { Mlp: { input: 64, hidden: [32], output: 10, activation: 'Relu' } };
+      const registered = await ok(
+        api.tx.modelRegistry.registerModel('0x' + '77'.repeat(32), 'lost', architecture, null, null, 'http://127.0.0.1:9/nowhere', 'MIT'),
+        keys.alice,
+      );
+      const lost = registered.events.find(({ event }) => api.events.modelRegistry.ModelRegistered.is(event)).event.data.modelId.toNumber();
+      const { taskId: orphan } = await createTask(45, 2, 2, { FromRegistry: { model: lost } });
+      const { taskId, from } = await createTask(46, 2, 2, { FromRegistry: { model: trainedModel } });
+
+      const [concluded] = await waitForEvents(from, concludedEvent(taskId), (found) => found.length > 0, 'VerificationConcluded', 180_000);
+      assert.equal(concluded.data.outcome.type, 'Accepted');
+      const [settled] = await waitForEvents(
+        from,
+        (event) => api.events.tasks.TaskSettled.is(event) && event.data.taskId.toNumber() === taskId,
+        (found) => found.length > 0,
+        'TaskSettled',
+        10_000,
+      );
+      const child = (await api.query.modelRegistry.models(settled.data.modelId)).unwrap();
+      assert.equal(child.parent.unwrap().toNumber(), trainedModel);
+      assert.equal(child.provenance.asTrained.task.toNumber(), taskId);
+      assert.equal(child.architecture.toString(), (await api.query.modelRegistry.models(trainedModel)).unwrap().architecture.toString());
+      // The verifiers replayed from the parent's weights, which they fetched from the solver.
+      assert.ok(Object.values(verifiers).some((worker) => new RegExp(`checked task=${taskId} `).test(worker.log())));
+
+      // The orphan was never claimed: the solver said why, and Alice takes it back.
+      assert.match(solver.log(), new RegExp(`cannot serve the task.*task=${orphan}|task=${orphan}.*cannot serve the task`));
+      assert.ok((await api.query.tasks.tasks(orphan)).unwrap().status.isOpen);
+      await ok(api.tx.tasks.cancelTask(orphan), keys.alice);
     }),
   );
 

@@ -232,15 +232,6 @@ impl Optimizer {
 }
 
 impl TaskSpec {
-	/// Positions of one training step's trace ([`step_trace_len`]) for a fresh network; `None`
-	/// for a registered one, whose architecture the spec does not carry.
-	pub fn trace_len(&self) -> Option<u32> {
-		match &self.model {
-			ModelInit::Fresh { architecture, .. } => step_trace_len(architecture),
-			ModelInit::FromRegistry { .. } => None,
-		}
-	}
-
 	/// Checks everything that does not need chain state (a registered model is checked by the
 	/// pallet that knows the registry).
 	pub fn validate(&self) -> Result<(), SpecError> {

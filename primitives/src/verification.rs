@@ -12,7 +12,7 @@ use bounded_collections::{BoundedVec, ConstU32};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 
-use crate::{merkle::blake2_256, task::TaskSpec, Hash256, TaskId};
+use crate::{merkle::blake2_256, Hash256, TaskId};
 
 /// Most targets one verifier checks in one round: a full sample and the three fixed targets
 /// (the initial checkpoint, the last checkpoint and the final weights).
@@ -129,14 +129,21 @@ pub fn witness_step(interval: u32, target: u32) -> Option<u32> {
 	target.checked_sub(1)?.checked_mul(interval)?.checked_add(interval / 2)
 }
 
-/// The witness step of target `target` of a run of `spec` committed with `checkpoint_count`
-/// checkpoints: segment targets of networks workers trace (whose disputes can bisect down to one
-/// operation), none for the endpoints.
-pub fn witness_step_of(spec: &TaskSpec, checkpoint_count: u32, target: u32) -> Option<u32> {
-	if spec.trace_len().is_none() || target >= checkpoint_count {
+/// The witness step of target `target` of a run committed with `checkpoint_count` checkpoints,
+/// every `interval` steps, of a network whose step trace has `trace_len` positions
+/// ([`crate::task::step_trace_len`] of the trained architecture, the parent's for a continuation):
+/// segment targets of networks workers trace (whose disputes can bisect down to one operation),
+/// none for the endpoints.
+pub fn witness_step_of(
+	trace_len: Option<u32>,
+	interval: u32,
+	checkpoint_count: u32,
+	target: u32,
+) -> Option<u32> {
+	if trace_len.is_none() || target >= checkpoint_count {
 		return None;
 	}
-	witness_step(spec.training.checkpoint_interval, target)
+	witness_step(interval, target)
 }
 
 /// The commitment to a verifier's forced-error secret, registered before it is drawn.

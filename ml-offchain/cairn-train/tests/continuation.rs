@@ -37,6 +37,9 @@ fn a_continued_run_starts_from_the_parent_and_replays() {
 	let file = weights.to_safetensors(HashMap::new()).unwrap();
 	let parent = Parent::new(&architecture(&fresh), Weights::from_bytes(&file).unwrap()).unwrap();
 	let job = Job::continuing(&child, &parent);
+	assert_eq!(job.architecture(), Some(&architecture(&fresh)));
+	assert_eq!(job.trace_len(), cairn_primitives::task::step_trace_len(&architecture(&fresh)));
+	assert_eq!(Job::from(&child).trace_len(), None, "not without its parent");
 
 	let mut run = Vec::new();
 	cairn_train::train(job, &data, None, |c| {

@@ -69,8 +69,9 @@ pub enum Command {
 	///
 	/// As a solver: registers with the solver role, the detected hardware profile and the
 	/// minimum bond unless already registered; serves WORK/artifacts over HTTP
-	/// (GET /artifacts/<hex>, GET /tasks/<id>/checkpoints); claims open tasks it can train (fresh
-	/// MLPs whose dataset is in its store or downloadable and matches its hash), one at a time;
+	/// (GET /artifacts/<hex>, GET /tasks/<id>/checkpoints); claims open tasks it can train (MLPs,
+	/// fresh or continuing a registered model whose weights it fetched and checked, whose
+	/// dataset is in its store or downloadable and matches its hash), one at a time;
 	/// commits the checkpoint root with --public-url as the artifacts URI; posts on chain the
 	/// leaves verifiers say they could not fetch. Its per-task records in WORK/tasks let a
 	/// restarted solver resume training from its last checkpoint and commit exactly once.

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context};
-use cairn_primitives::{Architecture, ModelInit, TaskSpec};
+use cairn_primitives::{Architecture, TaskSpec};
 use cairn_train::{ArtifactClient, ArtifactStore, Dataset};
 
 use crate::record::hex0x;
@@ -25,8 +25,12 @@ pub fn import(store: &ArtifactStore, files: &[PathBuf]) -> anyhow::Result<()> {
 }
 
 /// The dataset `spec` names, from `store` or else downloaded from its URI (then stored), checked
-/// against its hash and size and against the shape of the spec's model.
-pub async fn obtain(store: &ArtifactStore, spec: &TaskSpec) -> anyhow::Result<Dataset> {
+/// against its hash and size and against the shape of `architecture`, the network trained.
+pub async fn obtain(
+	store: &ArtifactStore,
+	spec: &TaskSpec,
+	architecture: &Architecture,
+) -> anyhow::Result<Dataset> {
 	let reference = spec.dataset.clone();
 	let bytes = if store.contains(&reference.hash) {
 		store.get(&reference.hash)?
@@ -56,15 +60,15 @@ pub async fn obtain(store: &ArtifactStore, spec: &TaskSpec) -> anyhow::Result<Da
 	let dataset = tokio::task::spawn_blocking(move || Dataset::from_bytes(&bytes, &reference))
 		.await
 		.context("the dataset check panicked")??;
-	check_shape(spec, &dataset)?;
+	check_shape(architecture, &dataset)?;
 	Ok(dataset)
 }
 
 /// The model must read the dataset's features and output one score per class (the rule
 /// cairn-train applies when it starts training; checked here before a task is claimed).
-fn check_shape(spec: &TaskSpec, dataset: &Dataset) -> anyhow::Result<()> {
-	let ModelInit::Fresh { architecture: Architecture::Mlp(mlp), .. } = &spec.model else {
-		bail!("only fresh MLP models can be trained");
+fn check_shape(architecture: &Architecture, dataset: &Dataset) -> anyhow::Result<()> {
+	let Architecture::Mlp(mlp) = architecture else {
+		bail!("only MLP models can be trained");
 	};
 	let header = dataset.header();
 	if mlp.input != header.features || mlp.output != header.classes {

@@ -4,15 +4,18 @@
 use std::{collections::HashMap, path::Path};
 
 use anyhow::{anyhow, bail, Context};
-use cairn_primitives::{Activation, Architecture, Hash256, Mlp, ModelId, ModelInit};
-use cairn_train::{client::artifact_url, weights::safetensors_metadata, ArtifactClient, Weights};
+use cairn_primitives::{Activation, Architecture, Hash256, Mlp, ModelId, ModelInit, TaskSpec};
+use cairn_train::{
+	client::artifact_url, weights::safetensors_metadata, ArtifactClient, ArtifactStore, Parent,
+	Weights,
+};
 use clap::ValueEnum;
 
 use crate::{
 	chain::{Chain, ModelRecord},
 	cli::{mlp_architecture, ActivationArg, ExportArgs, WeightsHashArgs},
 	offline::store_in,
-	record::{hex0x, read_json, RunRecord},
+	record::{hex0x, read_json, ParentRecord, RunRecord},
 	training::load_checkpoint,
 };
 
@@ -142,19 +145,50 @@ pub async fn fetch_registered(id: ModelId, record: &ModelRecord) -> anyhow::Resu
 	Ok(weights)
 }
 
+/// The model `spec` continues, if it continues one: its record (architecture and weights hash)
+/// and its weights, from `store`, else from `base` (a solver's artifact server, which serves the
+/// parent of every run it trains), else from where the registry says; checked against the
+/// registered hash and architecture, and kept in `store` (which a solver serves).
+pub async fn parent_of(
+	chain: &Chain,
+	store: &ArtifactStore,
+	spec: &TaskSpec,
+	base: Option<&str>,
+) -> anyhow::Result<Option<(ParentRecord, Parent)>> {
+	let ModelInit::FromRegistry { model } = spec.model else { return Ok(None) };
+	let record = chain
+		.model(model)
+		.await?
+		.ok_or_else(|| anyhow!("the parent, model {model}, is not registered"))?;
+	let hash = record.weights_hash;
+	let weights = match store.get(&hash) {
+		Ok(bytes) => Weights::from_canonical(&bytes)?,
+		Err(_) => {
+			let served = match base {
+				Some(base) => ArtifactClient::new().fetch_artifact(base, &hash).await.ok(),
+				None => None,
+			};
+			let weights = match served.map(|bytes| Weights::from_canonical(&bytes)) {
+				Some(Ok(weights)) => weights,
+				_ => fetch_registered(model, &record).await?,
+			};
+			store.put(&weights.canonical()).context("cannot store the parent's weights")?;
+			weights
+		},
+	};
+	let architecture = record.architecture.0;
+	let parent = Parent::new(&architecture, weights)
+		.with_context(|| format!("the weights of model {model}"))?;
+	Ok(Some((ParentRecord { architecture, weights: hash }, parent)))
+}
+
 /// The final weights and architecture of the finished `train --dir` run in `dir`.
 fn finished_run(dir: &Path) -> anyhow::Result<(Weights, Architecture)> {
 	let run: RunRecord = read_json(&dir.join("run.json"))?;
 	if !run.is_complete() {
 		bail!("the run in {} is not finished: train it to the end first", dir.display());
 	}
-	let architecture = match (&run.spec.model, &run.parent) {
-		(ModelInit::Fresh { architecture, .. }, _) => architecture.clone(),
-		(ModelInit::FromRegistry { .. }, Some(parent)) => parent.architecture.clone(),
-		(ModelInit::FromRegistry { model }, None) => {
-			bail!("the run continues model {model} but does not record its architecture")
-		},
-	};
+	let architecture = run.architecture()?.clone();
 	let store = store_in(dir)?;
 	let last = run.checkpoints.last().ok_or_else(|| anyhow!("the run has no checkpoint"))?;
 	let weights = load_checkpoint(&store, last)?.weights()?;

@@ -15,7 +15,7 @@ use crate::{
 	cli::{ReplayArgs, TrainArgs},
 	models,
 	record::{hex0x, read_json, write_json, ParentRecord, RunRecord},
-	training::{load_checkpoint, load_parent, train_run},
+	training::{load_checkpoint, run_parent, train_run},
 };
 
 /// The artifact store of a run or work directory.
@@ -118,7 +118,7 @@ pub fn replay(args: ReplayArgs) -> anyhow::Result<ExitCode> {
 	};
 	let dataset = Dataset::load(&args.dataset_file, &run.spec.dataset)?;
 	let start = load_checkpoint(&store, start)?;
-	let parent = run.parent.as_ref().map(|parent| load_parent(&store, parent)).transpose()?;
+	let parent = run_parent(&store, &run)?;
 	let replayed = replay_segment(Job::new(&run.spec, parent.as_ref()), &dataset, &start)?;
 	let interval = run.spec.training.checkpoint_interval;
 	println!(

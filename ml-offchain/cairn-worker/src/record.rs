@@ -9,7 +9,7 @@ use std::{
 };
 
 use anyhow::Context;
-use cairn_primitives::{merkle::checkpoint_root, Architecture, Hash256, TaskSpec};
+use cairn_primitives::{merkle::checkpoint_root, Architecture, Hash256, ModelInit, TaskSpec};
 use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 /// A training run: the spec and the hashes of the checkpoints produced so far, from step 0.
@@ -42,6 +42,17 @@ impl RunRecord {
 	/// A run of `spec` with no checkpoint yet.
 	pub fn new(spec: TaskSpec) -> Self {
 		Self { spec, checkpoints: Vec::new(), parent: None }
+	}
+
+	/// The network trained: the spec's own, or the parent's for a continuation.
+	pub fn architecture(&self) -> anyhow::Result<&Architecture> {
+		match (&self.spec.model, &self.parent) {
+			(ModelInit::Fresh { architecture, .. }, _) => Ok(architecture),
+			(ModelInit::FromRegistry { .. }, Some(parent)) => Ok(&parent.architecture),
+			(ModelInit::FromRegistry { model }, None) => {
+				anyhow::bail!("the run continues model {model} but does not record it")
+			},
+		}
 	}
 
 	/// Whether every checkpoint the spec produces is recorded.

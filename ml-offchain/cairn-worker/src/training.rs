@@ -9,7 +9,7 @@ use std::{
 };
 
 use anyhow::{anyhow, bail, Context};
-use cairn_primitives::{Hash256, TaskSpec};
+use cairn_primitives::Hash256;
 use cairn_train::{
 	state_at_step, trace_value, Accuracy, ArtifactStore, Checkpoint, Dataset, Job, Parent, Trainer,
 	Weights,
@@ -17,7 +17,7 @@ use cairn_train::{
 
 use crate::{
 	chain::Midpoint,
-	record::{hex0x, ParentRecord, RunRecord},
+	record::{hex0x, RunRecord},
 };
 
 /// What a finished run produced.
@@ -60,7 +60,7 @@ pub fn train_run(
 	mut save: impl FnMut(&RunRecord) -> anyhow::Result<()>,
 ) -> anyhow::Result<Outcome> {
 	let spec = run.spec.clone();
-	let parent = run.parent.as_ref().map(|parent| load_parent(store, parent)).transpose()?;
+	let parent = run_parent(store, run)?;
 	let job = Job::new(&spec, parent.as_ref());
 	let training = spec.training;
 	let count = training.checkpoint_count();
@@ -160,13 +160,14 @@ pub fn load_checkpoint(store: &ArtifactStore, hash: &Hash256) -> anyhow::Result<
 	Checkpoint::from_bytes(bytes).map_err(|e| anyhow!("checkpoint {}: {e}", hex0x(hash)))
 }
 
-/// The parent a run continues, from its weights in `store`.
-pub fn load_parent(store: &ArtifactStore, parent: &ParentRecord) -> anyhow::Result<Parent> {
+/// The parent `run` continues, if any, from its weights in `store`.
+pub fn run_parent(store: &ArtifactStore, run: &RunRecord) -> anyhow::Result<Option<Parent>> {
+	let Some(parent) = &run.parent else { return Ok(None) };
 	let bytes = store
 		.get(&parent.weights)
 		.with_context(|| format!("cannot load the parent's weights {}", hex0x(&parent.weights)))?;
 	let weights = Weights::from_canonical(&bytes)?;
-	Ok(Parent::new(&parent.architecture, weights)?)
+	Ok(Some(Parent::new(&parent.architecture, weights)?))
 }
 
 /// Stores `checkpoint` and appends its hash to `run`.
@@ -193,7 +194,7 @@ fn rate(count: u64, seconds: f64) -> f64 {
 /// canonical state hash at a step, or a trace position of a step (`cairn_train::trace`). What a
 /// solver posts, a challenger compares and an arbiter reveals in a dispute.
 pub fn value_at(
-	spec: &TaskSpec,
+	job: Job<'_>,
 	dataset: &Dataset,
 	start: &Checkpoint,
 	point: Midpoint,
@@ -201,12 +202,12 @@ pub fn value_at(
 	let step = match point {
 		Midpoint::State { step } | Midpoint::Trace { step, .. } => step,
 	};
-	let state = tokio::task::block_in_place(|| state_at_step(spec, dataset, start, step))
+	let state = tokio::task::block_in_place(|| state_at_step(job, dataset, start, step))
 		.with_context(|| format!("cannot reach step {step}"))?;
 	match point {
 		Midpoint::State { .. } => Ok(state.hash()),
 		Midpoint::Trace { position, .. } => {
-			tokio::task::block_in_place(|| trace_value(spec, dataset, &state, position))
+			tokio::task::block_in_place(|| trace_value(job, dataset, &state, position))
 				.with_context(|| format!("cannot trace step {step} to position {position}"))
 		},
 	}

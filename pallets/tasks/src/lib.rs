@@ -33,7 +33,7 @@ pub mod weights;
 
 use cairn_primitives::{
 	merkle::{verify_checkpoint, CheckpointProof},
-	task::{task_flops, trainable},
+	task::{step_trace_len, task_flops, trainable},
 	Architecture, ModelId, ModelInit, ResultCommitment, Role, SpecError, TaskId, TaskSpec,
 };
 use frame_support::{
@@ -477,6 +477,7 @@ impl<T: Config> Pallet<T> {
 				reward,
 				deposit: params.task_deposit,
 				flops,
+				trace_len: step_trace_len(&architecture),
 				status: TaskStatus::Open { until: open_until },
 				reopened: 0,
 				created_at: Self::now(),
@@ -819,6 +820,7 @@ impl<T: Config> TaskSettlement<T::AccountId, BalanceOf<T>, BlockNumberFor<T>> fo
 			solver,
 			spec: task.spec,
 			commitment,
+			trace_len: task.trace_len,
 			reward: task.reward,
 			bond,
 		})

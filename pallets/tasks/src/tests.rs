@@ -236,6 +236,11 @@ fn continuing_a_registered_model_needs_a_trainable_architecture() {
 		let mut continued = spec();
 		continued.model = ModelInit::FromRegistry { model: 1 };
 		assert_ok!(create(ALICE, continued, REWARD));
+		// The task records the parent's trace length, which a continuation's spec cannot carry.
+		let continued_id = NextTaskId::<Test>::get() - 1;
+		let parent_trace = cairn_primitives::task::step_trace_len(&mlp());
+		assert!(parent_trace.is_some());
+		assert_eq!(Tasks::<Test>::get(continued_id).unwrap().trace_len, parent_trace);
 		// A registered MLP wider than training stays exact for is not continued either.
 		assert_ok!(ModelRegistry::register_model(
 			RuntimeOrigin::signed(CHARLIE),

@@ -93,6 +93,10 @@ pub struct TaskRecord<T: Config> {
 	pub deposit: BalanceOf<T>,
 	/// Estimated floating-point operations, the basis of the price floor.
 	pub flops: u128,
+	/// Positions of one step's trace of the trained network (its own, or the parent's for a
+	/// continuation; `cairn_primitives::task::step_trace_len`): where witnesses and disputes can
+	/// reach inside a step. `None` for networks workers do not trace.
+	pub trace_len: Option<u32>,
 	/// Lifecycle state.
 	pub status: StatusOf<T>,
 	/// Times the task was reopened after a missed deadline.
@@ -112,6 +116,8 @@ pub struct SubmittedTask<AccountId, Balance> {
 	pub spec: TaskSpec,
 	/// What the solver committed to.
 	pub commitment: ResultCommitment,
+	/// Positions of one step's trace of the trained network (see `TaskRecord::trace_len`).
+	pub trace_len: Option<u32>,
 	/// The escrowed reward.
 	pub reward: Balance,
 	/// The solver's task bond.

@@ -65,7 +65,7 @@ impl<T: Config> Pallet<T> {
 			.and_then(|position| verification.targets[position].committed)
 			.ok_or(Error::<T>::NoDispute)?;
 		let count = task.commitment.checkpoint_count;
-		Ok(if target == 0 || target >= count || task.spec.trace_len().is_none() {
+		Ok(if target == 0 || target >= count || task.trace_len.is_none() {
 			// The initial checkpoint and the final weights have no steps to bisect, and a network
 			// whose trace workers do not define is arbitrated by replaying the whole segment.
 			DisputeStage::Arbitration {
@@ -138,7 +138,7 @@ impl<T: Config> Pallet<T> {
 			return DisputeStage::Steps { lo, hi, lo_hash, hi_hash };
 		}
 		// Disputes over networks without a trace go straight to arbitration (`open_dispute`).
-		let positions = task.spec.trace_len().unwrap_or(1);
+		let positions = task.trace_len.unwrap_or(1);
 		DisputeStage::Operations {
 			step: lo,
 			input: lo_hash,

@@ -31,7 +31,12 @@ impl<T: Config> Pallet<T> {
 		task: &SubmittedTask<T::AccountId, BalanceOf<T>>,
 		target: u32,
 	) -> Option<u32> {
-		witness_step_of(&task.spec, task.commitment.checkpoint_count, target)
+		witness_step_of(
+			task.trace_len,
+			task.spec.training.checkpoint_interval,
+			task.commitment.checkpoint_count,
+			target,
+		)
 	}
 
 	pub(crate) fn do_commit_secret(who: T::AccountId, commitment: Hash256) -> DispatchResult {

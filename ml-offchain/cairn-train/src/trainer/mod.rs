@@ -5,7 +5,7 @@ mod run;
 mod state;
 
 use burn::tensor::{Device, Tensor, TensorData};
-use cairn_primitives::{Architecture, Backend, Mlp, ModelInit, TaskSpec};
+use cairn_primitives::{task::step_trace_len, Architecture, Backend, Mlp, ModelInit, TaskSpec};
 
 pub use error::TrainError;
 pub use run::{evaluate, replay_segment, state_at_step, train};
@@ -48,6 +48,7 @@ impl Accuracy {
 /// A registered model that a task continues: its architecture and weights, checked to fit.
 #[derive(Clone, Debug)]
 pub struct Parent {
+	architecture: Architecture,
 	mlp: Mlp,
 	weights: Weights,
 }
@@ -59,7 +60,7 @@ impl Parent {
 			return Err(TrainError::Unsupported);
 		};
 		weights.fit(mlp)?;
-		Ok(Self { mlp: mlp.clone(), weights })
+		Ok(Self { architecture: architecture.clone(), mlp: mlp.clone(), weights })
 	}
 
 	/// The parent's weights.
@@ -90,6 +91,21 @@ impl<'a> Job<'a> {
 	/// The task spec.
 	pub fn spec(&self) -> &'a TaskSpec {
 		self.spec
+	}
+
+	/// The network trained: the spec's own, or the parent's (`None` for a continuation whose
+	/// parent is not given).
+	pub fn architecture(&self) -> Option<&'a Architecture> {
+		match (&self.spec.model, self.parent) {
+			(ModelInit::Fresh { architecture, .. }, _) => Some(architecture),
+			(ModelInit::FromRegistry { .. }, parent) => parent.map(|parent| &parent.architecture),
+		}
+	}
+
+	/// Positions of one step's trace of the network trained (`step_trace_len`): what the chain
+	/// records with the task, and so where witnesses are due.
+	pub fn trace_len(&self) -> Option<u32> {
+		self.architecture().and_then(step_trace_len)
 	}
 }
 

@@ -61,16 +61,16 @@ impl fmt::Display for Refusal {
 }
 
 /// Whether the task of `spec` fits `limits`.
-pub fn check(spec: &TaskSpec, limits: &Limits) -> Result<(), Refusal> {
+pub fn check(spec: &TaskSpec, architecture: &Architecture, limits: &Limits) -> Result<(), Refusal> {
 	let declared = spec.dataset.size;
 	if declared > limits.max_dataset_bytes {
 		return Err(Refusal::DatasetTooLarge { declared, limit: limits.max_dataset_bytes });
 	}
-	let needed = training_memory(spec);
+	let needed = training_memory(spec, architecture);
 	if needed > limits.memory_bytes {
 		return Err(Refusal::OutOfMemory { needed, available: limits.memory_bytes });
 	}
-	let seconds = limits.throughput.seconds(spec);
+	let seconds = limits.throughput.seconds(spec, architecture);
 	if seconds > limits.window_seconds * WINDOW_SHARE {
 		let window = limits.window_seconds as u64;
 		return Err(Refusal::TooSlow { seconds: seconds.ceil() as u64, window });
@@ -81,10 +81,10 @@ pub fn check(spec: &TaskSpec, limits: &Limits) -> Result<(), Refusal> {
 /// An upper estimate of the memory training `spec` takes: the dataset twice (its file and its
 /// decoded samples), every parameter four times (weights, gradients and up to two optimizer
 /// moments) and every activation of a batch three times (forward, backward, slack), in `f32`s.
-fn training_memory(spec: &TaskSpec) -> u64 {
+fn training_memory(spec: &TaskSpec, architecture: &Architecture) -> u64 {
 	let dataset = spec.dataset.size.saturating_mul(2);
-	let model = match &spec.model {
-		ModelInit::Fresh { architecture: Architecture::Mlp(mlp), .. } => {
+	let model = match architecture {
+		Architecture::Mlp(mlp) => {
 			let parameters = mlp.parameter_count().saturating_mul(4);
 			let widths: u64 = mlp.widths().map(u64::from).sum();
 			let activations =
@@ -107,9 +107,8 @@ pub struct Throughput {
 }
 
 impl Throughput {
-	/// Seconds to train `spec` here.
-	pub fn seconds(&self, spec: &TaskSpec) -> f64 {
-		let ModelInit::Fresh { architecture, .. } = &spec.model else { return 0.0 };
+	/// Seconds to train `spec` of `architecture` here.
+	pub fn seconds(&self, spec: &TaskSpec, architecture: &Architecture) -> f64 {
 		let steps = f64::from(spec.training.steps);
 		let flops = task_flops(architecture, &spec.training) as f64;
 		steps * self.seconds_per_step + flops / self.flops_per_second
@@ -171,6 +170,12 @@ fn calibration_spec(dataset: DatasetRef, width: u32, batch: u32, steps: u32) -> 
 mod tests {
 	use super::*;
 
+	/// The network a fresh spec trains.
+	fn own(spec: &TaskSpec) -> &Architecture {
+		let ModelInit::Fresh { architecture, .. } = &spec.model else { unreachable!("fresh") };
+		architecture
+	}
+
 	fn spec(hidden: Vec<u32>, dataset_size: u64) -> TaskSpec {
 		TaskSpec {
 			name: BoundedVec::truncate_from(b"t".to_vec()),
@@ -207,13 +212,14 @@ mod tests {
 
 	#[test]
 	fn the_digits_task_fits() {
-		assert_eq!(check(&spec(vec![32], 1797 * 65), &ROOMY), Ok(()));
+		let digits = spec(vec![32], 1797 * 65);
+		assert_eq!(check(&digits, own(&digits), &ROOMY), Ok(()));
 	}
 
 	#[test]
 	fn a_dataset_declared_too_large_is_refused_before_anything_is_fetched() {
 		let huge = spec(vec![32], 200_000_000_000);
-		let refusal = check(&huge, &ROOMY).unwrap_err();
+		let refusal = check(&huge, own(&huge), &ROOMY).unwrap_err();
 		assert_eq!(refusal, Refusal::DatasetTooLarge { declared: 200_000_000_000, limit: 1 << 30 });
 		assert!(refusal.to_string().contains("--max-dataset-bytes"));
 	}
@@ -223,8 +229,8 @@ mod tests {
 		// The widest network validation allows, on a machine with little memory to spare.
 		let wide = spec(vec![512; 8], 1 << 20);
 		let tight = Limits { memory_bytes: 16 << 20, ..ROOMY };
-		assert!(matches!(check(&wide, &tight), Err(Refusal::OutOfMemory { .. })));
-		assert_eq!(check(&wide, &ROOMY), Ok(()));
+		assert!(matches!(check(&wide, own(&wide), &tight), Err(Refusal::OutOfMemory { .. })));
+		assert_eq!(check(&wide, own(&wide), &ROOMY), Ok(()));
 	}
 
 	#[test]
@@ -239,9 +245,9 @@ mod tests {
 			|seconds: f64| Throughput { seconds_per_step: 0.1, flops_per_second: flops / seconds };
 		// 1 s of overhead and 98 s of arithmetic fit half of 200 s; 1 + 100 do not.
 		let fits = Limits { throughput: rate(98.0), window_seconds: 200.0, ..ROOMY };
-		assert_eq!(check(&task, &fits), Ok(()));
+		assert_eq!(check(&task, own(&task), &fits), Ok(()));
 		let slow = Limits { throughput: rate(100.0), ..fits };
-		let refusal = check(&task, &slow).unwrap_err();
+		let refusal = check(&task, own(&task), &slow).unwrap_err();
 		assert_eq!(refusal, Refusal::TooSlow { seconds: 101, window: 200 });
 		assert!(refusal.to_string().contains("half the 200 s training window"), "{refusal}");
 	}
@@ -253,7 +259,7 @@ mod tests {
 		task.training.batch_size = 1;
 		task.training.steps = 4_000_000_000;
 		task.training.checkpoint_interval = 4_000_000;
-		assert!(matches!(check(&task, &ROOMY), Err(Refusal::TooSlow { .. })));
+		assert!(matches!(check(&task, own(&task), &ROOMY), Err(Refusal::TooSlow { .. })));
 	}
 
 	#[test]

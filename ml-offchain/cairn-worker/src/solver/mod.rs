@@ -36,7 +36,7 @@ use std::{
 use anyhow::{anyhow, Context};
 use cairn_primitives::{
 	merkle::checkpoint_proof, task::Uri, verification::Siblings, Hash256, ResultCommitment, Role,
-	TaskId, TaskSpec,
+	TaskId,
 };
 use cairn_train::ArtifactStore;
 use subxt::utils::AccountId32;
@@ -48,11 +48,11 @@ use crate::{
 		self, BlockId, Chain, Midpoint, ModuleError, TaskRecord, TaskStatus, TasksAt, Verification,
 		VerificationPhase,
 	},
-	datasets, hardware,
+	datasets, hardware, models,
 	offline::store_in,
 	provider::{self, Ended},
 	record::{hex0x, RunRecord},
-	training::{load_checkpoint, train_run, value_at, Outcome, Stopped},
+	training::{load_checkpoint, run_parent, train_run, value_at, Outcome, Stopped},
 	units::format_cairn,
 };
 use state::{Phase, TaskDir, TaskState};
@@ -358,8 +358,10 @@ impl Solver {
 			.get(target.saturating_sub(1) as usize)
 			.ok_or_else(|| anyhow!("the dispute is past the checkpoints on record"))?;
 		let start = load_checkpoint(&self.store, start)?;
-		let dataset = datasets::obtain(&self.store, &state.run.spec).await?;
-		value_at(&state.run.spec, &dataset, &start, point)
+		let dataset =
+			datasets::obtain(&self.store, &state.run.spec, state.run.architecture()?).await?;
+		let parent = run_parent(&self.store, &state.run)?;
+		value_at(cairn_train::Job::new(&state.run.spec, parent.as_ref()), &dataset, &start, point)
 	}
 
 	/// Brings one active record in line with the chain and moves it on; returns whether the task
@@ -539,26 +541,43 @@ impl Solver {
 			if known.is_some_and(|state| !matches!(state.phase, Phase::Abandoned { .. })) {
 				continue;
 			}
-			if let Err(refusal) = capacity::check(&task.spec, &limits) {
+			// A continuation is claimed only once its parent's weights are here and checked.
+			let parent = match models::parent_of(chain, &self.store, &task.spec, None).await {
+				Ok(parent) => parent.map(|(record, _)| record),
+				Err(error) => {
+					tracing::info!(task = task.id, "cannot serve the task: {error:#}");
+					self.skipped.insert(task.id, now + RETRY_AFTER);
+					continue;
+				},
+			};
+			let run = RunRecord { parent, ..RunRecord::new(task.spec.clone()) };
+			let architecture = run.architecture()?;
+			if let Err(refusal) = capacity::check(&task.spec, architecture, &limits) {
 				tracing::info!(task = task.id, "refusing the task: {refusal}");
 				self.skipped.insert(task.id, now + RETRY_AFTER);
 				continue;
 			}
-			if let Err(error) = datasets::obtain(&self.store, &task.spec).await {
+			if let Err(error) = datasets::obtain(&self.store, &task.spec, architecture).await {
 				tracing::info!(task = task.id, "cannot serve the task: {error:#}");
 				self.skipped.insert(task.id, now + RETRY_AFTER);
 				continue;
 			}
-			return self.claim(chain, task, now).await;
+			return self.claim(chain, task, run, now).await;
 		}
 		Ok(())
 	}
 
-	/// Claims `task`, recording the attempt first, and starts training it.
-	async fn claim(&mut self, chain: &Chain, task: &TaskRecord, now: u64) -> anyhow::Result<()> {
+	/// Claims `task`, recording the attempt first, and starts training `run` of it.
+	async fn claim(
+		&mut self,
+		chain: &Chain,
+		task: &TaskRecord,
+		run: RunRecord,
+		now: u64,
+	) -> anyhow::Result<()> {
 		let mut state = TaskState {
 			task_id: task.id,
-			run: reuse(self.tasks.load(task.id)?, &task.spec),
+			run: reuse(self.tasks.load(task.id)?, run),
 			phase: Phase::Claiming { since: now },
 		};
 		self.tasks.save(&state)?;
@@ -590,7 +609,8 @@ impl Solver {
 
 	/// Starts (or resumes) training `state` on a blocking thread.
 	async fn start_job(&mut self, mut state: TaskState) -> anyhow::Result<()> {
-		let dataset = match datasets::obtain(&self.store, &state.run.spec).await {
+		let architecture = state.run.architecture()?.clone();
+		let dataset = match datasets::obtain(&self.store, &state.run.spec, &architecture).await {
 			Ok(dataset) => dataset,
 			Err(error) => {
 				// Held, but not trainable here: the deadline will pass and the bond be slashed.
@@ -715,12 +735,15 @@ impl Solver {
 	}
 }
 
-/// The run to continue for `spec`: an earlier record's checkpoints when it trained the same spec
-/// (training is deterministic, so they are the same checkpoints), else a fresh run.
-fn reuse(known: Option<TaskState>, spec: &TaskSpec) -> RunRecord {
+/// The run to continue for `fresh`: an earlier record's checkpoints when it trained the same spec
+/// from the same parent (training is deterministic, so they are the same checkpoints), else
+/// `fresh`.
+fn reuse(known: Option<TaskState>, fresh: RunRecord) -> RunRecord {
 	match known {
-		Some(state) if state.run.spec == *spec => state.run,
-		_ => RunRecord::new(spec.clone()),
+		Some(state) if state.run.spec == fresh.spec && state.run.parent == fresh.parent => {
+			state.run
+		},
+		_ => fresh,
 	}
 }
 

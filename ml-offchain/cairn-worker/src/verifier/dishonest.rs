@@ -4,15 +4,12 @@
 //! replays honestly (its witnesses are right) but vouches for the solver's values whatever it
 //! computed.
 
-use cairn_primitives::{
-	merkle::blake2_256,
-	verification::{witness_step_of, Siblings},
-	Computed, Finding, TaskSpec,
-};
+use cairn_primitives::{merkle::blake2_256, verification::Siblings, Computed, Finding};
+use cairn_train::Job;
 use clap::ValueEnum;
 use subxt::ext::codec::Encode;
 
-use super::replay::ServedRun;
+use super::replay::{witness_of, ServedRun};
 
 /// How a dishonest verifier cheats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -29,7 +26,7 @@ impl Dishonesty {
 	pub async fn findings(
 		self,
 		served: &ServedRun<'_>,
-		spec: &TaskSpec,
+		job: Job<'_>,
 		targets: &[u32],
 		honest: Option<Vec<Finding>>,
 	) -> Vec<Finding> {
@@ -48,7 +45,7 @@ impl Dishonesty {
 			};
 			let witness = match (self, replayed.and_then(|finding| finding.computed.witness())) {
 				(Dishonesty::Bribed, Some(witness)) => Some(witness),
-				_ => witness_step_of(spec, count, target)
+				_ => witness_of(job, count, target)
 					.map(|step| blake2_256(&(b"made up", served.task_id, step).encode())),
 			};
 			let computed = match witness {

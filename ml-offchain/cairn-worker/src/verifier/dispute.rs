@@ -137,7 +137,7 @@ impl Verifier {
 		let run = self.submitted(chain, task_id).await?;
 		let served = run.served(self, task_id, &proved.unwrap_or_default());
 		let computed =
-			replay::value_in_segment(&served, &run.spec, &run.dataset, dispute.target, point)
+			replay::value_in_segment(&served, run.job(), &run.dataset, dispute.target, point)
 				.await?;
 		let Computed::Hash(value) = computed else {
 			tracing::warn!(task = task_id, ?point, "cannot compute the midpoint yet; retrying");
@@ -194,11 +194,11 @@ impl Verifier {
 				let served = run.served(self, task_id, &[]);
 				let computed = match point {
 					ArbitrationPoint::Target { .. } => {
-						replay::target_value(&served, &run.spec, &run.dataset, target).await?
+						replay::target_value(&served, run.job(), &run.dataset, target).await?
 					},
 					ArbitrationPoint::Trace { step, position, .. } => {
 						let point = Midpoint::Trace { step, position };
-						replay::value_in_segment(&served, &run.spec, &run.dataset, target, point)
+						replay::value_in_segment(&served, run.job(), &run.dataset, target, point)
 							.await?
 					},
 				};

@@ -35,13 +35,13 @@ use cairn_primitives::{
 	verification::{forced_error, forced_witness, reveal_commitment},
 	Computed, Finding, Hash256, ResultCommitment, Role, TaskId, TaskSpec,
 };
-use cairn_train::{ArtifactClient, ArtifactStore, Dataset};
+use cairn_train::{ArtifactClient, ArtifactStore, Dataset, Job, Parent};
 use subxt::{ext::codec::Encode, utils::AccountId32};
 use subxt_signer::sr25519::Keypair;
 
 use crate::{
 	chain::{self, BlockId, Chain, ModuleError, TaskStatus, Verification, VerificationPhase},
-	datasets,
+	datasets, models,
 	offline::store_in,
 	provider::{self, Ended},
 	record::hex0x,
@@ -314,10 +314,17 @@ impl Verifier {
 		let TaskStatus::Submitted { commitment, .. } = task.status else {
 			return Err(anyhow!("task {task_id} has no submitted result"));
 		};
-		let dataset = datasets::obtain(&self.store, &task.spec).await?;
 		let base = String::from_utf8(commitment.artifacts_uri.to_vec())
 			.map_err(|_| anyhow!("task {task_id}'s artifacts URI is not UTF-8"))?;
-		Ok(SubmittedRun { spec: task.spec, dataset, commitment, base })
+		let parent = models::parent_of(chain, &self.store, &task.spec, Some(&base))
+			.await?
+			.map(|(_, parent)| parent);
+		let architecture = Job::new(&task.spec, parent.as_ref())
+			.architecture()
+			.cloned()
+			.ok_or_else(|| anyhow!("task {task_id} trains no known network"))?;
+		let dataset = datasets::obtain(&self.store, &task.spec, &architecture).await?;
+		Ok(SubmittedRun { spec: task.spec, parent, dataset, commitment, base })
 	}
 
 	/// Recomputes `targets` of a submitted task into a new record with a fresh salt.
@@ -335,16 +342,16 @@ impl Verifier {
 		#[cfg(feature = "dishonest")]
 		let findings = match self.dishonesty {
 			Some(dishonest::Dishonesty::Lazy) => {
-				dishonest::Dishonesty::Lazy.findings(&served, &run.spec, targets, None).await
+				dishonest::Dishonesty::Lazy.findings(&served, run.job(), targets, None).await
 			},
 			Some(cheat) => {
-				let honest = replay::findings(&served, &run.spec, &run.dataset, targets).await?;
-				cheat.findings(&served, &run.spec, targets, Some(honest)).await
+				let honest = replay::findings(&served, run.job(), &run.dataset, targets).await?;
+				cheat.findings(&served, run.job(), targets, Some(honest)).await
 			},
-			None => replay::findings(&served, &run.spec, &run.dataset, targets).await?,
+			None => replay::findings(&served, run.job(), &run.dataset, targets).await?,
 		};
 		#[cfg(not(feature = "dishonest"))]
-		let findings = replay::findings(&served, &run.spec, &run.dataset, targets).await?;
+		let findings = replay::findings(&served, run.job(), &run.dataset, targets).await?;
 		for (target, finding) in targets.iter().zip(&findings) {
 			tracing::info!(task = task_id, target, computed = ?finding.computed, "recomputed");
 		}
@@ -398,9 +405,10 @@ fn with_forced_error(
 	findings
 }
 
-/// A submitted task's spec, dataset and commitment.
+/// A submitted task's spec, parent (for a continuation), dataset and commitment.
 struct SubmittedRun {
 	spec: TaskSpec,
+	parent: Option<Parent>,
 	dataset: Dataset,
 	commitment: ResultCommitment,
 	/// The solver's artifacts URI.
@@ -408,6 +416,11 @@ struct SubmittedRun {
 }
 
 impl SubmittedRun {
+	/// What re-execution trains: the spec, with its parent.
+	fn job(&self) -> Job<'_> {
+		Job::new(&self.spec, self.parent.as_ref())
+	}
+
 	/// The run as the solver serves it, fetched through `verifier`'s client and store, with the
 	/// leaves `proved` before.
 	fn served<'a>(

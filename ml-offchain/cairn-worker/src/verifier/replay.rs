@@ -15,10 +15,10 @@ use anyhow::Context;
 use cairn_primitives::{
 	merkle::{blake2_256, verify_checkpoint, CheckpointProof},
 	verification::{witness_step_of, Siblings},
-	Computed, Finding, Hash256, ResultCommitment, TaskId, TaskSpec,
+	Computed, Finding, Hash256, ResultCommitment, TaskId,
 };
 use cairn_train::{
-	replay_segment, state_at_step, ArtifactClient, ArtifactStore, Checkpoint, Dataset, Trainer,
+	replay_segment, state_at_step, ArtifactClient, ArtifactStore, Checkpoint, Dataset, Job, Trainer,
 };
 
 use crate::{chain::Midpoint, training::value_at};
@@ -148,7 +148,7 @@ impl ServedRun<'_> {
 /// and the solver's leaf with its proof (none for the final weights, whose value is on chain).
 pub async fn findings(
 	served: &ServedRun<'_>,
-	spec: &TaskSpec,
+	job: Job<'_>,
 	dataset: &Dataset,
 	targets: &[u32],
 ) -> anyhow::Result<Vec<Finding>> {
@@ -163,8 +163,8 @@ pub async fn findings(
 			// The final weights are those of the last checkpoint.
 			let position = target.min(count.saturating_sub(1));
 			if !recomputed.contains_key(&position) {
-				let witness_step = witness_step_of(spec, count, position);
-				let checkpoint = recompute(served, spec, dataset, position, witness_step).await?;
+				let witness_step = witness_of(job, count, position);
+				let checkpoint = recompute(served, job, dataset, position, witness_step).await?;
 				recomputed.insert(position, checkpoint);
 			}
 			let (checkpoint, witness) = &recomputed[&position];
@@ -179,7 +179,7 @@ pub async fn findings(
 			};
 			// A segment that cannot start has no state inside it either: every honest verifier
 			// witnesses the same placeholder.
-			match (computed, witness_step_of(spec, count, target)) {
+			match (computed, witness_of(job, count, target)) {
 				(Computed::Hash(hash), Some(_)) => {
 					Computed::Witnessed { hash, witness: witness.unwrap_or(INVALID_START) }
 				},
@@ -192,33 +192,38 @@ pub async fn findings(
 	Ok(findings)
 }
 
+/// The witness step of `target` of `job`'s run of `count` checkpoints, as the chain requires it.
+pub fn witness_of(job: Job<'_>, count: u32, target: u32) -> Option<u32> {
+	witness_step_of(job.trace_len(), job.spec().training.checkpoint_interval, count, target)
+}
+
 /// Checkpoint `position` as an honest run has it: from the spec for 0, else by replaying the
 /// segment from the solver's previous checkpoint, which must sit at the step its position implies;
 /// with the state hash at `witness_step` on the way.
 async fn recompute(
 	served: &ServedRun<'_>,
-	spec: &TaskSpec,
+	job: Job<'_>,
 	dataset: &Dataset,
 	position: u32,
 	witness_step: Option<u32>,
 ) -> anyhow::Result<(Fetched, Option<Hash256>)> {
 	if position == 0 {
-		let initial = tokio::task::block_in_place(|| Trainer::new(spec, dataset)?.checkpoint())
+		let initial = tokio::task::block_in_place(|| Trainer::new(job, dataset)?.checkpoint())
 			.context("cannot build the spec's initial model")?;
 		return Ok((Fetched::Valid(initial), None));
 	}
-	let start = match segment_start(served, spec, position).await {
+	let start = match segment_start(served, job, position).await {
 		Fetched::Valid(checkpoint) => checkpoint,
 		other => return Ok((other, None)),
 	};
 	let replayed = tokio::task::block_in_place(|| match witness_step {
 		Some(step) => {
 			// Trained on from the middle: bit for bit the state a replay from the start reaches.
-			let middle = state_at_step(spec, dataset, &start, step)?;
-			let end = start.step().saturating_add(spec.training.checkpoint_interval);
-			Ok((state_at_step(spec, dataset, &middle, end)?, Some(middle.hash())))
+			let middle = state_at_step(job, dataset, &start, step)?;
+			let end = start.step().saturating_add(job.spec().training.checkpoint_interval);
+			Ok((state_at_step(job, dataset, &middle, end)?, Some(middle.hash())))
 		},
-		None => replay_segment(spec, dataset, &start).map(|end| (end, None)),
+		None => replay_segment(job, dataset, &start).map(|end| (end, None)),
 	});
 	Ok(match replayed {
 		Ok((checkpoint, witness)) => (Fetched::Valid(checkpoint), witness),
@@ -228,12 +233,12 @@ async fn recompute(
 
 /// The solver's checkpoint that starts the segment ending at checkpoint `target`, which must sit
 /// at the step its position implies.
-async fn segment_start(served: &ServedRun<'_>, spec: &TaskSpec, target: u32) -> Fetched {
+async fn segment_start(served: &ServedRun<'_>, job: Job<'_>, target: u32) -> Fetched {
 	let index = target.saturating_sub(1);
 	match served.checkpoint(index).await {
 		Fetched::Valid(start)
 			if u64::from(start.step())
-				== u64::from(index) * u64::from(spec.training.checkpoint_interval) =>
+				== u64::from(index) * u64::from(job.spec().training.checkpoint_interval) =>
 		{
 			Fetched::Valid(start)
 		},
@@ -247,17 +252,17 @@ async fn segment_start(served: &ServedRun<'_>, spec: &TaskSpec, target: u32) -> 
 /// the solver does not serve it, [`INVALID_START`] when the run cannot start there.
 pub async fn value_in_segment(
 	served: &ServedRun<'_>,
-	spec: &TaskSpec,
+	job: Job<'_>,
 	dataset: &Dataset,
 	target: u32,
 	point: Midpoint,
 ) -> anyhow::Result<Computed> {
-	let start = match segment_start(served, spec, target).await {
+	let start = match segment_start(served, job, target).await {
 		Fetched::Valid(checkpoint) => checkpoint,
 		Fetched::Missing => return Ok(Computed::Unavailable),
 		Fetched::Invalid => return Ok(Computed::Hash(INVALID_START)),
 	};
-	Ok(match value_at(spec, dataset, &start, point) {
+	Ok(match value_at(job, dataset, &start, point) {
 		Ok(value) => Computed::Hash(value),
 		// The served start does not fit the spec: as for a segment that cannot start.
 		Err(_) => Computed::Hash(INVALID_START),
@@ -268,18 +273,18 @@ pub async fn value_in_segment(
 /// dispute over it computes it: checkpoint 0 from the spec alone, anything else as a check does.
 pub async fn target_value(
 	served: &ServedRun<'_>,
-	spec: &TaskSpec,
+	job: Job<'_>,
 	dataset: &Dataset,
 	target: u32,
 ) -> anyhow::Result<Computed> {
 	if target == 0 {
-		return Ok(match recompute(served, spec, dataset, 0, None).await?.0 {
+		return Ok(match recompute(served, job, dataset, 0, None).await?.0 {
 			Fetched::Valid(initial) => Computed::Hash(initial.hash()),
 			Fetched::Missing => Computed::Unavailable,
 			Fetched::Invalid => Computed::Hash(INVALID_START),
 		});
 	}
-	let findings = findings(served, spec, dataset, &[target]).await?;
+	let findings = findings(served, job, dataset, &[target]).await?;
 	Ok(findings
 		.into_iter()
 		.next()

@@ -178,7 +178,7 @@ impl Verifier {
 		let task_id = verification.task_id;
 		let run = self.submitted(chain, task_id).await?;
 		let served = run.served(self, task_id, &[]);
-		let findings = replay::findings(&served, &run.spec, &run.dataset, &[target]).await?;
+		let findings = replay::findings(&served, run.job(), &run.dataset, &[target]).await?;
 		let Some(computed) = findings.into_iter().next().map(|finding| finding.computed) else {
 			return Ok(None);
 		};

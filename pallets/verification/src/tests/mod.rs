@@ -357,6 +357,34 @@ fn an_honest_result_is_accepted_paid_and_registered_for_the_submitter() {
 use sp_runtime::Perbill;
 
 #[test]
+fn a_continued_model_is_witnessed_and_accepted_like_a_fresh_one() {
+	test(|| {
+		// The parent: the mock spec's own network, registered by hand; the result names it.
+		assert_ok!(ModelRegistry::register_model(
+			RuntimeOrigin::signed(SUBMITTER),
+			[9; 32],
+			b"parent".to_vec(),
+			mlp(),
+			None,
+			None,
+			vec![],
+			vec![],
+		));
+		let parent = pallet_model_registry::NextModelId::<Test>::get() - 1;
+		let mut continued = spec();
+		continued.model = cairn_primitives::ModelInit::FromRegistry { model: parent };
+		let run = Run::honest();
+		let task_id = drawn_spec(&run, continued);
+		// Segments carry witnesses of the parent's network, as for a fresh one (a spec that
+		// continues a model does not name its network: the task records its trace length).
+		play_round(task_id, |_, targets| run.findings(targets));
+		assert_eq!(concluded(task_id), Outcome::Accepted);
+		let model_id = ModelByHash::<Test>::get(run.committed[FINAL as usize]).expect("registered");
+		assert_eq!(Models::<Test>::get(model_id).unwrap().parent, Some(parent));
+	});
+}
+
+#[test]
 fn the_draw_takes_staked_verifiers_of_the_solvers_class_never_the_parties() {
 	new_test_ext().execute_with(|| {
 		// The submitter and the solver also verify; one verifier runs on another class.
