@@ -59,6 +59,13 @@ fn a_continued_run_starts_from_the_parent_and_replays() {
 		step_trace(job, &data, &run[3]).unwrap().last(),
 		Some(&state_at_step(job, &data, &run[3], 16).unwrap().hash())
 	);
+	// Known by its network alone, the parent lets the run be replayed from any checkpoint but not
+	// started: what a verifier has when nobody serves the parent's weights.
+	let network_only = Parent::without_weights(&architecture(&fresh)).unwrap();
+	let partial = Job::continuing(&child, &network_only);
+	assert_eq!(replay_segment(partial, &data, &run[2]).unwrap(), run[3]);
+	assert!(matches!(Trainer::new(partial, &data), Err(TrainError::ParentRequired(7))));
+
 	// Deterministic figures: the parent's 20 steps left it at 64/299 held out, 20 more at 136.
 	let before = evaluate(&fresh, &data, &checkpoints(&fresh, &data)[4]).unwrap();
 	let after = evaluate(job, &data, &run[4]).unwrap();

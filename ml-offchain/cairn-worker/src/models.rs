@@ -145,6 +145,16 @@ pub async fn fetch_registered(id: ModelId, record: &ModelRecord) -> anyhow::Resu
 	Ok(weights)
 }
 
+/// The model `spec` continues, if it continues one, as the registry records it.
+pub async fn parent_record(chain: &Chain, spec: &TaskSpec) -> anyhow::Result<Option<ModelRecord>> {
+	let ModelInit::FromRegistry { model } = spec.model else { return Ok(None) };
+	let record = chain
+		.model(model)
+		.await?
+		.ok_or_else(|| anyhow!("the parent, model {model}, is not registered"))?;
+	Ok(Some(record))
+}
+
 /// The model `spec` continues, if it continues one: its record (architecture and weights hash)
 /// and its weights, from `store`, else from `base` (a solver's artifact server, which serves the
 /// parent of every run it trains), else from where the registry says; checked against the
@@ -155,11 +165,12 @@ pub async fn parent_of(
 	spec: &TaskSpec,
 	base: Option<&str>,
 ) -> anyhow::Result<Option<(ParentRecord, Parent)>> {
-	let ModelInit::FromRegistry { model } = spec.model else { return Ok(None) };
-	let record = chain
-		.model(model)
-		.await?
-		.ok_or_else(|| anyhow!("the parent, model {model}, is not registered"))?;
+	let (Some(record), ModelInit::FromRegistry { model }) =
+		(parent_record(chain, spec).await?, &spec.model)
+	else {
+		return Ok(None);
+	};
+	let model = *model;
 	let hash = record.weights_hash;
 	let weights = match store.get(&hash) {
 		Ok(bytes) => Weights::from_canonical(&bytes)?,

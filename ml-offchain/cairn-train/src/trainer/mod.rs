@@ -50,22 +50,27 @@ impl Accuracy {
 pub struct Parent {
 	architecture: Architecture,
 	mlp: Mlp,
-	weights: Weights,
+	/// `None` when only the network is known: enough to resume and replay from any checkpoint
+	/// of the run, not to start it.
+	weights: Option<Weights>,
 }
 
 impl Parent {
 	/// The model of `architecture` with `weights`; only MLPs are trained so far.
 	pub fn new(architecture: &Architecture, weights: Weights) -> Result<Self, TrainError> {
+		let mut parent = Self::without_weights(architecture)?;
+		weights.fit(&parent.mlp)?;
+		parent.weights = Some(weights);
+		Ok(parent)
+	}
+
+	/// The model of `architecture` whose weights could not be had: a run from it resumes and
+	/// replays from its checkpoints, but does not start ([`TrainError::ParentRequired`]).
+	pub fn without_weights(architecture: &Architecture) -> Result<Self, TrainError> {
 		let Architecture::Mlp(mlp) = architecture else {
 			return Err(TrainError::Unsupported);
 		};
-		weights.fit(mlp)?;
-		Ok(Self { architecture: architecture.clone(), mlp: mlp.clone(), weights })
-	}
-
-	/// The parent's weights.
-	pub fn weights(&self) -> &Weights {
-		&self.weights
+		Ok(Self { architecture: architecture.clone(), mlp: mlp.clone(), weights: None })
 	}
 }
 
@@ -119,6 +124,8 @@ impl<'a> From<&'a TaskSpec> for Job<'a> {
 enum Init<'p> {
 	Seed(u64),
 	Weights(&'p Weights),
+	/// The parent's weights, which were not given.
+	Missing(u64),
 }
 
 /// A training run of one task on one dataset, at some step.
@@ -152,8 +159,9 @@ fn plan<'j>(job: Job<'j>, dataset: &Dataset) -> Result<(&'j Mlp, Init<'j>), Trai
 		(ModelInit::FromRegistry { model }, None) => {
 			return Err(TrainError::ParentRequired(*model))
 		},
-		(ModelInit::FromRegistry { .. }, Some(parent)) => {
-			(&parent.mlp, Init::Weights(&parent.weights))
+		(ModelInit::FromRegistry { model }, Some(parent)) => match &parent.weights {
+			Some(weights) => (&parent.mlp, Init::Weights(weights)),
+			None => (&parent.mlp, Init::Missing(*model)),
 		},
 	};
 	if dataset.hash() != spec.dataset.hash {
@@ -221,6 +229,7 @@ impl<'a> Trainer<'a> {
 				let model = match init {
 					Init::Seed(seed) => Model::init(mlp, seed, &device),
 					Init::Weights(weights) => Model::from_weights(mlp, weights, &device),
+					Init::Missing(model) => return Err(TrainError::ParentRequired(model)),
 				};
 				(model, OptimizerState::new(kind, mlp, &device), 0)
 			},

@@ -316,9 +316,21 @@ impl Verifier {
 		};
 		let base = String::from_utf8(commitment.artifacts_uri.to_vec())
 			.map_err(|_| anyhow!("task {task_id}'s artifacts URI is not UTF-8"))?;
-		let parent = models::parent_of(chain, &self.store, &task.spec, Some(&base))
-			.await?
-			.map(|(_, parent)| parent);
+		// Without the parent's weights (the solver withholds them, and so does the registry's
+		// location) its network still replays every segment; checkpoint 0 is then unavailable.
+		let parent = match models::parent_of(chain, &self.store, &task.spec, Some(&base)).await {
+			Ok(parent) => parent.map(|(_, parent)| parent),
+			Err(error) => match models::parent_record(chain, &task.spec).await? {
+				Some(record) => {
+					tracing::warn!(
+						task = task_id,
+						"the parent's weights are unavailable: {error:#}"
+					);
+					Some(Parent::without_weights(&record.architecture.0)?)
+				},
+				None => return Err(error),
+			},
+		};
 		let architecture = Job::new(&task.spec, parent.as_ref())
 			.architecture()
 			.cloned()

@@ -18,7 +18,8 @@ use cairn_primitives::{
 	Computed, Finding, Hash256, ResultCommitment, TaskId,
 };
 use cairn_train::{
-	replay_segment, state_at_step, ArtifactClient, ArtifactStore, Checkpoint, Dataset, Job, Trainer,
+	replay_segment, state_at_step, ArtifactClient, ArtifactStore, Checkpoint, Dataset, Job,
+	TrainError, Trainer,
 };
 
 use crate::{chain::Midpoint, training::value_at};
@@ -208,9 +209,13 @@ async fn recompute(
 	witness_step: Option<u32>,
 ) -> anyhow::Result<(Fetched, Option<Hash256>)> {
 	if position == 0 {
-		let initial = tokio::task::block_in_place(|| Trainer::new(job, dataset)?.checkpoint())
-			.context("cannot build the spec's initial model")?;
-		return Ok((Fetched::Valid(initial), None));
+		let initial = tokio::task::block_in_place(|| Trainer::new(job, dataset)?.checkpoint());
+		return match initial {
+			Ok(initial) => Ok((Fetched::Valid(initial), None)),
+			// A continued run whose parent's weights nobody served cannot be checked at its start.
+			Err(TrainError::ParentRequired(_)) => Ok((Fetched::Missing, None)),
+			Err(error) => Err(error).context("cannot build the spec's initial model"),
+		};
 	}
 	let start = match segment_start(served, job, position).await {
 		Fetched::Valid(checkpoint) => checkpoint,
