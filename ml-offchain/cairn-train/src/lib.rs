@@ -15,8 +15,9 @@
 //! order come from [`SplitMix64`](rng::SplitMix64) streams, the optimizers are written out on
 //! tensors with their state in the checkpoint, and training runs on burn's `flex` CPU backend,
 //! which is bit-exact across runs and processes within one CPU ISA class (see
-//! `shared/research/measured-here.md`). Training is single-threaded: burn is built without the
-//! features that bring burn-flex's and gemm's thread pools.
+//! `shared/research/measured-here.md`) and across thread counts: large matrix products run on
+//! every core (burn's `rayon` feature: gemm splits the output into tiles, each dot product keeps
+//! its order), and `tests/processes.rs` shows one thread and two computing the same bits.
 
 #![warn(missing_docs)]
 
