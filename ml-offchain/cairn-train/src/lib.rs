@@ -17,7 +17,8 @@
 //! which is bit-exact across runs and processes within one CPU ISA class (see
 //! `shared/research/measured-here.md`) and across thread counts: large matrix products run on
 //! every core (burn's `rayon` feature: gemm splits the output into tiles, each dot product keeps
-//! its order), and `tests/processes.rs` shows one thread and two computing the same bits.
+//! its order), and `tests/processes.rs` shows one thread and two computing the same bits. How many
+//! threads a run gets is a speed choice ([`kernel_threads`]).
 
 #![warn(missing_docs)]
 
@@ -48,6 +49,7 @@ pub use encoding::MalformedCheckpoint;
 pub use store::{ArtifactStore, StoreError};
 pub use trace::{step_trace, trace_value};
 pub use trainer::{
-	evaluate, replay_segment, state_at_step, train, Accuracy, Job, Parent, TrainError, Trainer,
+	evaluate, kernel_threads, on_kernel_threads, replay_segment, state_at_step, train, Accuracy,
+	Job, Parent, TrainError, Trainer,
 };
 pub use weights::{Weights, WeightsError};

@@ -11,8 +11,8 @@ use std::{
 use anyhow::{anyhow, bail, Context};
 use cairn_primitives::Hash256;
 use cairn_train::{
-	state_at_step, trace_value, Accuracy, ArtifactStore, Checkpoint, Dataset, Job, Parent, Trainer,
-	Weights,
+	on_kernel_threads, state_at_step, trace_value, Accuracy, ArtifactStore, Checkpoint, Dataset,
+	Job, Parent, Trainer, Weights,
 };
 
 use crate::{
@@ -57,12 +57,24 @@ pub fn train_run(
 	dataset: &Dataset,
 	store: &ArtifactStore,
 	stop: &AtomicBool,
-	mut save: impl FnMut(&RunRecord) -> anyhow::Result<()>,
+	save: impl FnMut(&RunRecord) -> anyhow::Result<()> + Send,
 ) -> anyhow::Result<Outcome> {
 	let spec = run.spec.clone();
 	let parent = run_parent(store, run)?;
 	let job = Job::new(&spec, parent.as_ref());
-	let training = spec.training;
+	on_kernel_threads(job, || train_job(job, run, dataset, store, stop, save))
+}
+
+/// [`train_run`] of `job`, on the calling thread's pool.
+fn train_job(
+	job: Job<'_>,
+	run: &mut RunRecord,
+	dataset: &Dataset,
+	store: &ArtifactStore,
+	stop: &AtomicBool,
+	mut save: impl FnMut(&RunRecord) -> anyhow::Result<()>,
+) -> anyhow::Result<Outcome> {
+	let training = job.spec().training;
 	let count = training.checkpoint_count();
 	let resume_from = loop {
 		let Some(&hash) = run.checkpoints.last() else { break None };

@@ -120,6 +120,35 @@ impl<'a> From<&'a TaskSpec> for Job<'a> {
 	}
 }
 
+/// Multiply-adds of a step's largest matrix product from which two threads train faster than
+/// one here: gemm's parallel split costs more than it saves below it. Measured (release, 2 cores,
+/// one thread = 1): 0.82 at 8.4 M (64-256-256-10, batch 128), about 1 at 33.5 M, 1.4 at 134 M
+/// (64-512-512-10, batch 512).
+const PARALLEL_PRODUCT: u64 = 64 << 20;
+
+/// Threads worth giving `job`'s kernels: every core when its largest matrix product reaches
+/// [`PARALLEL_PRODUCT`], else one. The bits are the same either way (`tests/processes.rs`).
+pub fn kernel_threads(job: Job<'_>) -> usize {
+	let Some(Architecture::Mlp(mlp)) = job.architecture() else { return 1 };
+	let batch = u64::from(job.spec.training.batch_size);
+	let widths: Vec<u64> = mlp.widths().map(u64::from).collect();
+	let largest = widths.windows(2).map(|w| batch * w[0] * w[1]).max().unwrap_or(0);
+	if largest >= PARALLEL_PRODUCT {
+		rayon::current_num_threads()
+	} else {
+		1
+	}
+}
+
+/// Runs `work`, training or replaying `job`, on a pool of [`kernel_threads`] threads.
+pub fn on_kernel_threads<R: Send>(job: Job<'_>, work: impl FnOnce() -> R + Send) -> R {
+	match rayon::ThreadPoolBuilder::new().num_threads(kernel_threads(job)).build() {
+		Ok(pool) => pool.install(work),
+		// No thread could be started: the calling thread and the global pool do the work.
+		Err(_) => work(),
+	}
+}
+
 /// Where step 0's parameters come from.
 enum Init<'p> {
 	Seed(u64),

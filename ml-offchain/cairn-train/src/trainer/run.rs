@@ -1,20 +1,29 @@
 //! Whole runs: training to the end, replaying one segment, reaching any step, evaluating a
 //! checkpoint.
 
-use super::{Accuracy, Job, TrainError, Trainer};
+use super::{on_kernel_threads, Accuracy, Job, TrainError, Trainer};
 use crate::{checkpoint::Checkpoint, dataset::Dataset};
 
 /// Trains `spec` on `dataset` to its last step, from `from` or from step 0, calling
 /// `on_checkpoint` with every checkpoint in order: at step 0 (only when starting fresh) and after
 /// every `checkpoint_interval` steps. Returns the final checkpoint. An error from `on_checkpoint`
 /// stops training and is returned.
-pub fn train<'a, E: From<TrainError>>(
+pub fn train<'a, E: From<TrainError> + Send>(
 	job: impl Into<Job<'a>>,
 	dataset: &'a Dataset,
 	from: Option<&Checkpoint>,
-	mut on_checkpoint: impl FnMut(&Checkpoint) -> Result<(), E>,
+	on_checkpoint: impl FnMut(&Checkpoint) -> Result<(), E> + Send,
 ) -> Result<Checkpoint, E> {
 	let job = job.into();
+	on_kernel_threads(job, || train_on(job, dataset, from, on_checkpoint))
+}
+
+fn train_on<E: From<TrainError>>(
+	job: Job<'_>,
+	dataset: &Dataset,
+	from: Option<&Checkpoint>,
+	mut on_checkpoint: impl FnMut(&Checkpoint) -> Result<(), E>,
+) -> Result<Checkpoint, E> {
 	let interval = job.spec().training.checkpoint_interval;
 	let (mut trainer, mut last) = match from {
 		Some(checkpoint) => (Trainer::resume(job, dataset, checkpoint)?, checkpoint.clone()),
@@ -62,15 +71,17 @@ pub fn state_at_step<'a>(
 	step: u32,
 ) -> Result<Checkpoint, TrainError> {
 	let job = job.into();
-	let mut trainer = Trainer::resume(job, dataset, from)?;
-	let (start, steps) = (from.step(), job.spec().training.steps);
-	if step < start || step > steps {
-		return Err(TrainError::StepOutOfRange { step, from: start, steps });
-	}
-	while trainer.current_step() < step {
-		trainer.step()?;
-	}
-	trainer.checkpoint()
+	on_kernel_threads(job, || {
+		let mut trainer = Trainer::resume(job, dataset, from)?;
+		let (start, steps) = (from.step(), job.spec().training.steps);
+		if step < start || step > steps {
+			return Err(TrainError::StepOutOfRange { step, from: start, steps });
+		}
+		while trainer.current_step() < step {
+			trainer.step()?;
+		}
+		trainer.checkpoint()
+	})
 }
 
 /// Held-out accuracy of the model in `checkpoint`.
