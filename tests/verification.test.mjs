@@ -111,6 +111,20 @@ describe('verification on the dev chain', () => {
   const concludedEvent = (taskId) => (event) =>
     api.events.verification.VerificationConcluded.is(event) && event.data.taskId.toNumber() === taskId;
 
+  /** Waits until task `taskId`, posted in block `from`, is accepted and settled; its TaskSettled event. */
+  async function acceptedAndSettled(taskId, from) {
+    const [concluded] = await waitForEvents(from, concludedEvent(taskId), (found) => found.length > 0, 'VerificationConcluded', 180_000);
+    assert.equal(concluded.data.outcome.type, 'Accepted');
+    const [settled] = await waitForEvents(
+      from,
+      (event) => api.events.tasks.TaskSettled.is(event) && event.data.taskId.toNumber() === taskId,
+      (found) => found.length > 0,
+      'TaskSettled',
+      10_000,
+    );
+    return settled;
+  }
+
   const provider = async (who) => (await api.query.computeStaking.providers(who.address)).unwrap();
 
   const run = (fn) =>
@@ -167,15 +181,7 @@ describe('verification on the dev chain', () => {
       await restarted.waitForLog(new RegExp(`revealed task=${taskId} round=0`), 120_000, logged);
       assert.doesNotMatch(restarted.log().slice(logged), new RegExp(`recomputing task=${taskId}`), 'the record was reused');
 
-      const [concluded] = await waitForEvents(from, concludedEvent(taskId), (found) => found.length > 0, 'VerificationConcluded', 180_000);
-      assert.equal(concluded.data.outcome.type, 'Accepted');
-      const [settled] = await waitForEvents(
-        from,
-        (event) => api.events.tasks.TaskSettled.is(event) && event.data.taskId.toNumber() === taskId,
-        (found) => found.length > 0,
-        'TaskSettled',
-        10_000,
-      );
+      const settled = await acceptedAndSettled(taskId, from);
       const { solverPayment, fees, modelId } = settled.data;
       assert.equal(solverPayment.toBigInt() + fees.toBigInt(), REWARD);
       // The verifiers' fees and the pot's tax, in parts per billion of the reward.
@@ -238,15 +244,7 @@ describe('verification on the dev chain', () => {
       const { taskId: orphan } = await createTask(45, 2, 2, { FromRegistry: { model: lost } });
       const { taskId, from } = await createTask(46, 2, 2, { FromRegistry: { model: trainedModel } });
 
-      const [concluded] = await waitForEvents(from, concludedEvent(taskId), (found) => found.length > 0, 'VerificationConcluded', 180_000);
-      assert.equal(concluded.data.outcome.type, 'Accepted');
-      const [settled] = await waitForEvents(
-        from,
-        (event) => api.events.tasks.TaskSettled.is(event) && event.data.taskId.toNumber() === taskId,
-        (found) => found.length > 0,
-        'TaskSettled',
-        10_000,
-      );
+      const settled = await acceptedAndSettled(taskId, from);
       const child = (await api.query.modelRegistry.models(settled.data.modelId)).unwrap();
       assert.equal(child.parent.unwrap().toNumber(), trainedModel);
       assert.equal(child.provenance.asTrained.task.toNumber(), taskId);
