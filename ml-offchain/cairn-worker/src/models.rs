@@ -114,6 +114,20 @@ pub async fn export(url: &str, args: ExportArgs) -> anyhow::Result<()> {
 	Ok(())
 }
 
+/// Longest one download of a model's weights may take: a server that stalls must not hold a
+/// provider's block loop (and its windows on other tasks) for long.
+const WEIGHTS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// A client for the weights of `record`: bodies no larger than its architecture's parameters in
+/// `f32` plus 1 MiB of names and headers, within [`WEIGHTS_TIMEOUT`].
+fn weights_client(record: &ModelRecord) -> ArtifactClient {
+	let parameters = usize::try_from(record.architecture.0.parameter_count()).unwrap_or(usize::MAX);
+	ArtifactClient::with_limits(
+		parameters.saturating_mul(4).saturating_add(1 << 20),
+		WEIGHTS_TIMEOUT,
+	)
+}
+
 /// The weights of registered model `id`: from the artifact server its metadata URI names (where
 /// solvers serve what they trained), else from the URI itself as a weights file; checked
 /// against the registered hash and architecture.
@@ -122,7 +136,7 @@ pub async fn fetch_registered(id: ModelId, record: &ModelRecord) -> anyhow::Resu
 	if uri.is_empty() {
 		bail!("model {id} names no location for its weights (its metadata URI is empty)");
 	}
-	let client = ArtifactClient::new();
+	let client = weights_client(record);
 	let weights = match client.fetch_artifact(&uri, &record.weights_hash).await {
 		Ok(bytes) => Weights::from_canonical(&bytes)?,
 		Err(served) => {
@@ -176,7 +190,7 @@ pub async fn parent_of(
 		Ok(bytes) => Weights::from_canonical(&bytes)?,
 		Err(_) => {
 			let served = match base {
-				Some(base) => ArtifactClient::new().fetch_artifact(base, &hash).await.ok(),
+				Some(base) => weights_client(&record).fetch_artifact(base, &hash).await.ok(),
 				None => None,
 			};
 			let weights = match served.map(|bytes| Weights::from_canonical(&bytes)) {

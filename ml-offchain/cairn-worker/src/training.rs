@@ -62,7 +62,9 @@ pub fn train_run(
 	let spec = run.spec.clone();
 	let parent = run_parent(store, run)?;
 	let job = Job::new(&spec, parent.as_ref());
-	on_kernel_threads(job, || train_job(job, run, dataset, store, stop, save))
+	// The pool's thread logs under the caller's span (the task's, for a solver).
+	let span = tracing::Span::current();
+	on_kernel_threads(job, || span.in_scope(|| train_job(job, run, dataset, store, stop, save)))
 }
 
 /// [`train_run`] of `job`, on the calling thread's pool.

@@ -28,7 +28,12 @@ mod replay;
 mod state;
 mod watch;
 
-use std::{collections::HashMap, path::PathBuf};
+use std::{
+	collections::HashMap,
+	path::PathBuf,
+	sync::Mutex,
+	time::{Duration, Instant},
+};
 
 use anyhow::{anyhow, Context};
 use cairn_primitives::{
@@ -53,6 +58,8 @@ use state::{CheckDir, CheckRecord, SecretRecord};
 const RESEND_AFTER: u64 = 3;
 /// Blocks between attempts to replace a live secret whose record is lost.
 const LOST_SECRET_RETRY: u64 = 50;
+/// How long a continuation's parent found without weights is used before they are sought again.
+const PARENT_RETRY: Duration = Duration::from_secs(300);
 
 /// How the verifier or whistleblower is set up.
 pub struct Config {
@@ -88,6 +95,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 		client: ArtifactClient::new(),
 		answered: HashMap::new(),
 		secret_sent_at: None,
+		parents: Mutex::default(),
 		watching: watch::Watching::new(config.watch)?,
 		#[cfg(feature = "dishonest")]
 		dishonesty: config.dishonesty,
@@ -117,6 +125,8 @@ struct Verifier {
 	answered: HashMap<(TaskId, u8, u16), u64>,
 	/// Block at which a new forced-error secret was last committed.
 	secret_sent_at: Option<u64>,
+	/// The parents of running continuations, and when their weights could not be had.
+	parents: Mutex<HashMap<TaskId, (Parent, Option<Instant>)>>,
 	/// What a whistleblower watches and has found.
 	watching: watch::Watching,
 	#[cfg(feature = "dishonest")]
@@ -167,6 +177,10 @@ impl Verifier {
 		// What was kept of verifications that ended is not needed again.
 		let running = |task_id: TaskId| verifications.iter().any(|v| v.task_id == task_id);
 		self.answered.retain(|(task_id, ..), _| running(*task_id));
+		self.parents
+			.get_mut()
+			.unwrap_or_else(|e| e.into_inner())
+			.retain(|task_id, _| running(*task_id));
 		self.watching.forget_ended(&verifications);
 		for verification in &verifications {
 			if let Err(error) = self.play_dispute(chain, verification, block.number).await {
@@ -316,27 +330,48 @@ impl Verifier {
 		};
 		let base = String::from_utf8(commitment.artifacts_uri.to_vec())
 			.map_err(|_| anyhow!("task {task_id}'s artifacts URI is not UTF-8"))?;
-		// Without the parent's weights (the solver withholds them, and so does the registry's
-		// location) its network still replays every segment; checkpoint 0 is then unavailable.
-		let parent = match models::parent_of(chain, &self.store, &task.spec, Some(&base)).await {
-			Ok(parent) => parent.map(|(_, parent)| parent),
-			Err(error) => match models::parent_record(chain, &task.spec).await? {
-				Some(record) => {
-					tracing::warn!(
-						task = task_id,
-						"the parent's weights are unavailable: {error:#}"
-					);
-					Some(Parent::without_weights(&record.architecture.0)?)
-				},
-				None => return Err(error),
-			},
-		};
+		let parent = self.parent(chain, task_id, &task.spec, &base).await?;
 		let architecture = Job::new(&task.spec, parent.as_ref())
 			.architecture()
 			.cloned()
 			.ok_or_else(|| anyhow!("task {task_id} trains no known network"))?;
 		let dataset = datasets::obtain(&self.store, &task.spec, &architecture).await?;
 		Ok(SubmittedRun { spec: task.spec, parent, dataset, commitment, base })
+	}
+
+	/// The parent a continuation (task `task_id` of `spec`, served at `base`) trains from, once
+	/// per task: without its weights (the solver withholds them, and so does the registry's
+	/// location) its network still replays every segment, and checkpoint 0 is unavailable; that
+	/// is tried again after [`PARENT_RETRY`], so that a stalling server costs little.
+	async fn parent(
+		&self,
+		chain: &Chain,
+		task_id: TaskId,
+		spec: &TaskSpec,
+		base: &str,
+	) -> anyhow::Result<Option<Parent>> {
+		let known = self.parents.lock().unwrap_or_else(|e| e.into_inner()).get(&task_id).cloned();
+		if let Some((parent, failed_at)) = known {
+			if failed_at.is_none_or(|at| at.elapsed() < PARENT_RETRY) {
+				return Ok(Some(parent));
+			}
+		}
+		let (parent, failed_at) = match models::parent_of(chain, &self.store, spec, Some(base))
+			.await
+		{
+			Ok(None) => return Ok(None),
+			Ok(Some((_, parent))) => (parent, None),
+			Err(error) => {
+				let Some(record) = models::parent_record(chain, spec).await? else {
+					return Err(error);
+				};
+				tracing::warn!(task = task_id, "the parent's weights are unavailable: {error:#}");
+				(Parent::without_weights(&record.architecture.0)?, Some(Instant::now()))
+			},
+		};
+		let mut parents = self.parents.lock().unwrap_or_else(|e| e.into_inner());
+		parents.insert(task_id, (parent.clone(), failed_at));
+		Ok(Some(parent))
 	}
 
 	/// Recomputes `targets` of a submitted task into a new record with a fresh salt.
