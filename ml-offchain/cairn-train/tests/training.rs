@@ -6,7 +6,7 @@ use cairn_primitives::{
 	merkle::{checkpoint_proof, checkpoint_root, verify_checkpoint},
 	Backend, Optimizer,
 };
-use cairn_train::{evaluate, replay_segment, train, Checkpoint, TrainError, Trainer};
+use cairn_train::{evaluate, replay_segment, train, Checkpoint, Job, TrainError, Trainer};
 use common::{checkpoint_hashes, digits, spec};
 
 #[test]
@@ -177,5 +177,21 @@ fn moving_to_the_cpu_backend_keeps_the_state_and_missing_backends_are_errors() {
 			moved.with_backend(Backend::Cuda),
 			Err(TrainError::BackendNotBuilt(Backend::Cuda))
 		));
+	}
+}
+
+#[test]
+fn every_checkpoint_has_the_length_the_job_announces() {
+	let (data, reference) = digits();
+	for optimizer in [Optimizer::sgd(0.05, 0.0), Optimizer::sgd(0.05, 0.9), Optimizer::adam(1e-3)] {
+		let spec = spec(&reference, &[32, 16], optimizer, 32, 10, 5);
+		let announced = Job::from(&spec).checkpoint_len().expect("an MLP");
+		let mut lengths = Vec::new();
+		train(&spec, &data, None, |c| {
+			lengths.push(c.bytes().len());
+			Ok::<_, TrainError>(())
+		})
+		.unwrap();
+		assert_eq!(lengths, vec![announced; 3], "{optimizer:?}");
 	}
 }

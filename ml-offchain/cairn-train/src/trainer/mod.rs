@@ -107,6 +107,17 @@ impl<'a> Job<'a> {
 		}
 	}
 
+	/// Bytes of every checkpoint of the run (all states encode to the same length), when the
+	/// network is known.
+	pub fn checkpoint_len(&self) -> Option<usize> {
+		match self.architecture()? {
+			Architecture::Mlp(mlp) => {
+				Some(state::checkpoint_len(mlp, Kind::of(&self.spec.training.optimizer)))
+			},
+			Architecture::External { .. } => None,
+		}
+	}
+
 	/// Positions of one step's trace of the network trained (`step_trace_len`): what the chain
 	/// records with the task, and so where witnesses are due.
 	pub fn trace_len(&self) -> Option<u32> {

@@ -57,6 +57,19 @@ fn layout(mlp: &Mlp, kind: Kind) -> Vec<(String, Vec<usize>)> {
 		.collect()
 }
 
+/// Bytes of the checkpoint encoding of any state of `mlp` trained with `kind` (see
+/// [`crate::encoding`]): the same at every step, so a download can be refused past it.
+pub(super) fn checkpoint_len(mlp: &Mlp, kind: Kind) -> usize {
+	let header = 8 + 4 + 4 + 1 + 1 + 4 * kind.scalar_count() + 4;
+	let tensors: usize = layout(mlp, kind)
+		.iter()
+		.map(|(name, shape)| {
+			2 + name.len() + 1 + 1 + 4 * shape.len() + 4 * shape.iter().product::<usize>()
+		})
+		.sum();
+	header + tensors
+}
+
 /// Rebuilds `[weight, bias]` pairs from host tensors already checked against [`layout`].
 fn layers_from(
 	tensors: &mut impl Iterator<Item = NamedTensor>,

@@ -60,6 +60,9 @@ const RESEND_AFTER: u64 = 3;
 const LOST_SECRET_RETRY: u64 = 50;
 /// How long a continuation's parent found without weights is used before they are sought again.
 const PARENT_RETRY: Duration = Duration::from_secs(300);
+/// Longest one download from a solver may take (a checkpoint of the widest task, nine 512 × 512
+/// layers with Adam, is about 28 MB).
+const SERVED_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// How the verifier or whistleblower is set up.
 pub struct Config {
@@ -92,7 +95,6 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 		bond: config.bond,
 		store,
 		checks: CheckDir::open(config.work_dir.join("checks"))?,
-		client: ArtifactClient::new(),
 		answered: HashMap::new(),
 		secret_sent_at: None,
 		parents: Mutex::default(),
@@ -120,7 +122,6 @@ struct Verifier {
 	bond: Option<u128>,
 	store: ArtifactStore,
 	checks: CheckDir,
-	client: ArtifactClient,
 	/// Block at which a dispute's move (task, dispute serial, round) was last sent.
 	answered: HashMap<(TaskId, u8, u16), u64>,
 	/// Block at which a new forced-error secret was last committed.
@@ -468,16 +469,18 @@ impl SubmittedRun {
 		Job::new(&self.spec, self.parent.as_ref())
 	}
 
-	/// The run as the solver serves it, fetched through `verifier`'s client and store, with the
-	/// leaves `proved` before.
+	/// The run as the solver serves it, fetched into `verifier`'s store, with the leaves `proved`
+	/// before: no download may be longer than one of its checkpoints (or 64 KiB, for proofs) or
+	/// take more than [`SERVED_TIMEOUT`].
 	fn served<'a>(
 		&'a self,
 		verifier: &'a Verifier,
 		task_id: TaskId,
 		proved: &[(u32, Hash256)],
 	) -> ServedRun<'a> {
+		let longest = self.job().checkpoint_len().unwrap_or(0).max(64 << 10);
 		ServedRun {
-			client: &verifier.client,
+			client: ArtifactClient::with_limits(longest, SERVED_TIMEOUT),
 			store: &verifier.store,
 			base: self.base.clone(),
 			task_id,

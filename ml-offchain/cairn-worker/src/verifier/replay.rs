@@ -29,7 +29,7 @@ pub const INVALID_START: Hash256 = [0; 32];
 
 /// A solver's run as it serves it: leaves with proofs, and checkpoints by hash.
 pub struct ServedRun<'a> {
-	pub client: &'a ArtifactClient,
+	pub client: ArtifactClient,
 	pub store: &'a ArtifactStore,
 	/// The solver's artifacts URI, from its commitment.
 	pub base: String,
