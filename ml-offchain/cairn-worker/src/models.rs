@@ -130,7 +130,7 @@ fn weights_client(record: &ModelRecord) -> ArtifactClient {
 
 /// The weights of registered model `id`: from the artifact server its metadata URI names (where
 /// solvers serve what they trained), else from the URI itself as a weights file; checked
-/// against the registered hash and architecture.
+/// against the registered hash (callers check them against the architecture).
 pub async fn fetch_registered(id: ModelId, record: &ModelRecord) -> anyhow::Result<Weights> {
 	let uri = String::from_utf8_lossy(&record.metadata_uri.0).into_owned();
 	if uri.is_empty() {
@@ -159,32 +159,42 @@ pub async fn fetch_registered(id: ModelId, record: &ModelRecord) -> anyhow::Resu
 	Ok(weights)
 }
 
-/// The model `spec` continues, if it continues one, as the registry records it.
-pub async fn parent_record(chain: &Chain, spec: &TaskSpec) -> anyhow::Result<Option<ModelRecord>> {
+/// The model `spec` continues, if it continues one: its id and registry record.
+pub async fn parent_record(
+	chain: &Chain,
+	spec: &TaskSpec,
+) -> anyhow::Result<Option<(ModelId, ModelRecord)>> {
 	let ModelInit::FromRegistry { model } = spec.model else { return Ok(None) };
 	let record = chain
 		.model(model)
 		.await?
 		.ok_or_else(|| anyhow!("the parent, model {model}, is not registered"))?;
-	Ok(Some(record))
+	Ok(Some((model, record)))
 }
 
-/// The model `spec` continues, if it continues one: its record (architecture and weights hash)
-/// and its weights, from `store`, else from `base` (a solver's artifact server, which serves the
-/// parent of every run it trains), else from where the registry says; checked against the
-/// registered hash and architecture, and kept in `store` (which a solver serves).
+/// The model `spec` continues, if it continues one, with its weights (see [`parent_weights`]).
 pub async fn parent_of(
 	chain: &Chain,
 	store: &ArtifactStore,
 	spec: &TaskSpec,
 	base: Option<&str>,
 ) -> anyhow::Result<Option<(ParentRecord, Parent)>> {
-	let (Some(record), ModelInit::FromRegistry { model }) =
-		(parent_record(chain, spec).await?, &spec.model)
-	else {
-		return Ok(None);
-	};
-	let model = *model;
+	match parent_record(chain, spec).await? {
+		Some((model, record)) => parent_weights(store, model, record, base).await.map(Some),
+		None => Ok(None),
+	}
+}
+
+/// Registered model `model` with its weights, from `store`, else from `base` (a solver's
+/// artifact server, which serves the parent of every run it trains), else from where the
+/// registry says; checked against the registered hash and architecture, and kept in `store`
+/// (which a solver serves).
+pub async fn parent_weights(
+	store: &ArtifactStore,
+	model: ModelId,
+	record: ModelRecord,
+	base: Option<&str>,
+) -> anyhow::Result<(ParentRecord, Parent)> {
 	let hash = record.weights_hash;
 	let weights = match store.get(&hash) {
 		Ok(bytes) => Weights::from_canonical(&bytes)?,
@@ -204,7 +214,7 @@ pub async fn parent_of(
 	let architecture = record.architecture.0;
 	let parent = Parent::new(&architecture, weights)
 		.with_context(|| format!("the weights of model {model}"))?;
-	Ok(Some((ParentRecord { architecture, weights: hash }, parent)))
+	Ok((ParentRecord { architecture, weights: hash }, parent))
 }
 
 /// The final weights and architecture of the finished `train --dir` run in `dir`.

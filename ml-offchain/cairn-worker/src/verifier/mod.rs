@@ -357,19 +357,21 @@ impl Verifier {
 				return Ok(Some(parent));
 			}
 		}
-		let (parent, failed_at) = match models::parent_of(chain, &self.store, spec, Some(base))
-			.await
-		{
-			Ok(None) => return Ok(None),
-			Ok(Some((_, parent))) => (parent, None),
-			Err(error) => {
-				let Some(record) = models::parent_record(chain, spec).await? else {
-					return Err(error);
-				};
-				tracing::warn!(task = task_id, "the parent's weights are unavailable: {error:#}");
-				(Parent::without_weights(&record.architecture.0)?, Some(Instant::now()))
-			},
+		let Some((model, record)) = models::parent_record(chain, spec).await? else {
+			return Ok(None);
 		};
+		let architecture = record.architecture.0.clone();
+		let (parent, failed_at) =
+			match models::parent_weights(&self.store, model, record, Some(base)).await {
+				Ok((_, parent)) => (parent, None),
+				Err(error) => {
+					tracing::warn!(
+						task = task_id,
+						"the parent's weights are unavailable: {error:#}"
+					);
+					(Parent::without_weights(&architecture)?, Some(Instant::now()))
+				},
+			};
 		let mut parents = self.parents.lock().unwrap_or_else(|e| e.into_inner());
 		parents.insert(task_id, (parent.clone(), failed_at));
 		Ok(Some(parent))

@@ -121,6 +121,18 @@ fn forced_target(task_id: u64, verifier: u64) -> u32 {
 	check.witnesses[position as usize].0
 }
 
+/// Every check carries a forced error and the pot holds two jackpots; an honest round of a task
+/// is played. The task, its first verifier and the target of that verifier's forced witness.
+fn forced_round() -> (u64, u64, u32) {
+	watched(100);
+	fund_pot(2 * JACKPOT_WON);
+	let run = Run::honest();
+	let task_id = drawn(&run);
+	let verifier = assignments(task_id)[0].0;
+	play_round(task_id, |who, targets| honest_findings(&run, task_id, who, targets));
+	(task_id, verifier, forced_target(task_id, verifier))
+}
+
 fn in_challenge_window(task_id: u64) -> bool {
 	matches!(Verifications::<Test>::get(task_id).expect("verifying").phase, Phase::Challenge { .. })
 }
@@ -238,13 +250,7 @@ fn a_lazy_verifier_is_caught_by_a_whistleblower_and_pays_it_its_slash() {
 #[test]
 fn a_forced_error_pays_the_jackpot_and_costs_the_verifier_nothing() {
 	test(|| {
-		watched(100);
-		fund_pot(2 * JACKPOT_WON);
-		let run = Run::honest();
-		let task_id = drawn(&run);
-		let verifier = assignments(task_id)[0].0;
-		play_round(task_id, |who, targets| honest_findings(&run, task_id, who, targets));
-		let target = forced_target(task_id, verifier);
+		let (task_id, verifier, target) = forced_round();
 		// Two whistleblowers caught it; a third challenge of another witness is settled apart.
 		assert_ok!(challenge(WHISTLEBLOWER, task_id, verifier, target));
 		assert_ok!(challenge(SECOND_WHISTLEBLOWER, task_id, verifier, target));
@@ -532,13 +538,7 @@ fn a_bribed_verifier_that_vouches_for_a_faked_leaf_is_caught_through_its_verdict
 #[test]
 fn a_challenge_of_the_verdict_does_not_share_the_jackpot_of_the_witness() {
 	test(|| {
-		watched(100);
-		fund_pot(2 * JACKPOT_WON);
-		let run = Run::honest();
-		let task_id = drawn(&run);
-		let verifier = assignments(task_id)[0].0;
-		play_round(task_id, |who, targets| honest_findings(&run, task_id, who, targets));
-		let target = forced_target(task_id, verifier);
+		let (task_id, verifier, target) = forced_round();
 		assert_ok!(challenge(WHISTLEBLOWER, task_id, verifier, target));
 		// A blind challenge of the verifier's agreement on the same target.
 		assert_ok!(challenge_of(
