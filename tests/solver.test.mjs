@@ -53,6 +53,7 @@ describe('solver worker on the dev chain', () => {
   let alice;
   let bob;
   let port;
+  let metricsPort;
   let worker;
   let firstTaskId; // the task of the first test, committed before the second starts
 
@@ -73,7 +74,7 @@ describe('solver worker on the dev chain', () => {
       port,
       logFile: join(group.logDir, 'worker.log'),
       suri: '//Bob',
-      extraArgs: ['--bond', '400'],
+      extraArgs: ['--bond', '400', '--metrics-listen', `127.0.0.1:${metricsPort}`],
     });
 
   /** Alice posts a task; returns its id and the block it was created in. */
@@ -172,6 +173,7 @@ describe('solver worker on the dev chain', () => {
       }
       ({ node, api } = await group.startDev('dev', { basePath: chainDir }));
       port = await freePort();
+      metricsPort = await freePort();
       const keyring = new Keyring({ type: 'sr25519' });
       [alice, bob] = ['//Alice', '//Bob'].map((uri) => keyring.addFromUri(uri));
     }),
@@ -210,6 +212,15 @@ describe('solver worker on the dev chain', () => {
       } finally {
         rmSync(scratch, { recursive: true, force: true });
       }
+      // The operator sees the same on the metrics port.
+      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      const sample = (name) => Number(metrics.match(new RegExp(`^${name.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm'))?.[1]);
+      assert.equal(sample('cairn_worker_tasks{phase="submitted"}'), 1, metrics);
+      assert.equal(sample('cairn_worker_training_steps_total'), 40, metrics);
+      assert.ok(sample('cairn_worker_extrinsics_total{outcome="included"}') >= 2, metrics);
+      assert.ok(sample('cairn_worker_artifact_bytes_served_total') > 0, metrics);
+      assert.ok(sample('cairn_worker_finalized_block') >= createdAt, metrics);
+      assert.ok(sample('cairn_worker_seconds_since_finalized_block') < 30, metrics);
       const samplesPerSecond = worker.log().match(/trained task=\d+ .*samples_per_s="(\d+)"/)?.[1];
       process.stderr.write(`solver figures: ${samplesPerSecond} samples/s over task ${taskId}\n`);
     }),
@@ -242,26 +253,29 @@ describe('solver worker on the dev chain', () => {
       assert.equal((await api.query.tasks.tasks(taskId)).unwrap().status.isClaimed, true);
 
       const before = worker.log().length;
+      const restartedAt = Date.now();
       worker = startWorker();
+      await worker.waitForLog(new RegExp(`task\\{id=${taskId}\\}.*resuming`), 120_000, before);
+      const resumedAfter = Date.now() - restartedAt;
       await waitForStatus(taskId, (s) => s.isSubmitted, 'Submitted after the restart', 300_000);
       const restarted = worker.log().slice(before);
       assert.match(restarted, new RegExp(`task\\{id=${taskId}\\}.*resuming step=${(kept - 1) * 100}`));
       // Nothing is claimed again, given up or retrained from scratch after the restart.
       assert.doesNotMatch(restarted, /claiming|claim refused|giving the task up|checkpoints_done=0/);
       await checkCommitment(taskId, 31);
-      // Let the worker's resend delay (5 blocks) and a margin pass on chain: no second commitment
-      // follows, however slowly the machine runs.
+      // Let the worker's resend delay (8 blocks: the commitment's whole life) and a margin pass
+      // on chain: no second commitment follows, however slowly the machine runs.
       const head = (await api.rpc.chain.getHeader(await api.rpc.chain.getFinalizedHead())).number.toNumber();
       await awaitSubscription(
         (callback) => api.rpc.chain.subscribeFinalizedHeads(callback),
-        (header) => (header.number.toNumber() >= head + 8 ? true : undefined),
+        (header) => (header.number.toNumber() >= head + 10 ? true : undefined),
         120_000,
-        () => `no block past #${head + 8} within two minutes`,
+        () => `no block past #${head + 10} within two minutes`,
       );
       assert.equal((await resultSubmittedEvents(taskId, createdAt)).length, 1);
       const records = [firstTaskId, taskId].map((id) => JSON.parse(readFileSync(join(workDir, 'tasks', `${id}.json`), 'utf8')));
       assert.deepEqual(records.map((r) => Object.keys(r.phase)), [['submitted'], ['submitted']]);
-      process.stderr.write(`killed after ${kept} of 31 checkpoints; resumed and committed once\n`);
+      process.stderr.write(`killed after ${kept} of 31 checkpoints; training resumed ${resumedAfter} ms after the restart and committed once\n`);
     }),
   );
 
@@ -273,12 +287,16 @@ describe('solver worker on the dev chain', () => {
       await node.stop();
       await worker.waitForLog(/reconnecting in/, 30_000, before);
       ({ node, api } = await group.restart(node, 'dev-restarted'));
+      const nodeBackAt = Date.now();
+      await worker.waitForLog(/\bconnected url=/, 60_000, before);
+      const reconnectedAfter = Date.now() - nodeBackAt;
       const { taskId, createdAt } = await createTask({ steps: 40, interval: 10, seed: 44 });
       await waitForStatus(taskId, (s) => s.isSubmitted, 'Submitted after the node restart', 120_000);
       await checkCommitment(taskId, 5);
       assert.equal((await resultSubmittedEvents(taskId, createdAt)).length, 1);
       assert.match(worker.log().slice(before), /\bconnected url=/);
       assert.equal(worker.exitInfo, undefined, 'the same worker process throughout');
+      process.stderr.write(`the worker reconnected ${reconnectedAfter} ms after the node was back\n`);
     }),
   );
 });

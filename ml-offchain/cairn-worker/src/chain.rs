@@ -13,7 +13,10 @@ use anyhow::anyhow;
 use cairn_primitives::{Architecture, Hash256, ModelId, TaskId};
 use subxt::{
 	client::{Blocks, ClientAtBlock, OnlineClientAtBlockImpl},
-	config::RpcConfigFor,
+	config::{
+		substrate::{SubstrateExtrinsicParams, SubstrateExtrinsicParamsBuilder},
+		RpcConfigFor, TransactionExtensions,
+	},
 	error::{DispatchError, TransactionEventsError},
 	extrinsics::ExtrinsicEvents,
 	rpcs::{methods::LegacyRpcMethods, RpcClient},
@@ -23,9 +26,15 @@ use subxt::{
 };
 use subxt_signer::{sr25519::Keypair, ExposeSecret, SecretString, SecretUri};
 
+use crate::metrics;
+
 pub use market::{TaskRecord, TaskStatus, TasksAt};
+
+/// Blocks an extrinsic of the worker stays valid for: one whose fate is unknown (the connection
+/// dropped) can no longer land once the finalized chain is this far past its first block.
+pub const MORTALITY: u64 = 8;
 pub use verification::{
-	ArbitrationPhase, ArbitrationPoint, Dispute, DisputeStage, DisputeSubject, Midpoint,
+	ArbitrationPhase, ArbitrationPoint, Check, Dispute, DisputeStage, DisputeSubject, Midpoint,
 	Phase as VerificationPhase, Verification,
 };
 
@@ -247,28 +256,66 @@ impl Chain {
 	}
 
 	/// Signs `call` as `signer`, submits it, waits until a finalized block includes it and
-	/// returns that block and the extrinsic's events. A dispatch error is reported by name.
+	/// returns that block and the extrinsic's events. A dispatch error is reported by name. The
+	/// extrinsic is mortal: valid for [`MORTALITY`] blocks from the latest finalized one.
 	async fn submit<Call: Payload>(
 		&self,
 		signer: &Keypair,
 		call: &Call,
 		what: &str,
 	) -> anyhow::Result<(H256, ExtrinsicEvents<SubstrateConfig>)> {
-		let progress = self
-			.client
-			.tx()
-			.await
-			.explain("cannot read the finalized block")?
-			.sign_and_submit_then_watch_default(call, signer)
-			.await
-			.explain(format!("the node rejected the {what} extrinsic"))?;
-		tracing::info!(extrinsic = ?progress.extrinsic_hash(), what, "submitted; waiting for finality");
-		let in_block = progress
-			.wait_for_finalized()
-			.await
-			.explain(format!("the {what} extrinsic did not reach a finalized block"))?;
-		let events = in_block.wait_for_success().await.map_err(explain_failure)?;
-		Ok((in_block.block_hash(), events))
+		let params = SubstrateExtrinsicParamsBuilder::new().mortal(MORTALITY).build();
+		self.submit_with(signer, call, what, params).await
+	}
+
+	/// [`submit`](Self::submit), mortal from block `from`: once a finalized block past
+	/// `from.number + MORTALITY` does not include it, it never will be.
+	async fn submit_from<Call: Payload>(
+		&self,
+		signer: &Keypair,
+		call: &Call,
+		what: &str,
+		from: BlockId,
+	) -> anyhow::Result<(H256, ExtrinsicEvents<SubstrateConfig>)> {
+		let params = SubstrateExtrinsicParamsBuilder::new()
+			.mortal_from_unchecked(MORTALITY, from.number, from.hash)
+			.build();
+		self.submit_with(signer, call, what, params).await
+	}
+
+	async fn submit_with<Call: Payload>(
+		&self,
+		signer: &Keypair,
+		call: &Call,
+		what: &str,
+		params: <SubstrateExtrinsicParams<SubstrateConfig> as TransactionExtensions<
+			SubstrateConfig,
+		>>::Params,
+	) -> anyhow::Result<(H256, ExtrinsicEvents<SubstrateConfig>)> {
+		let outcome: anyhow::Result<_> = async {
+			let progress = self
+				.client
+				.tx()
+				.await
+				.explain("cannot read the finalized block")?
+				.sign_and_submit_then_watch(call, signer, params)
+				.await
+				.explain(format!("the node rejected the {what} extrinsic"))?;
+			tracing::info!(extrinsic = ?progress.extrinsic_hash(), what, "submitted; waiting for finality");
+			let in_block = progress
+				.wait_for_finalized()
+				.await
+				.explain(format!("the {what} extrinsic did not reach a finalized block"))?;
+			let events = in_block.wait_for_success().await.map_err(explain_failure)?;
+			Ok((in_block.block_hash(), events))
+		}
+		.await;
+		metrics::extrinsic(match &outcome {
+			Ok(_) => "included",
+			Err(error) if error.downcast_ref::<ModuleError>().is_some() => "refused",
+			Err(_) => "failed",
+		});
+		outcome
 	}
 
 	/// Finalized blocks as the node announces them. The first ones may be older than the latest

@@ -198,6 +198,11 @@ pub struct RunArgs {
 	#[arg(long, value_name = "BYTES", default_value_t = 1 << 30)]
 	pub max_dataset_bytes: u64,
 
+	/// Address to serve Prometheus metrics on (`GET /metrics`): tasks by phase, training steps
+	/// and throughput, bytes served, the last finalized block and its age [default: none].
+	#[arg(long, value_name = "ADDR")]
+	pub metrics_listen: Option<SocketAddr>,
+
 	/// Whistleblower only: the probability of re-executing a check's witnesses (each check is
 	/// drawn on its own, from a seed nobody else knows).
 	#[arg(long, value_name = "PROBABILITY", default_value_t = 1.0)]

@@ -10,6 +10,7 @@ mod chain;
 mod cli;
 mod datasets;
 mod hardware;
+mod metrics;
 mod models;
 mod offline;
 mod provider;
@@ -250,6 +251,18 @@ async fn submit_task(url: &str, args: SubmitTaskArgs) -> anyhow::Result<()> {
 
 /// Serves a protocol role until stopped.
 async fn run(url: String, args: RunArgs) -> anyhow::Result<()> {
+	if let Some(address) = args.metrics_listen {
+		let listener = tokio::net::TcpListener::bind(address)
+			.await
+			.map_err(|error| anyhow::anyhow!("cannot listen on {address} for metrics: {error}"))?;
+		tracing::info!(listen = %address, "serving metrics at /metrics");
+		// Metrics are for the operator: their server failing must not stop the work.
+		tokio::spawn(async move {
+			if let Err(error) = metrics::serve(listener).await {
+				tracing::error!("the metrics server stopped: {error}");
+			}
+		});
+	}
 	match args.role {
 		RoleArg::Solver => {
 			let public_url = args.public_url.ok_or_else(|| {

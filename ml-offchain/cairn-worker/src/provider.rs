@@ -16,6 +16,12 @@ use crate::{
 /// Reconnection delays: doubling from the first to the last.
 const BACKOFF: (Duration, Duration) = (Duration::from_secs(1), Duration::from_secs(30));
 
+/// Whether something sent at block `sent_at` (if it was) may still show on chain at block `now`,
+/// `after` blocks being given for it: until then it is not sent again.
+pub fn awaiting(sent_at: Option<u64>, now: u64, after: u64) -> bool {
+	sent_at.is_some_and(|since| now <= since.saturating_add(after))
+}
+
 /// Why a session with the node ended.
 pub enum Ended {
 	/// The connection or a read failed: reconnect.

@@ -17,6 +17,7 @@ use cairn_train::{
 
 use crate::{
 	chain::Midpoint,
+	metrics,
 	record::{hex0x, RunRecord},
 };
 
@@ -135,14 +136,14 @@ fn train_job(
 			record_checkpoint(run, store, &checkpoint)?;
 			save(run)?;
 			let seconds = segment_started.elapsed().as_secs_f64();
+			let samples_per_second =
+				rate(u64::from(segment_steps) * u64::from(training.batch_size), seconds);
+			metrics::trained(segment_steps, samples_per_second);
 			tracing::info!(
 				checkpoint = format!("{}/{}", run.checkpoints.len() - 1, count - 1),
 				step,
 				loss = format!("{:.4}", segment_loss / f64::from(segment_steps)),
-				samples_per_s = format!(
-					"{:.0}",
-					rate(u64::from(segment_steps) * u64::from(training.batch_size), seconds)
-				),
+				samples_per_s = format!("{samples_per_second:.0}"),
 				hash = hex0x(&checkpoint.hash()),
 				"checkpoint"
 			);

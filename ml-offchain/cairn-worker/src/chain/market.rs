@@ -205,14 +205,16 @@ impl Chain {
 		})
 	}
 
-	/// Claims an open task as `signer`; returns the bond held and the deadline to commit.
+	/// Claims an open task as `signer`, mortal from block `from`; returns the bond held and the
+	/// deadline to commit.
 	pub async fn claim_task(
 		&self,
 		signer: &Keypair,
 		task_id: TaskId,
+		from: BlockId,
 	) -> anyhow::Result<ClaimedTask> {
 		let call = api::transactions().tasks().claim_task(task_id);
-		let (block, events) = self.submit(signer, &call, "claim_task").await?;
+		let (block, events) = self.submit_from(signer, &call, "claim_task", from).await?;
 		let claimed = events
 			.find_first::<api::tasks::events::TaskClaimed>()
 			.ok_or_else(|| anyhow!("the extrinsic succeeded but emitted no TaskClaimed event"))?
@@ -225,15 +227,17 @@ impl Chain {
 		})
 	}
 
-	/// Commits to the result of a claimed task; returns the finalized block that includes it.
+	/// Commits to the result of a claimed task, mortal from block `from`; returns the finalized
+	/// block that includes it.
 	pub async fn submit_result(
 		&self,
 		signer: &Keypair,
 		task_id: TaskId,
 		commitment: ResultCommitment,
+		from: BlockId,
 	) -> anyhow::Result<H256> {
 		let call = api::transactions().tasks().submit_result(task_id, Static(commitment));
-		let (block, _) = self.submit(signer, &call, "submit_result").await?;
+		let (block, _) = self.submit_from(signer, &call, "submit_result", from).await?;
 		Ok(block)
 	}
 

@@ -60,6 +60,8 @@ impl fmt::Display for Refusal {
 	}
 }
 
+impl std::error::Error for Refusal {}
+
 /// Whether the task of `spec` fits `limits`.
 pub fn check(spec: &TaskSpec, architecture: &Architecture, limits: &Limits) -> Result<(), Refusal> {
 	let declared = spec.dataset.size;

@@ -13,14 +13,17 @@
 //! - a result of its own under an availability challenge gets the leaves asked for, and one
 //!   under dispute gets its value at each midpoint, re-executed from its own checkpoints.
 //!
-//! Each claim and commitment is recorded before it is sent; a sent extrinsic whose outcome is
-//! unknown (the connection dropped) is given [`RESEND_AFTER`] blocks to appear before it is sent
-//! again, so the solver never sends a second commitment while the first may still land (the chain
-//! itself refuses a second one).
+//! Each claim and commitment is recorded before it is sent, mortal from the block it is sent at;
+//! one whose outcome is unknown (the connection dropped) is given [`RESEND_AFTER`] blocks, its
+//! whole life, to appear before it is sent again or given up, so a claim given up can never land
+//! later and leave the solver holding a task it does not train. The decisions themselves are
+//! pure functions in [`plan`].
 
 mod capacity;
 #[cfg(feature = "dishonest")]
 pub mod cheat;
+mod plan;
+mod refusals;
 mod server;
 mod state;
 
@@ -48,20 +51,16 @@ use crate::{
 		self, BlockId, Chain, Midpoint, ModuleError, TaskRecord, TaskStatus, TasksAt, Verification,
 		VerificationPhase,
 	},
-	datasets, hardware, models,
+	datasets, hardware, metrics, models,
 	offline::store_in,
-	provider::{self, Ended},
+	provider::{self, awaiting, Ended},
 	record::{hex0x, RunRecord},
 	training::{load_checkpoint, run_parent, train_run, value_at, Outcome, Stopped},
 	units::format_cairn,
 };
+use plan::{Action, AfterTraining, Facts, OnChain, Slot, TrainingEnd, RESEND_AFTER, RETRY_AFTER};
+use refusals::Refusals;
 use state::{Phase, TaskDir, TaskState};
-
-/// Blocks to wait for a sent claim or commitment to show on chain before sending it again.
-const RESEND_AFTER: u64 = 5;
-/// Blocks before a task that could not be served (dataset unreachable, claim refused) is tried
-/// again.
-const RETRY_AFTER: u64 = 20;
 
 /// How the solver is set up.
 pub struct Config {
@@ -109,7 +108,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 		tasks,
 		artifacts_uri,
 		job: None,
-		skipped: HashMap::new(),
+		refusals: Refusals::open(config.work_dir.join("refusals.json"))?,
+		retrain_at: HashMap::new(),
 		max_dataset_bytes: config.max_dataset_bytes,
 		throughput: measure_throughput()?,
 		posted: HashMap::new(),
@@ -132,6 +132,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 	)
 	.await;
 	solver.stop_job("the solver is shutting down");
+	// A stop asked for is not a crash: a task under examination is not to blame.
+	solver.refusals.examined()?;
 	server.abort();
 	outcome
 }
@@ -163,8 +165,10 @@ struct Solver {
 	tasks: TaskDir,
 	artifacts_uri: Uri,
 	job: Option<Job>,
-	/// Tasks not to consider before the given block number.
-	skipped: HashMap<TaskId, u64>,
+	/// Tasks not to consider for a while, and the one being examined.
+	refusals: Refusals,
+	/// Held tasks whose training failed, and the block from which it may start again.
+	retrain_at: HashMap<TaskId, u64>,
 	/// Largest dataset to take on, in bytes.
 	max_dataset_bytes: u64,
 	/// How fast this machine trains, measured at start.
@@ -232,13 +236,16 @@ impl Solver {
 	/// One finalized block: answer availability challenges, align the records with the chain,
 	/// then act.
 	async fn on_block(&mut self, chain: &Chain, block: BlockId) -> anyhow::Result<()> {
+		metrics::finalized(block.number);
 		let verifications = chain.verifications_at(block.hash).await?;
 		self.answer_challenges(chain, &verifications, block).await?;
 		self.defend(chain, &verifications, block).await?;
 		let view = chain.tasks_at(block.hash).await?;
 		tracing::debug!(block = view.block.number, tasks = view.tasks.len(), "finalized block");
 		let mut busy = self.job.is_some();
-		for mut state in self.tasks.load_all()?.into_iter().filter(|s| s.phase.is_active()) {
+		let records = self.tasks.load_all()?;
+		metrics::set_tasks(records.iter().map(|state| state.phase.name()));
+		for mut state in records.into_iter().filter(|s| s.phase.is_active()) {
 			busy |= self.reconcile(chain, &view, &mut state).await?;
 		}
 		if busy {
@@ -264,10 +271,7 @@ impl Solver {
 				verification.targets.iter().filter(|t| t.challenged).map(|t| t.index).collect();
 			if !matches!(verification.phase, VerificationPhase::Availability { .. })
 				|| challenged.is_empty()
-				|| self
-					.posted
-					.get(&task_id)
-					.is_some_and(|since| block.number <= since + RESEND_AFTER)
+				|| awaiting(self.posted.get(&task_id).copied(), block.number, RESEND_AFTER)
 			{
 				continue;
 			}
@@ -318,11 +322,7 @@ impl Solver {
 				continue;
 			};
 			let key = (task_id, dispute.serial, dispute.rounds);
-			if self
-				.defended
-				.get(&key)
-				.is_some_and(|since| block.number <= since + RESEND_AFTER)
-			{
+			if awaiting(self.defended.get(&key).copied(), block.number, RESEND_AFTER) {
 				continue;
 			}
 			let value = match self.midpoint_value(task_id, dispute.target, point).await {
@@ -364,8 +364,8 @@ impl Solver {
 		value_at(cairn_train::Job::new(&state.run.spec, parent.as_ref()), &dataset, &start, point)
 	}
 
-	/// Brings one active record in line with the chain and moves it on; returns whether the task
-	/// keeps the solver busy.
+	/// Brings one active record in line with the chain and moves it on ([`plan::next_step`]);
+	/// returns whether the task keeps the solver busy.
 	async fn reconcile(
 		&mut self,
 		chain: &Chain,
@@ -374,70 +374,58 @@ impl Solver {
 	) -> anyhow::Result<bool> {
 		let now = view.block.number;
 		let status = view.tasks.iter().find(|t| t.id == state.task_id).map(|t| &t.status);
-		let training = self.job.as_ref().is_some_and(|job| job.task_id == state.task_id);
-		match status {
-			Some(TaskStatus::Submitted { solver, commitment }) if *solver == self.me => {
-				tracing::info!(
-					task = state.task_id,
-					root = hex0x(&commitment.checkpoint_root),
-					"the commitment is on chain"
-				);
+		let on_chain = match status {
+			Some(TaskStatus::Submitted { solver, .. }) if *solver == self.me => OnChain::Committed,
+			Some(TaskStatus::Claimed { solver, deadline }) if *solver == self.me => {
+				OnChain::Held { deadline: *deadline }
+			},
+			Some(TaskStatus::Open { .. }) => OnChain::Open,
+			_ => OnChain::Lost,
+		};
+		let slot = match &self.job {
+			None => Slot::Idle,
+			Some(job) if job.task_id == state.task_id => Slot::This,
+			Some(_) => Slot::Other,
+		};
+		let step = plan::next_step(Facts {
+			phase: &state.phase,
+			on_chain,
+			now,
+			trained: state.run.is_complete(),
+			slot,
+			retrain_at: self.retrain_at.get(&state.task_id).copied(),
+		});
+		if let Some(phase) = step.record {
+			tracing::info!(task = state.task_id, "claim confirmed");
+			state.phase = phase;
+			self.tasks.save(state)?;
+		}
+		match step.action {
+			Action::Wait { busy } => Ok(busy),
+			Action::RecordCommitted => {
+				tracing::info!(task = state.task_id, "the commitment is on chain");
 				state.phase = Phase::Submitted { block: format!("{:?}", view.block.hash) };
 				self.tasks.save(state)?;
 				Ok(false)
 			},
-			Some(TaskStatus::Claimed { solver, deadline }) if *solver == self.me => {
-				let deadline = *deadline;
-				if now > u64::from(deadline) {
-					self.give_up(
-						state,
-						training,
-						format!("its deadline, block {deadline}, has passed"),
-					)?;
-					return Ok(training);
-				}
-				if matches!(state.phase, Phase::Claiming { .. }) {
-					state.phase = Phase::Claimed { deadline };
-					self.tasks.save(state)?;
-					tracing::info!(task = state.task_id, deadline, "claim confirmed");
-				}
-				if training {
-					return Ok(true);
-				}
-				if !state.run.is_complete() {
-					if self.job.is_none() {
-						self.start_job(state.clone()).await?;
-					}
-					return Ok(true);
-				}
-				if let Phase::Submitting { since, .. } = state.phase {
-					if now <= since + RESEND_AFTER {
-						return Ok(true);
-					}
-					tracing::warn!(
-						task = state.task_id,
-						"the commitment sent at block {since} did not land; sending it again"
-					);
-				}
-				self.submit(chain, state, now, deadline).await?;
+			Action::Train => {
+				self.retrain_at.remove(&state.task_id);
+				self.start_job(state.clone()).await?;
 				Ok(true)
 			},
-			Some(TaskStatus::Open { .. }) if matches!(state.phase, Phase::Claiming { .. }) => {
-				if let Phase::Claiming { since } = state.phase {
-					if now <= since + RESEND_AFTER {
-						return Ok(true);
-					}
+			Action::Commit { deadline, resend } => {
+				if resend {
+					tracing::warn!(
+						task = state.task_id,
+						"the commitment did not land; sending it again"
+					);
 				}
-				self.give_up(state, training, "the claim did not land".into())?;
-				Ok(false)
+				self.submit(chain, state, view.block, deadline).await?;
+				Ok(true)
 			},
-			_ => {
-				self.give_up(
-					state,
-					training,
-					"the task is no longer claimed by this solver".into(),
-				)?;
-				Ok(training)
+			Action::GiveUp { reason } => {
+				self.give_up(state, slot == Slot::This, reason)?;
+				Ok(slot == Slot::This)
 			},
 		}
 	}
@@ -472,7 +460,7 @@ impl Solver {
 
 	/// Starts training for a task this solver holds and has no record of (its records were lost,
 	/// or it claimed from elsewhere); returns whether it did. A task with a record is left to
-	/// [`reconcile`](Self::reconcile) (active) or stays given up (abandoned: training failed).
+	/// [`reconcile`](Self::reconcile) (active) or stays given up (abandoned).
 	async fn adopt(&mut self, view: &TasksAt) -> anyhow::Result<bool> {
 		for task in &view.tasks {
 			let TaskStatus::Claimed { solver, deadline } = &task.status else {
@@ -500,6 +488,8 @@ impl Solver {
 	/// Claims the lowest open task this solver can serve, if any, and starts training it.
 	async fn claim_next(&mut self, chain: &Chain, view: &TasksAt) -> anyhow::Result<()> {
 		let now = view.block.number;
+		self.refusals
+			.retain_live(|task_id| view.tasks.iter().any(|task| task.id == task_id))?;
 		if !view.tasks.iter().any(|task| matches!(task.status, TaskStatus::Open { .. })) {
 			return Ok(());
 		}
@@ -529,42 +519,52 @@ impl Solver {
 			let TaskStatus::Open { until } = task.status else {
 				continue;
 			};
-			// The claim lands in a later block, which must not be past the window.
-			if u64::from(until) <= now || task.submitter == self.me {
-				continue;
-			}
-			if self.skipped.get(&task.id).is_some_and(|retry_at| now < *retry_at) {
-				continue;
-			}
-			// Only a task given up before may be claimed again (after it reopened).
 			let known = self.tasks.load(task.id)?;
-			if known.is_some_and(|state| !matches!(state.phase, Phase::Abandoned { .. })) {
+			if !plan::may_claim(
+				until,
+				now,
+				task.submitter == self.me,
+				self.refusals.refuses(task.id, now),
+				known.as_ref().map(|state| &state.phase),
+			) {
 				continue;
 			}
-			// A continuation is claimed only once its parent's weights are here and checked.
-			let parent = match models::parent_of(chain, &self.store, &task.spec, None).await {
-				Ok(parent) => parent.map(|(record, _)| record),
-				Err(error) => {
-					tracing::info!(task = task.id, "cannot serve the task: {error:#}");
-					self.skipped.insert(task.id, now + RETRY_AFTER);
+			self.refusals.examining(task.id)?;
+			let examined = self.examine(chain, task, &limits).await;
+			self.refusals.examined()?;
+			let run = match examined {
+				Ok(run) => run,
+				Err(reason) => {
+					tracing::info!(task = task.id, "refusing the task: {reason:#}");
+					self.refusals.refuse(task.id, now + RETRY_AFTER, format!("{reason:#}"))?;
 					continue;
 				},
 			};
-			let run = RunRecord { parent, ..RunRecord::new(task.spec.clone()) };
-			let architecture = run.architecture()?;
-			if let Err(refusal) = capacity::check(&task.spec, architecture, &limits) {
-				tracing::info!(task = task.id, "refusing the task: {refusal}");
-				self.skipped.insert(task.id, now + RETRY_AFTER);
-				continue;
-			}
-			if let Err(error) = datasets::obtain(&self.store, &task.spec, architecture).await {
-				tracing::info!(task = task.id, "cannot serve the task: {error:#}");
-				self.skipped.insert(task.id, now + RETRY_AFTER);
-				continue;
-			}
-			return self.claim(chain, task, run, now).await;
+			return self.claim(chain, task, run, view.block).await;
 		}
 		Ok(())
+	}
+
+	/// The run this solver would train for `task`, if it can serve it: a continuation's parent
+	/// weights are here and checked, the task fits `limits`, and the dataset is here (fetched if
+	/// need be) and fits the network.
+	async fn examine(
+		&self,
+		chain: &Chain,
+		task: &TaskRecord,
+		limits: &capacity::Limits,
+	) -> anyhow::Result<RunRecord> {
+		let parent = models::parent_of(chain, &self.store, &task.spec, None)
+			.await
+			.context("cannot get the parent model")?
+			.map(|(record, _)| record);
+		let run = RunRecord { parent, ..RunRecord::new(task.spec.clone()) };
+		let architecture = run.architecture()?;
+		capacity::check(&task.spec, architecture, limits)?;
+		datasets::obtain(&self.store, &task.spec, architecture)
+			.await
+			.context("cannot obtain the dataset")?;
+		Ok(run)
 	}
 
 	/// Claims `task`, recording the attempt first, and starts training `run` of it.
@@ -573,8 +573,9 @@ impl Solver {
 		chain: &Chain,
 		task: &TaskRecord,
 		run: RunRecord,
-		now: u64,
+		block: BlockId,
 	) -> anyhow::Result<()> {
+		let now = block.number;
 		let mut state = TaskState {
 			task_id: task.id,
 			run: reuse(self.tasks.load(task.id)?, run),
@@ -582,7 +583,7 @@ impl Solver {
 		};
 		self.tasks.save(&state)?;
 		tracing::info!(task = task.id, reward = format_cairn(task.reward), "claiming");
-		match chain.claim_task(&self.signer, task.id).await {
+		match chain.claim_task(&self.signer, task.id, block).await {
 			Ok(claimed) => {
 				tracing::info!(
 					task = task.id,
@@ -600,8 +601,7 @@ impl Solver {
 				tracing::warn!(task = task.id, "claim refused: {error:#}");
 				state.phase = Phase::Abandoned { reason: error.to_string() };
 				self.tasks.save(&state)?;
-				self.skipped.insert(task.id, now + RETRY_AFTER);
-				Ok(())
+				self.refusals.refuse(task.id, now + RETRY_AFTER, error.to_string())
 			},
 			Err(error) => Err(error),
 		}
@@ -612,12 +612,11 @@ impl Solver {
 		let architecture = state.run.architecture()?.clone();
 		let dataset = match datasets::obtain(&self.store, &state.run.spec, &architecture).await {
 			Ok(dataset) => dataset,
+			// Held: a download cut short may pass, and giving up would not save the bond.
 			Err(error) => {
-				// Held, but not trainable here: the deadline will pass and the bond be slashed.
-				let reason = format!("cannot train it: {error:#}");
-				tracing::error!(task = state.task_id, "{reason}");
-				state.phase = Phase::Abandoned { reason };
-				return self.tasks.save(&state);
+				let ended =
+					TrainingEnd::Failed { error: format!("cannot obtain the dataset: {error:#}") };
+				return self.after_training(&mut state, ended, None);
 			},
 		};
 		let stop = Arc::new(AtomicBool::new(false));
@@ -642,16 +641,17 @@ impl Solver {
 		Ok(())
 	}
 
-	/// Training ended: log it, or record why the task is given up. The commitment is sent from
-	/// the next finalized block, after checking the task's status there.
+	/// Training ended: log it, pause a failed run before it trains again, or record why the task
+	/// is given up ([`plan::after_training`]). The commitment is sent from the next finalized
+	/// block, after checking the task's status there.
 	fn on_job_done(&mut self, done: JobResult) -> anyhow::Result<()> {
 		let Some(job) = self.job.take() else {
 			return Ok(());
 		};
 		let (mut state, outcome) =
 			done.map_err(|error| anyhow!("training of task {} panicked: {error}", job.task_id))?;
-		match (outcome, job.abandon) {
-			(Ok(outcome), None) => {
+		let ended = match &outcome {
+			Ok(outcome) => {
 				tracing::info!(
 					task = state.task_id,
 					root = hex0x(&state.run.root()),
@@ -661,18 +661,41 @@ impl Solver {
 					samples_per_s = format!("{:.0}", outcome.samples_per_second),
 					"trained"
 				);
+				TrainingEnd::Trained
+			},
+			Err(error) if error.downcast_ref::<Stopped>().is_some() => TrainingEnd::Stopped,
+			Err(error) => TrainingEnd::Failed { error: format!("{error:#}") },
+		};
+		self.after_training(&mut state, ended, job.abandon)
+	}
+
+	/// Applies [`plan::after_training`] to the record of a task whose training ended (or could
+	/// not start) at the last block handled.
+	fn after_training(
+		&mut self,
+		state: &mut TaskState,
+		ended: TrainingEnd,
+		abandon: Option<String>,
+	) -> anyhow::Result<()> {
+		let failure = match &ended {
+			TrainingEnd::Failed { error } => Some(error.clone()),
+			_ => None,
+		};
+		match plan::after_training(ended, abandon, self.next_block.saturating_sub(1)) {
+			AfterTraining::Commit => Ok(()),
+			AfterTraining::Retrain { at } => {
+				let error = failure.unwrap_or_default();
+				tracing::error!(
+					task = state.task_id,
+					retry_at = at,
+					"training failed; the task is still held, so it trains again: {error}"
+				);
+				self.retrain_at.insert(state.task_id, at);
 				Ok(())
 			},
-			(Err(error), None) if error.downcast_ref::<Stopped>().is_none() => {
-				tracing::error!(task = state.task_id, "training failed: {error:#}");
-				state.phase = Phase::Abandoned { reason: format!("training failed: {error:#}") };
-				self.tasks.save(&state)
-			},
-			(_, reason) => {
-				state.phase = Phase::Abandoned {
-					reason: reason.unwrap_or_else(|| "training was stopped".into()),
-				};
-				self.tasks.save(&state)
+			AfterTraining::Abandon { reason } => {
+				state.phase = Phase::Abandoned { reason };
+				self.tasks.save(state)
 			},
 		}
 	}
@@ -683,7 +706,7 @@ impl Solver {
 		&mut self,
 		chain: &Chain,
 		state: &mut TaskState,
-		now: u64,
+		block: BlockId,
 		deadline: u32,
 	) -> anyhow::Result<()> {
 		#[cfg(feature = "dishonest")]
@@ -692,10 +715,10 @@ impl Solver {
 		}
 		let commitment = self.commitment(&state.run)?;
 		let root = hex0x(&commitment.checkpoint_root);
-		state.phase = Phase::Submitting { deadline, since: now };
+		state.phase = Phase::Submitting { deadline, since: block.number };
 		self.tasks.save(state)?;
 		tracing::info!(task = state.task_id, root, "committing");
-		match chain.submit_result(&self.signer, state.task_id, commitment).await {
+		match chain.submit_result(&self.signer, state.task_id, commitment, block).await {
 			Ok(block) => {
 				tracing::info!(task = state.task_id, root, block = ?block, "committed");
 				state.phase = Phase::Submitted { block: format!("{block:?}") };

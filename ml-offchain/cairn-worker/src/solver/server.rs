@@ -16,6 +16,7 @@
 //! proofs against the on-chain root.
 
 use axum::{
+	body::HttpBody,
 	extract::{Path, State},
 	http::{header, StatusCode},
 	response::{IntoResponse, Response},
@@ -27,7 +28,7 @@ use cairn_train::ArtifactStore;
 use tokio::net::TcpListener;
 
 use super::state::{TaskDir, TaskState};
-use crate::record::hex0x;
+use crate::{metrics, record::hex0x};
 
 /// The routes: artifacts from `store`, checkpoint indexes from `tasks`.
 pub fn router(store: ArtifactStore, tasks: TaskDir) -> Router {
@@ -35,7 +36,21 @@ pub fn router(store: ArtifactStore, tasks: TaskDir) -> Router {
 		.route("/tasks/{task_id}/checkpoints", get(checkpoints))
 		.route("/tasks/{task_id}/checkpoints/{index}/proof", get(proof))
 		.with_state(tasks);
-	cairn_train::server::router(store).merge(index)
+	cairn_train::server::router(store)
+		.merge(index)
+		.layer(axum::middleware::map_response(count_served))
+}
+
+/// Counts each successful answer and its body's length for the metrics.
+async fn count_served(response: Response) -> Response {
+	if response.status().is_success() {
+		let announced = response
+			.headers()
+			.get(header::CONTENT_LENGTH)
+			.and_then(|length| length.to_str().ok()?.parse().ok());
+		metrics::served(announced.or(response.body().size_hint().exact()).unwrap_or(0));
+	}
+	response
 }
 
 /// Serves [`router`] on `listener` until the listener fails.

@@ -27,6 +27,17 @@ pub enum Phase {
 }
 
 impl Phase {
+	/// The phase's name, as records and metrics spell it.
+	pub fn name(&self) -> &'static str {
+		match self {
+			Phase::Claiming { .. } => "claiming",
+			Phase::Claimed { .. } => "claimed",
+			Phase::Submitting { .. } => "submitting",
+			Phase::Submitted { .. } => "submitted",
+			Phase::Abandoned { .. } => "abandoned",
+		}
+	}
+
 	/// Whether the solver still has something to do for the task.
 	pub fn is_active(&self) -> bool {
 		matches!(self, Phase::Claiming { .. } | Phase::Claimed { .. } | Phase::Submitting { .. })

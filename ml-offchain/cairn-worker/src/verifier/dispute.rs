@@ -18,7 +18,9 @@ use cairn_primitives::{
 use subxt::ext::codec::Encode;
 
 use super::{
-	fresh_salt, replay,
+	fresh_salt,
+	plan::{self, Duty, Part, Sent, Window},
+	replay,
 	state::{ArbitrationRecord, CheckRecord},
 	Verifier, RESEND_AFTER,
 };
@@ -27,6 +29,7 @@ use crate::{
 		log_sent, ArbitrationPhase, ArbitrationPoint, Chain, Dispute, DisputeStage, DisputeSubject,
 		Midpoint, Verification, VerificationPhase,
 	},
+	provider::awaiting,
 	record::hex0x,
 };
 
@@ -51,12 +54,32 @@ impl Verifier {
 		let Some(seat) = dispute.arbiters.iter().find(|arbiter| arbiter.account == self.me) else {
 			return Ok(());
 		};
-		match phase {
-			ArbitrationPhase::Commit if !seat.committed => {
-				self.commit_seat(chain, verification, dispute, point, now).await
+		let window = match phase {
+			ArbitrationPhase::Commit => Window::Commit,
+			ArbitrationPhase::Reveal => Window::Reveal,
+			ArbitrationPhase::Draw => Window::Closed,
+		};
+		let part = Part { committed: seat.committed, revealed: seat.revealed };
+		let attempt = dispute.attempts.saturating_sub(1);
+		let (task_id, submitted_at) = (verification.task_id, verification.submitted_at);
+		let name = ArbitrationRecord::name_of(task_id, submitted_at, dispute.serial, attempt);
+		let record = self.checks.load::<ArbitrationRecord>(&name)?;
+		let sent = record
+			.as_ref()
+			.map(|record| Sent { commit: record.commit_sent_at, reveal: record.reveal_sent_at });
+		match (plan::duty(window, part, sent, now), record) {
+			(Duty::Compute, _) => {
+				let Some(record) = self.arbitrate(chain, verification, dispute, point, now).await?
+				else {
+					return Ok(());
+				};
+				self.commit_seat(chain, record, now).await
 			},
-			ArbitrationPhase::Reveal if seat.committed && !seat.revealed => {
-				self.reveal_seat(chain, verification, dispute, now).await
+			(Duty::Commit { .. }, Some(record)) => self.commit_seat(chain, record, now).await,
+			(Duty::Reveal { .. }, Some(record)) => self.reveal_seat(chain, record, now).await,
+			(Duty::RecordLost, _) => {
+				tracing::error!(task = task_id, "committed as an arbiter but the record is gone");
+				Ok(())
 			},
 			_ => Ok(()),
 		}
@@ -75,7 +98,7 @@ impl Verifier {
 		let key = (task_id, dispute.serial, dispute.rounds);
 		let Some(point) = dispute.stage.midpoint() else { return Ok(()) };
 		if dispute.midpoint.is_some()
-			|| self.answered.get(&key).is_some_and(|since| now <= since + RESEND_AFTER)
+			|| awaiting(self.answered.get(&key).copied(), now, RESEND_AFTER)
 		{
 			return Ok(());
 		}
@@ -158,7 +181,7 @@ impl Verifier {
 	) -> anyhow::Result<()> {
 		let task_id = verification.task_id;
 		let key = (task_id, dispute.serial, dispute.rounds);
-		if self.answered.get(&key).is_some_and(|since| now <= since + RESEND_AFTER) {
+		if awaiting(self.answered.get(&key).copied(), now, RESEND_AFTER) {
 			return Ok(());
 		}
 		let round = verification.check_of(&self.me).map(|check| check.round);
@@ -173,63 +196,62 @@ impl Verifier {
 		log_sent(task_id, "answered", sent)
 	}
 
-	/// Re-executes the arbitration point (once: the record keeps it) and commits to the value.
-	async fn commit_seat(
+	/// Re-executes the arbitration point and records the value with a fresh salt; `None` while
+	/// the input cannot be fetched and the window is not about to close.
+	async fn arbitrate(
 		&mut self,
 		chain: &Chain,
 		verification: &Verification,
 		dispute: &Dispute,
 		point: ArbitrationPoint,
 		now: u64,
-	) -> anyhow::Result<()> {
+	) -> anyhow::Result<Option<ArbitrationRecord>> {
 		let task_id = verification.task_id;
-		let attempt = dispute.attempts.saturating_sub(1);
-		let submitted_at = verification.submitted_at;
-		let name = ArbitrationRecord::name_of(task_id, submitted_at, dispute.serial, attempt);
-		let mut record = match self.checks.load::<ArbitrationRecord>(&name)? {
-			Some(record) => record,
-			None => {
-				let target = dispute.target;
-				let run = self.submitted(chain, task_id).await?;
-				let served = run.served(self, task_id, &[]);
-				let computed = match point {
-					ArbitrationPoint::Target { .. } => {
-						replay::target_value(&served, run.job(), &run.dataset, target).await?
-					},
-					ArbitrationPoint::Trace { step, position, .. } => {
-						let point = Midpoint::Trace { step, position };
-						replay::value_in_segment(&served, run.job(), &run.dataset, target, point)
-							.await?
-					},
-				};
-				// What the solver does not serve counts against it: say so only when the window
-				// is about to close, in case the fetch was a passing fault.
-				let closing = match verification.phase {
-					VerificationPhase::Dispute { until } => now + 2 >= u64::from(until),
-					_ => true,
-				};
-				if computed == Computed::Unavailable && !closing {
-					tracing::warn!(task = task_id, ?point, "cannot fetch the input yet; retrying");
-					return Ok(());
-				}
-				tracing::info!(task = task_id, ?point, ?computed, "arbitrated");
-				let record = ArbitrationRecord {
-					task_id,
-					submitted_at,
-					dispute: dispute.serial,
-					attempt,
-					computed,
-					salt: fresh_salt()?,
-					commit_sent_at: None,
-					reveal_sent_at: None,
-				};
-				self.checks.save(&record)?;
-				record
+		let target = dispute.target;
+		let run = self.submitted(chain, task_id).await?;
+		let served = run.served(self, task_id, &[]);
+		let computed = match point {
+			ArbitrationPoint::Target { .. } => {
+				replay::target_value(&served, run.job(), &run.dataset, target).await?
+			},
+			ArbitrationPoint::Trace { step, position, .. } => {
+				let point = Midpoint::Trace { step, position };
+				replay::value_in_segment(&served, run.job(), &run.dataset, target, point).await?
 			},
 		};
-		if record.commit_sent_at.is_some_and(|since| now <= since + RESEND_AFTER) {
-			return Ok(());
+		// What the solver does not serve counts against it: say so only when the window is
+		// about to close, in case the fetch was a passing fault.
+		let closing = match verification.phase {
+			VerificationPhase::Dispute { until } => now + 2 >= u64::from(until),
+			_ => true,
+		};
+		if computed == Computed::Unavailable && !closing {
+			tracing::warn!(task = task_id, ?point, "cannot fetch the input yet; retrying");
+			return Ok(None);
 		}
+		tracing::info!(task = task_id, ?point, ?computed, "arbitrated");
+		let record = ArbitrationRecord {
+			task_id,
+			submitted_at: verification.submitted_at,
+			dispute: dispute.serial,
+			attempt: dispute.attempts.saturating_sub(1),
+			computed,
+			salt: fresh_salt()?,
+			commit_sent_at: None,
+			reveal_sent_at: None,
+		};
+		self.checks.save(&record)?;
+		Ok(Some(record))
+	}
+
+	/// Commits to the value of a seat's `record`, noting first when it was sent.
+	async fn commit_seat(
+		&mut self,
+		chain: &Chain,
+		mut record: ArbitrationRecord,
+		now: u64,
+	) -> anyhow::Result<()> {
+		let task_id = record.task_id;
 		record.commit_sent_at = Some(now);
 		self.checks.save(&record)?;
 		let commitment = arbitration_commitment(
@@ -245,25 +267,14 @@ impl Verifier {
 		log_sent(task_id, "arbiter committed", sent)
 	}
 
-	/// Reveals what the seat's record says was committed.
+	/// Reveals what a seat's `record` says was committed, noting first when it was sent.
 	async fn reveal_seat(
 		&mut self,
 		chain: &Chain,
-		verification: &Verification,
-		dispute: &Dispute,
+		mut record: ArbitrationRecord,
 		now: u64,
 	) -> anyhow::Result<()> {
-		let task_id = verification.task_id;
-		let attempt = dispute.attempts.saturating_sub(1);
-		let name =
-			ArbitrationRecord::name_of(task_id, verification.submitted_at, dispute.serial, attempt);
-		let Some(mut record) = self.checks.load::<ArbitrationRecord>(&name)? else {
-			tracing::error!(task = task_id, "committed as an arbiter but the record is gone");
-			return Ok(());
-		};
-		if record.reveal_sent_at.is_some_and(|since| now <= since + RESEND_AFTER) {
-			return Ok(());
-		}
+		let task_id = record.task_id;
 		record.reveal_sent_at = Some(now);
 		self.checks.save(&record)?;
 		let finding = Finding { computed: record.computed.clone(), leaf: None };

@@ -24,6 +24,7 @@
 #[cfg(feature = "dishonest")]
 pub mod dishonest;
 mod dispute;
+mod plan;
 mod replay;
 mod state;
 mod watch;
@@ -45,17 +46,18 @@ use subxt::{ext::codec::Encode, utils::AccountId32};
 use subxt_signer::sr25519::Keypair;
 
 use crate::{
-	chain::{self, BlockId, Chain, ModuleError, TaskStatus, Verification, VerificationPhase},
-	datasets, models,
+	chain::{
+		self, BlockId, Chain, Check, ModuleError, TaskStatus, Verification, VerificationPhase,
+	},
+	datasets, metrics, models,
 	offline::store_in,
-	provider::{self, Ended},
+	provider::{self, awaiting, Ended},
 	record::hex0x,
 };
+use plan::{Duty, Part, Sent, Window, RESEND_AFTER};
 use replay::ServedRun;
 use state::{CheckDir, CheckRecord, SecretRecord};
 
-/// Blocks to wait for a sent commitment or reveal to show on chain before sending it again.
-const RESEND_AFTER: u64 = 3;
 /// Blocks between attempts to replace a live secret whose record is lost.
 const LOST_SECRET_RETRY: u64 = 50;
 /// How long a continuation's parent found without weights is used before they are sought again.
@@ -171,6 +173,7 @@ impl Verifier {
 	/// current round; a whistleblower watches the checks in their challenge window; both play
 	/// their part in every running dispute.
 	async fn on_block(&mut self, chain: &Chain, block: BlockId) -> anyhow::Result<()> {
+		metrics::finalized(block.number);
 		if self.role == Role::Verifier {
 			self.keep_secret(chain, block).await?;
 		}
@@ -195,17 +198,52 @@ impl Verifier {
 				continue;
 			}
 			let Some(check) = verification.check_of(&self.me) else { continue };
-			match verification.phase {
-				VerificationPhase::Commit { .. } if !check.committed => {
-					self.commit(chain, verification, &check.targets, block.number).await?
-				},
-				VerificationPhase::Reveal { .. } if check.committed && check.verdicts.is_none() => {
-					self.reveal(chain, verification, block.number).await?
-				},
-				_ => {},
-			}
+			self.serve_check(chain, verification, &check, block.number).await?;
 		}
 		Ok(())
+	}
+
+	/// Carries out this verifier's duty for its `check` of `verification` ([`plan::duty`]).
+	async fn serve_check(
+		&mut self,
+		chain: &Chain,
+		verification: &Verification,
+		check: &Check,
+		now: u64,
+	) -> anyhow::Result<()> {
+		let (task_id, round) = (verification.task_id, verification.round);
+		let window = match verification.phase {
+			VerificationPhase::Commit { .. } => Window::Commit,
+			VerificationPhase::Reveal { .. } => Window::Reveal,
+			_ => Window::Closed,
+		};
+		let part = Part { committed: check.committed, revealed: check.verdicts.is_some() };
+		let name = CheckRecord::name_of(task_id, verification.submitted_at, round);
+		let record = self.checks.load::<CheckRecord>(&name)?;
+		let sent = record
+			.as_ref()
+			.map(|record| Sent { commit: record.commit_sent_at, reveal: record.reveal_sent_at });
+		match (plan::duty(window, part, sent, now), record) {
+			(Duty::Compute, _) => match self.check(chain, verification, &check.targets).await {
+				Ok(record) => self.commit(chain, record, now).await,
+				// This check only (a dataset out of reach, say): try again next block.
+				Err(error) => {
+					tracing::error!(task = task_id, round, "cannot check the task: {error:#}");
+					Ok(())
+				},
+			},
+			(Duty::Commit { .. }, Some(record)) => self.commit(chain, record, now).await,
+			(Duty::Reveal { .. }, Some(record)) => self.reveal(chain, record, now).await,
+			(Duty::RecordLost, _) => {
+				tracing::error!(
+					task = task_id,
+					round,
+					"committed on chain but the check's record is gone: cannot reveal"
+				);
+				Ok(())
+			},
+			_ => Ok(()),
+		}
 	}
 
 	/// Commits to a fresh forced-error secret when the chain has none unrevealed for this
@@ -221,7 +259,7 @@ impl Verifier {
 			Some((_, false)) => LOST_SECRET_RETRY,
 			_ => RESEND_AFTER,
 		};
-		if self.secret_sent_at.is_some_and(|since| block.number <= since + wait) {
+		if awaiting(self.secret_sent_at, block.number, wait) {
 			return Ok(());
 		}
 		self.secret_sent_at = Some(block.number);
@@ -247,33 +285,14 @@ impl Verifier {
 		Ok(record.map(|record| record.secret))
 	}
 
-	/// Recomputes the targets (once: the record keeps them) and commits to the findings.
+	/// Commits to the findings of `record`, noting first when it was sent.
 	async fn commit(
 		&mut self,
 		chain: &Chain,
-		verification: &Verification,
-		targets: &[u32],
+		mut record: CheckRecord,
 		now: u64,
 	) -> anyhow::Result<()> {
-		let (task_id, round) = (verification.task_id, verification.round);
-		let name = CheckRecord::name_of(task_id, verification.submitted_at, round);
-		let mut record = match self.checks.load(&name)? {
-			Some(record) => record,
-			None => match self.check(chain, verification, targets).await {
-				Ok(record) => {
-					self.checks.save(&record)?;
-					record
-				},
-				// This check only (a dataset out of reach, say): try again next block.
-				Err(error) => {
-					tracing::error!(task = task_id, round, "cannot check the task: {error:#}");
-					return Ok(());
-				},
-			},
-		};
-		if record.commit_sent_at.is_some_and(|since| now <= since + RESEND_AFTER) {
-			return Ok(());
-		}
+		let (task_id, round) = (record.task_id, record.round);
 		record.commit_sent_at = Some(now);
 		self.checks.save(&record)?;
 		let commitment =
@@ -290,26 +309,14 @@ impl Verifier {
 		Ok(())
 	}
 
-	/// Reveals what the record says was committed.
+	/// Reveals what `record` says was committed, noting first when it was sent.
 	async fn reveal(
 		&mut self,
 		chain: &Chain,
-		verification: &Verification,
+		mut record: CheckRecord,
 		now: u64,
 	) -> anyhow::Result<()> {
-		let (task_id, round) = (verification.task_id, verification.round);
-		let name = CheckRecord::name_of(task_id, verification.submitted_at, round);
-		let Some(mut record) = self.checks.load::<CheckRecord>(&name)? else {
-			tracing::error!(
-				task = task_id,
-				round,
-				"committed on chain but the check's record is gone: cannot reveal"
-			);
-			return Ok(());
-		};
-		if record.reveal_sent_at.is_some_and(|since| now <= since + RESEND_AFTER) {
-			return Ok(());
-		}
+		let (task_id, round) = (record.task_id, record.round);
 		record.reveal_sent_at = Some(now);
 		self.checks.save(&record)?;
 		tracing::info!(task = task_id, round, "revealing");

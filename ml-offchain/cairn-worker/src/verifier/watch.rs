@@ -18,6 +18,7 @@ use super::{fresh_salt, replay, Verifier, RESEND_AFTER};
 use crate::{
 	chain::{self, Chain, DisputeSubject, Verification, VerificationPhase},
 	hardware,
+	provider::awaiting,
 };
 
 /// What a whistleblower watches and what it found.
@@ -153,7 +154,7 @@ impl Verifier {
 					== (position, target, subject)
 		});
 		let key = (task_id, verification.submitted_at, position, target, subject);
-		let recently = self.watching.sent.get(&key).is_some_and(|at| now <= at + RESEND_AFTER);
+		let recently = awaiting(self.watching.sent.get(&key).copied(), now, RESEND_AFTER);
 		if on_chain || recently {
 			return Ok(());
 		}
