@@ -1,22 +1,32 @@
 //! Downloads checked against the hash asked for: a corrupt, truncated or substituted artifact is
 //! an error, never data. Plain HTTP/1 on hyper (the stack the server already uses); HTTPS is not
-//! needed because the hash, not the transport, vouches for the bytes.
+//! needed because the hash, not the transport, vouches for the bytes. A download into the artifact
+//! store ([`ArtifactClient::fetch_into`]) streams to disk and is hashed on the way, so its size
+//! never shows in memory.
 
-use std::time::Duration;
+use std::{error::Error, future::Future, time::Duration};
 
 use cairn_primitives::{merkle::blake2_256, Hash256};
 use http_body_util::{BodyExt, Empty, LengthLimitError, Limited};
-use hyper::{body::Bytes, StatusCode, Uri};
+use hyper::{
+	body::{Body, Bytes, Incoming},
+	StatusCode, Uri,
+};
 use hyper_util::{
 	client::legacy::{connect::HttpConnector, Client},
 	rt::TokioExecutor,
 };
 use thiserror::Error;
 
+use crate::store::{ArtifactStore, ArtifactWriter, StoreError};
+
 /// Largest artifact a client accepts unless told otherwise: 4 GiB.
 pub const DEFAULT_MAX_BYTES: usize = 4 << 30;
 /// Longest a download may take unless told otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+/// Bytes of a download into the store gathered before they go to disk: what it holds at most,
+/// besides one frame of the body.
+const WRITE_CHUNK: usize = 1 << 20;
 
 /// Why a download failed.
 #[derive(Debug, Error)]
@@ -51,7 +61,7 @@ pub enum FetchError {
 		/// The status code.
 		status: u16,
 	},
-	/// The body is larger than the client accepts.
+	/// The body is larger than the client accepts (as announced, or as it arrives).
 	#[error("{url}: larger than {limit} bytes")]
 	TooLarge {
 		/// The URL.
@@ -80,6 +90,14 @@ pub enum FetchError {
 		expected: Hash256,
 		/// The hash of what arrived.
 		actual: Hash256,
+	},
+	/// The artifact store could not take the download.
+	#[error("storing {url}: {reason}")]
+	Store {
+		/// The URL.
+		url: String,
+		/// The underlying error.
+		reason: String,
 	},
 }
 
@@ -138,24 +156,90 @@ impl ArtifactClient {
 	/// The body at `url`, within the size limit and the timeout but checked against nothing: for
 	/// documents whose content the caller checks itself (a Merkle proof against an on-chain root).
 	pub async fn fetch_unchecked(&self, url: &str) -> Result<Vec<u8>, FetchError> {
-		let uri: Uri = url.parse().map_err(|e: hyper::http::uri::InvalidUri| FetchError::Url {
-			url: url.to_owned(),
-			reason: e.to_string(),
-		})?;
-		if uri.scheme_str() != Some("http") {
-			return Err(FetchError::Url {
-				url: url.to_owned(),
-				reason: "only http:// URLs are supported".into(),
-			});
-		}
-		tokio::time::timeout(self.timeout, self.download(uri, url))
-			.await
-			.map_err(|_| FetchError::Timeout { url: url.to_owned(), timeout: self.timeout })?
+		self.within_timeout(url, async {
+			let collected =
+				self.body(url).await?.collect().await.map_err(|e| self.body_error(url, e))?;
+			Ok(collected.to_bytes().to_vec())
+		})
+		.await
 	}
 
-	async fn download(&self, uri: Uri, url: &str) -> Result<Vec<u8>, FetchError> {
-		let transport = |reason: String| FetchError::Transport { url: url.to_owned(), reason };
-		let response = self.http.get(uri).await.map_err(|e| transport(e.to_string()))?;
+	/// Artifact `hash` from the artifact server at `base`, downloaded into `store` (see
+	/// [`fetch_into`](Self::fetch_into)); returns its size.
+	pub async fn fetch_artifact_into(
+		&self,
+		base: &str,
+		hash: &Hash256,
+		store: &ArtifactStore,
+	) -> Result<u64, FetchError> {
+		self.fetch_into(&artifact_url(base, hash), hash, store).await
+	}
+
+	/// Downloads the body at `url` into `store`, where it is stored under `expected` once it has
+	/// all arrived and hashes to it; returns its size. The bytes go to a temporary file of the
+	/// store and into the hash as they arrive (about 1 MiB of them held at a time); whatever fails (the size limit, the timeout, the hash, the disk) leaves nothing
+	/// in the store. The timeout covers the transfer; the final flush to disk comes after it.
+	pub async fn fetch_into(
+		&self,
+		url: &str,
+		expected: &Hash256,
+		store: &ArtifactStore,
+	) -> Result<u64, FetchError> {
+		let writer = self
+			.within_timeout(url, async {
+				let body = self.body(url).await?;
+				let writer = store.writer().map_err(|e| store_error(url, e))?;
+				self.spool(url, body, writer).await
+			})
+			.await?;
+		let actual = writer.hash();
+		if &actual != expected {
+			return Err(FetchError::HashMismatch {
+				url: url.to_owned(),
+				expected: *expected,
+				actual,
+			});
+		}
+		let size = writer.written();
+		on_blocking_thread(url, move || writer.commit()).await?;
+		Ok(size)
+	}
+
+	/// Writes `body` with `writer`, a chunk at a time on a blocking thread, and hands the writer
+	/// back once the body has ended.
+	async fn spool(
+		&self,
+		url: &str,
+		mut body: Limited<Incoming>,
+		mut writer: ArtifactWriter,
+	) -> Result<ArtifactWriter, FetchError> {
+		let mut chunk = Vec::with_capacity(WRITE_CHUNK);
+		loop {
+			let frame = body.frame().await.transpose().map_err(|e| self.body_error(url, e))?;
+			let ended = frame.is_none();
+			// Trailers, the only other kind of frame, carry nothing to store.
+			if let Some(data) = frame.and_then(|frame| frame.into_data().ok()) {
+				chunk.extend_from_slice(&data);
+			}
+			if chunk.len() >= WRITE_CHUNK || (ended && !chunk.is_empty()) {
+				(writer, chunk) = on_blocking_thread(url, move || {
+					writer.write(&chunk)?;
+					chunk.clear();
+					Ok((writer, chunk))
+				})
+				.await?;
+			}
+			if ended {
+				return Ok(writer);
+			}
+		}
+	}
+
+	/// The body at `url`, once the server has answered with success and announced no more than
+	/// the size limit (which also holds for what arrives, announced or not).
+	async fn body(&self, url: &str) -> Result<Limited<Incoming>, FetchError> {
+		let uri = http_uri(url)?;
+		let response = self.http.get(uri).await.map_err(|e| transport_error(url, &e))?;
 		match response.status() {
 			status if status.is_success() => {},
 			StatusCode::NOT_FOUND => return Err(FetchError::NotFound { url: url.to_owned() }),
@@ -163,16 +247,70 @@ impl ArtifactClient {
 				return Err(FetchError::Status { url: url.to_owned(), status: status.as_u16() })
 			},
 		}
-		let collected = Limited::new(response.into_body(), self.max_bytes)
-			.collect()
+		if response.body().size_hint().lower() > self.max_bytes as u64 {
+			return Err(self.too_large(url));
+		}
+		Ok(Limited::new(response.into_body(), self.max_bytes))
+	}
+
+	/// Runs `download` within the timeout.
+	async fn within_timeout<T>(
+		&self,
+		url: &str,
+		download: impl Future<Output = Result<T, FetchError>>,
+	) -> Result<T, FetchError> {
+		tokio::time::timeout(self.timeout, download)
 			.await
-			.map_err(|e| {
-				if e.downcast_ref::<LengthLimitError>().is_some() {
-					FetchError::TooLarge { url: url.to_owned(), limit: self.max_bytes }
-				} else {
-					transport(e.to_string())
-				}
-			})?;
-		Ok(collected.to_bytes().to_vec())
+			.map_err(|_| FetchError::Timeout { url: url.to_owned(), timeout: self.timeout })?
+	}
+
+	/// What a failure to read a limited body means.
+	fn body_error(&self, url: &str, error: Box<dyn Error + Send + Sync>) -> FetchError {
+		if error.downcast_ref::<LengthLimitError>().is_some() {
+			self.too_large(url)
+		} else {
+			transport_error(url, &*error)
+		}
+	}
+
+	/// A body over the size limit.
+	fn too_large(&self, url: &str) -> FetchError {
+		FetchError::TooLarge { url: url.to_owned(), limit: self.max_bytes }
+	}
+}
+
+/// `url` as a URI, if it is `http://`.
+fn http_uri(url: &str) -> Result<Uri, FetchError> {
+	let unusable = |reason: String| FetchError::Url { url: url.to_owned(), reason };
+	let uri: Uri =
+		url.parse().map_err(|e: hyper::http::uri::InvalidUri| unusable(e.to_string()))?;
+	if uri.scheme_str() != Some("http") {
+		return Err(unusable("only http:// URLs are supported".into()));
+	}
+	Ok(uri)
+}
+
+/// A failed connection or transfer, with every cause in the chain (hyper's own message alone
+/// says only "client error (Connect)").
+fn transport_error(url: &str, error: &(dyn Error + 'static)) -> FetchError {
+	let causes = std::iter::successors(Some(error), |&error| error.source());
+	let reasons: Vec<String> = causes.map(ToString::to_string).collect();
+	FetchError::Transport { url: url.to_owned(), reason: reasons.join(": ") }
+}
+
+/// The store could not take the download of `url`.
+fn store_error(url: &str, error: StoreError) -> FetchError {
+	FetchError::Store { url: url.to_owned(), reason: error.to_string() }
+}
+
+/// Runs `work` (file I/O, which would hold up other downloads on this thread) on a blocking
+/// thread.
+async fn on_blocking_thread<T: Send + 'static>(
+	url: &str,
+	work: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, FetchError> {
+	match tokio::task::spawn_blocking(work).await {
+		Ok(done) => done.map_err(|e| store_error(url, e)),
+		Err(failed) => Err(FetchError::Store { url: url.to_owned(), reason: failed.to_string() }),
 	}
 }

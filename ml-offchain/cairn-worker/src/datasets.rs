@@ -24,17 +24,16 @@ pub fn import(store: &ArtifactStore, files: &[PathBuf]) -> anyhow::Result<()> {
 	Ok(())
 }
 
-/// The dataset `spec` names, from `store` or else downloaded from its URI (then stored), checked
-/// against its hash and size and against the shape of `architecture`, the network trained.
+/// The dataset `spec` names, from `store` or else downloaded from its URI (streamed into the
+/// store as it arrives), checked against its hash and size and against the shape of
+/// `architecture`, the network trained.
 pub async fn obtain(
 	store: &ArtifactStore,
 	spec: &TaskSpec,
 	architecture: &Architecture,
 ) -> anyhow::Result<Dataset> {
 	let reference = spec.dataset.clone();
-	let bytes = if store.contains(&reference.hash) {
-		store.get(&reference.hash)?
-	} else {
+	if !store.contains(&reference.hash) {
 		let uri = String::from_utf8(reference.uri.to_vec())
 			.map_err(|_| anyhow!("the dataset URI is not UTF-8"))?;
 		if uri.is_empty() {
@@ -45,18 +44,12 @@ pub async fn obtain(
 		}
 		let limit =
 			usize::try_from(reference.size).context("the dataset is too large for this machine")?;
-		let bytes = ArtifactClient::with_limits(limit, DOWNLOAD_TIMEOUT)
-			.fetch(&uri, &reference.hash)
+		let size = ArtifactClient::with_limits(limit, DOWNLOAD_TIMEOUT)
+			.fetch_into(&uri, &reference.hash, store)
 			.await?;
-		store.put(&bytes).context("cannot store a downloaded dataset")?;
-		tracing::info!(
-			uri,
-			hash = hex0x(&reference.hash),
-			size = bytes.len(),
-			"dataset downloaded"
-		);
-		bytes
-	};
+		tracing::info!(uri, hash = hex0x(&reference.hash), size, "dataset downloaded");
+	}
+	let bytes = store.get(&reference.hash)?;
 	let dataset = tokio::task::spawn_blocking(move || Dataset::from_bytes(&bytes, &reference))
 		.await
 		.context("the dataset check panicked")??;
