@@ -1,23 +1,29 @@
 //! The artifact server and client over loopback: checked downloads, in memory and into a store,
-//! corruption, missing files, limits.
+//! corruption, missing files, limits, schemes and the address policy.
 
 mod loopback;
 
 use std::time::Duration;
 
 use cairn_primitives::merkle::blake2_256;
-use cairn_train::{client::artifact_url, ArtifactClient, ArtifactStore, FetchError};
+use cairn_train::{
+	client::{
+		address::{AddressPolicy, Restricted},
+		artifact_url,
+	},
+	ArtifactClient, ArtifactStore, FetchError,
+};
 use loopback::{files_in, generated_hash, serve_generated, serve_store};
 use tokio::net::TcpListener;
 
-/// A client with the default limits.
+/// A client allowed to reach the loopback servers of these tests.
 fn client() -> ArtifactClient {
-	ArtifactClient::new()
+	ArtifactClient::new(AddressPolicy::AllowPrivate)
 }
 
-/// A client within `max_bytes` and 60 s.
+/// A client allowed to reach the loopback servers of these tests, within `max_bytes` and 60 s.
 fn limited(max_bytes: usize) -> ArtifactClient {
-	ArtifactClient::with_limits(max_bytes, Duration::from_secs(60))
+	client().limited(max_bytes, Duration::from_secs(60))
 }
 
 #[tokio::test]
@@ -70,7 +76,7 @@ async fn missing_malformed_and_oversized_requests_fail_clearly() {
 		Err(FetchError::Status { status: 400, .. })
 	));
 
-	let small = ArtifactClient::with_limits(1024, Duration::from_secs(10));
+	let small = client.limited(1024, Duration::from_secs(10));
 	assert!(matches!(
 		small.fetch_artifact(&base, &hash).await,
 		Err(FetchError::TooLarge { limit: 1024, .. })
@@ -198,4 +204,71 @@ async fn an_announced_length_over_the_limit_is_refused_before_the_body_is_read()
 		);
 	}
 	assert_eq!(files_in(dir.path()), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn https_is_spoken_to_an_https_url() {
+	// A TCP listener that keeps the client's first bytes, then hangs up.
+	let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+	let address = listener.local_addr().unwrap();
+	let received = tokio::spawn(async move {
+		let (mut stream, _) = listener.accept().await.unwrap();
+		let mut first = vec![0u8; 512];
+		let read = tokio::io::AsyncReadExt::read(&mut stream, &mut first).await.unwrap();
+		first.truncate(read);
+		first
+	});
+	let url = format!("https://{address}/artifacts/x");
+	match limited(1024).fetch_unchecked(&url).await {
+		Err(FetchError::Transport { .. }) => {},
+		other => panic!("expected the handshake to fail, got {other:?}"),
+	}
+	let received = received.await.unwrap();
+	// A TLS record of type handshake (a ClientHello), not an HTTP request.
+	assert_eq!(received.first(), Some(&0x16), "{received:?}");
+}
+
+#[tokio::test]
+async fn a_client_without_the_permission_does_not_connect_to_private_addresses() {
+	let dir = tempfile::tempdir().unwrap();
+	let source = ArtifactStore::open(dir.path()).unwrap();
+	let hash = source.put(b"an artifact on loopback").unwrap();
+	let base = serve_store(source).await;
+	let port = base.rsplit(':').next().unwrap().to_owned();
+	let public = ArtifactClient::new(AddressPolicy::PublicOnly);
+
+	let target = tempfile::tempdir().unwrap();
+	let store = ArtifactStore::open(target.path()).unwrap();
+	// By literal in either family, and by a name that resolves to loopback.
+	for host in ["127.0.0.1", "[::1]", "[::ffff:127.0.0.1]", "localhost"] {
+		let base = format!("http://{host}:{port}");
+		match public.fetch_artifact(&base, &hash).await {
+			Err(error @ FetchError::Refused { refused, .. }) => {
+				assert_eq!(refused.class, Restricted::Loopback, "{host}");
+				assert!(refused.address.is_loopback() || host.contains("ffff"), "{host}");
+				let message = error.to_string();
+				assert!(message.contains("--allow-private-addresses"), "{message}");
+			},
+			other => panic!("{host}: expected a refusal, got {other:?}"),
+		}
+		assert!(matches!(
+			public.fetch_artifact_into(&base, &hash, &store).await,
+			Err(FetchError::Refused { .. })
+		));
+	}
+	let message = public.fetch_artifact(&base, &hash).await.unwrap_err().to_string();
+	assert!(message.contains("127.0.0.1 is a loopback address"), "{message}");
+	assert_eq!(files_in(target.path()), Vec::<String>::new());
+
+	// Refused before connecting: the listener is never called.
+	let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+	let url = format!("http://{}/x", listener.local_addr().unwrap());
+	assert!(matches!(public.fetch_unchecked(&url).await, Err(FetchError::Refused { .. })));
+	let accepted = tokio::time::timeout(Duration::from_millis(200), listener.accept()).await;
+	assert!(accepted.is_err(), "no connection was made");
+
+	// With the permission, the same download goes through.
+	assert_eq!(client().fetch_artifact(&base, &hash).await.unwrap(), b"an artifact on loopback");
+	client().fetch_artifact_into(&base, &hash, &store).await.unwrap();
+	assert!(store.contains(&hash));
 }

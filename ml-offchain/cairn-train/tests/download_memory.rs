@@ -6,7 +6,7 @@ mod loopback;
 
 use std::time::Duration;
 
-use cairn_train::{ArtifactClient, ArtifactStore};
+use cairn_train::{client::address::AddressPolicy, ArtifactClient, ArtifactStore};
 use loopback::{files_in, generated_hash, serve_generated};
 
 /// The body: 256 MiB, far more than the client may hold.
@@ -35,8 +35,8 @@ async fn a_download_into_the_store_is_never_held_in_memory() {
 	let base = serve_generated(block.clone(), BLOCKS, Some(size)).await;
 	let dir = tempfile::tempdir().unwrap();
 	let store = ArtifactStore::open(dir.path()).unwrap();
-	let client =
-		ArtifactClient::with_limits(usize::try_from(size).unwrap(), Duration::from_secs(600));
+	let client = ArtifactClient::new(AddressPolicy::AllowPrivate)
+		.limited(usize::try_from(size).unwrap(), Duration::from_secs(600));
 
 	// A small download first, so that what any download sets up once is in the baseline.
 	let warm = serve_generated(block.clone(), 16, Some(16 * BLOCK as u64)).await;

@@ -84,7 +84,8 @@ pub async fn export(url: &str, args: ExportArgs) -> anyhow::Result<()> {
 			let chain = Chain::connect(url).await?;
 			let record =
 				chain.model(id).await?.ok_or_else(|| anyhow!("no model {id} is registered"))?;
-			let weights = fetch_registered(id, &record).await?;
+			let client = ArtifactClient::new(args.addresses.policy());
+			let weights = fetch_registered(&client, id, &record).await?;
 			let metadata = HashMap::from([
 				("cairn.model".to_owned(), id.to_string()),
 				("cairn.name".to_owned(), String::from_utf8_lossy(&record.name.0).into_owned()),
@@ -118,14 +119,11 @@ pub async fn export(url: &str, args: ExportArgs) -> anyhow::Result<()> {
 /// provider's block loop (and its windows on other tasks) for long.
 const WEIGHTS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// A client for the weights of `record`: bodies no larger than its architecture's parameters in
+/// `client` for the weights of `record`: bodies no larger than its architecture's parameters in
 /// `f32` plus 1 MiB of names and headers, within [`WEIGHTS_TIMEOUT`].
-fn weights_client(record: &ModelRecord) -> ArtifactClient {
+fn weights_client(client: &ArtifactClient, record: &ModelRecord) -> ArtifactClient {
 	let parameters = usize::try_from(record.architecture.0.parameter_count()).unwrap_or(usize::MAX);
-	ArtifactClient::with_limits(
-		parameters.saturating_mul(4).saturating_add(1 << 20),
-		WEIGHTS_TIMEOUT,
-	)
+	client.limited(parameters.saturating_mul(4).saturating_add(1 << 20), WEIGHTS_TIMEOUT)
 }
 
 /// Where the weights of registered model `id` are: its metadata URI.
@@ -140,9 +138,13 @@ fn location(id: ModelId, record: &ModelRecord) -> anyhow::Result<String> {
 /// The weights of registered model `id`: from the artifact server its metadata URI names (where
 /// solvers serve what they trained), else from the URI itself as a weights file; checked
 /// against the registered hash (callers check them against the architecture).
-pub async fn fetch_registered(id: ModelId, record: &ModelRecord) -> anyhow::Result<Weights> {
+pub async fn fetch_registered(
+	client: &ArtifactClient,
+	id: ModelId,
+	record: &ModelRecord,
+) -> anyhow::Result<Weights> {
 	let uri = location(id, record)?;
-	let client = weights_client(record);
+	let client = weights_client(client, record);
 	match client.fetch_artifact(&uri, &record.weights_hash).await {
 		Ok(bytes) => registered(id, record, &uri, Weights::from_canonical(&bytes)?),
 		Err(served) => weights_file(&client, id, record, &uri, served).await,
@@ -201,20 +203,22 @@ pub async fn parent_record(
 /// The model `spec` continues, if it continues one, with its weights (see [`parent_weights`]).
 pub async fn parent_of(
 	chain: &Chain,
+	client: &ArtifactClient,
 	store: &ArtifactStore,
 	spec: &TaskSpec,
 	base: Option<&str>,
 ) -> anyhow::Result<Option<(ParentRecord, Parent)>> {
 	match parent_record(chain, spec).await? {
-		Some((model, record)) => parent_weights(store, model, record, base).await.map(Some),
+		Some((model, record)) => parent_weights(client, store, model, record, base).await.map(Some),
 		None => Ok(None),
 	}
 }
 
-/// Registered model `model` with its weights, from `store`, else fetched into it (see
-/// [`fetch_parent`]); checked against the registered hash and architecture, and kept in
+/// Registered model `model` with its weights, from `store`, else fetched into it with `client`
+/// (see [`fetch_parent`]); checked against the registered hash and architecture, and kept in
 /// `store` (which a solver serves).
 pub async fn parent_weights(
+	client: &ArtifactClient,
 	store: &ArtifactStore,
 	model: ModelId,
 	record: ModelRecord,
@@ -223,7 +227,7 @@ pub async fn parent_weights(
 	let hash = record.weights_hash;
 	let weights = match store.get(&hash) {
 		Ok(bytes) => Weights::from_canonical(&bytes)?,
-		Err(_) => fetch_parent(store, model, &record, base).await?,
+		Err(_) => fetch_parent(client, store, model, &record, base).await?,
 	};
 	let architecture = record.architecture.0;
 	let parent = Parent::new(&architecture, weights)
@@ -236,12 +240,13 @@ pub async fn parent_weights(
 /// registry names, both streamed into the store as they arrive; else from the registry's
 /// location as a weights file (parsed in memory, then stored in canonical form).
 async fn fetch_parent(
+	client: &ArtifactClient,
 	store: &ArtifactStore,
 	model: ModelId,
 	record: &ModelRecord,
 	base: Option<&str>,
 ) -> anyhow::Result<Weights> {
-	let client = weights_client(record);
+	let client = weights_client(client, record);
 	if let Some(base) = base {
 		if let Ok(weights) = stored(&client, store, base, &record.weights_hash).await {
 			return Ok(weights);

@@ -38,7 +38,7 @@ use cairn_primitives::{
 	merkle::checkpoint_proof, task::Uri, verification::Siblings, Hash256, ResultCommitment, Role,
 	TaskId,
 };
-use cairn_train::ArtifactStore;
+use cairn_train::{client::AddressPolicy, ArtifactClient, ArtifactStore};
 use subxt::utils::AccountId32;
 use subxt_signer::sr25519::Keypair;
 use tokio::{net::TcpListener, task::JoinHandle};
@@ -75,6 +75,8 @@ pub struct Config {
 	pub public_url: String,
 	/// Largest dataset to take on, in bytes.
 	pub max_dataset_bytes: u64,
+	/// Which hosts downloads (datasets, parents' weights) may reach.
+	pub addresses: AddressPolicy,
 	/// Dataset files to import into the store at start.
 	pub dataset_files: Vec<PathBuf>,
 	/// Bond to register with [default: the minimum solver bond].
@@ -105,6 +107,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 		me: chain::account_of(&config.signer),
 		signer: config.signer,
 		bond: config.bond,
+		client: ArtifactClient::new(config.addresses),
 		store,
 		tasks,
 		artifacts_uri,
@@ -159,6 +162,8 @@ struct Solver {
 	signer: Keypair,
 	me: AccountId32,
 	bond: Option<u128>,
+	/// Downloads datasets and parents' weights.
+	client: ArtifactClient,
 	store: ArtifactStore,
 	tasks: TaskDir,
 	artifacts_uri: Uri,
@@ -359,7 +364,8 @@ impl Solver {
 			.ok_or_else(|| anyhow!("the dispute is past the checkpoints on record"))?;
 		let start = load_checkpoint(&self.store, start)?;
 		let dataset =
-			datasets::obtain(&self.store, &state.run.spec, state.run.architecture()?).await?;
+			datasets::obtain(&self.client, &self.store, &state.run.spec, state.run.architecture()?)
+				.await?;
 		let parent = run_parent(&self.store, &state.run)?;
 		value_at(cairn_train::Job::new(&state.run.spec, parent.as_ref()), &dataset, &start, point)
 	}
@@ -542,14 +548,15 @@ impl Solver {
 				continue;
 			}
 			// A continuation is claimed only once its parent's weights are here and checked.
-			let parent = match models::parent_of(chain, &self.store, &task.spec, None).await {
-				Ok(parent) => parent.map(|(record, _)| record),
-				Err(error) => {
-					tracing::info!(task = task.id, "cannot serve the task: {error:#}");
-					self.skipped.insert(task.id, now + RETRY_AFTER);
-					continue;
-				},
-			};
+			let parent =
+				match models::parent_of(chain, &self.client, &self.store, &task.spec, None).await {
+					Ok(parent) => parent.map(|(record, _)| record),
+					Err(error) => {
+						tracing::info!(task = task.id, "cannot serve the task: {error:#}");
+						self.skipped.insert(task.id, now + RETRY_AFTER);
+						continue;
+					},
+				};
 			let run = RunRecord { parent, ..RunRecord::new(task.spec.clone()) };
 			let architecture = run.architecture()?;
 			if let Err(refusal) = capacity::check(&task.spec, architecture, &limits) {
@@ -557,7 +564,9 @@ impl Solver {
 				self.skipped.insert(task.id, now + RETRY_AFTER);
 				continue;
 			}
-			if let Err(error) = datasets::obtain(&self.store, &task.spec, architecture).await {
+			if let Err(error) =
+				datasets::obtain(&self.client, &self.store, &task.spec, architecture).await
+			{
 				tracing::info!(task = task.id, "cannot serve the task: {error:#}");
 				self.skipped.insert(task.id, now + RETRY_AFTER);
 				continue;
@@ -610,16 +619,18 @@ impl Solver {
 	/// Starts (or resumes) training `state` on a blocking thread.
 	async fn start_job(&mut self, mut state: TaskState) -> anyhow::Result<()> {
 		let architecture = state.run.architecture()?.clone();
-		let dataset = match datasets::obtain(&self.store, &state.run.spec, &architecture).await {
-			Ok(dataset) => dataset,
-			Err(error) => {
-				// Held, but not trainable here: the deadline will pass and the bond be slashed.
-				let reason = format!("cannot train it: {error:#}");
-				tracing::error!(task = state.task_id, "{reason}");
-				state.phase = Phase::Abandoned { reason };
-				return self.tasks.save(&state);
-			},
-		};
+		let dataset =
+			match datasets::obtain(&self.client, &self.store, &state.run.spec, &architecture).await
+			{
+				Ok(dataset) => dataset,
+				Err(error) => {
+					// Held, but not trainable here: the deadline will pass and the bond be slashed.
+					let reason = format!("cannot train it: {error:#}");
+					tracing::error!(task = state.task_id, "{reason}");
+					state.phase = Phase::Abandoned { reason };
+					return self.tasks.save(&state);
+				},
+			};
 		let stop = Arc::new(AtomicBool::new(false));
 		let (store, tasks, flag) = (self.store.clone(), self.tasks.clone(), stop.clone());
 		let task_id = state.task_id;

@@ -1,8 +1,12 @@
 //! Downloads checked against the hash asked for: a corrupt, truncated or substituted artifact is
-//! an error, never data. Plain HTTP/1 on hyper (the stack the server already uses); HTTPS is not
-//! needed because the hash, not the transport, vouches for the bytes. A download into the artifact
-//! store ([`ArtifactClient::fetch_into`]) streams to disk and is hashed on the way, so its size
-//! never shows in memory.
+//! an error, never data. HTTP/1 on hyper (the stack the server already uses), over `http://` or
+//! `https://` (rustls with the Mozilla roots): the hash, not the transport, vouches for the bytes,
+//! and TLS reaches hosts that serve nothing else. Connections go to public addresses only unless
+//! the client is allowed private ones ([`address`]). A download into the artifact store
+//! ([`ArtifactClient::fetch_into`]) streams to disk and is hashed on the way, so its size never
+//! shows in memory.
+
+pub mod address;
 
 use std::{error::Error, future::Future, time::Duration};
 
@@ -10,15 +14,16 @@ use cairn_primitives::{merkle::blake2_256, Hash256};
 use http_body_util::{BodyExt, Empty, LengthLimitError, Limited};
 use hyper::{
 	body::{Body, Bytes, Incoming},
+	http::uri::Scheme,
 	StatusCode, Uri,
 };
-use hyper_util::{
-	client::legacy::{connect::HttpConnector, Client},
-	rt::TokioExecutor,
-};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::{client::legacy::Client, rt::TokioExecutor};
 use thiserror::Error;
 
 use crate::store::{ArtifactStore, ArtifactWriter, StoreError};
+use address::CheckedConnector;
+pub use address::{AddressPolicy, RefusedAddress};
 
 /// Largest artifact a client accepts unless told otherwise: 4 GiB.
 pub const DEFAULT_MAX_BYTES: usize = 4 << 30;
@@ -31,13 +36,21 @@ const WRITE_CHUNK: usize = 1 << 20;
 /// Why a download failed.
 #[derive(Debug, Error)]
 pub enum FetchError {
-	/// The URL cannot be parsed or is not `http://`.
+	/// The URL cannot be parsed or is neither `http://` nor `https://`.
 	#[error("unusable artifact URL {url}: {reason}")]
 	Url {
 		/// The URL.
 		url: String,
 		/// What is wrong with it.
 		reason: String,
+	},
+	/// The host is, or resolves to, an address the client's [`AddressPolicy`] refuses.
+	#[error("{url}: {refused}")]
+	Refused {
+		/// The URL.
+		url: String,
+		/// The address and its kind.
+		refused: RefusedAddress,
 	},
 	/// The connection or the transfer failed.
 	#[error("fetching {url}: {reason}")]
@@ -110,27 +123,28 @@ pub fn artifact_url(base: &str, hash: &Hash256) -> String {
 /// An HTTP client whose every download is checked against a hash.
 #[derive(Clone, Debug)]
 pub struct ArtifactClient {
-	http: Client<HttpConnector, Empty<Bytes>>,
+	http: Client<HttpsConnector<CheckedConnector>, Empty<Bytes>>,
 	max_bytes: usize,
 	timeout: Duration,
 }
 
-impl Default for ArtifactClient {
-	fn default() -> Self {
-		Self::new()
-	}
-}
-
 impl ArtifactClient {
-	/// A client with the default size limit and timeout.
-	pub fn new() -> Self {
-		Self::with_limits(DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT)
+	/// A client that connects where `policy` allows, with the default size limit and timeout.
+	pub fn new(policy: AddressPolicy) -> Self {
+		let connector = HttpsConnectorBuilder::new()
+			.with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
+			.expect("ring's provider supports every default protocol version of rustls; qed")
+			.https_or_http()
+			.enable_http1()
+			.wrap_connector(CheckedConnector::new(policy));
+		let http = Client::builder(TokioExecutor::new()).build(connector);
+		Self { http, max_bytes: DEFAULT_MAX_BYTES, timeout: DEFAULT_TIMEOUT }
 	}
 
-	/// A client that rejects bodies over `max_bytes` and downloads that take over `timeout`.
-	pub fn with_limits(max_bytes: usize, timeout: Duration) -> Self {
-		let http = Client::builder(TokioExecutor::new()).build_http();
-		Self { http, max_bytes, timeout }
+	/// This client (its connections and address policy) rejecting bodies over `max_bytes` and
+	/// downloads that take over `timeout`.
+	pub fn limited(&self, max_bytes: usize, timeout: Duration) -> Self {
+		Self { http: self.http.clone(), max_bytes, timeout }
 	}
 
 	/// Artifact `hash` from the artifact server at `base`.
@@ -279,22 +293,31 @@ impl ArtifactClient {
 	}
 }
 
-/// `url` as a URI, if it is `http://`.
+/// `url` as a URI with a host, if it is `http://` or `https://`.
 fn http_uri(url: &str) -> Result<Uri, FetchError> {
 	let unusable = |reason: String| FetchError::Url { url: url.to_owned(), reason };
 	let uri: Uri =
 		url.parse().map_err(|e: hyper::http::uri::InvalidUri| unusable(e.to_string()))?;
-	if uri.scheme_str() != Some("http") {
-		return Err(unusable("only http:// URLs are supported".into()));
+	if ![Some(&Scheme::HTTP), Some(&Scheme::HTTPS)].contains(&uri.scheme()) {
+		return Err(unusable("only http:// and https:// URLs are supported".into()));
+	}
+	if uri.host().is_none_or(str::is_empty) {
+		return Err(unusable("it names no host".into()));
 	}
 	Ok(uri)
 }
 
-/// A failed connection or transfer, with every cause in the chain (hyper's own message alone
-/// says only "client error (Connect)").
+/// A failed connection or transfer: [`FetchError::Refused`] if the address policy refused it,
+/// else every cause in the chain (hyper's own message alone says only "client error (Connect)").
 fn transport_error(url: &str, error: &(dyn Error + 'static)) -> FetchError {
 	let causes = std::iter::successors(Some(error), |&error| error.source());
-	let reasons: Vec<String> = causes.map(ToString::to_string).collect();
+	let mut reasons = Vec::new();
+	for cause in causes {
+		if let Some(refused) = cause.downcast_ref::<RefusedAddress>() {
+			return FetchError::Refused { url: url.to_owned(), refused: *refused };
+		}
+		reasons.push(cause.to_string());
+	}
 	FetchError::Transport { url: url.to_owned(), reason: reasons.join(": ") }
 }
 
@@ -312,5 +335,39 @@ async fn on_blocking_thread<T: Send + 'static>(
 	match tokio::task::spawn_blocking(work).await {
 		Ok(done) => done.map_err(|e| store_error(url, e)),
 		Err(failed) => Err(FetchError::Store { url: url.to_owned(), reason: failed.to_string() }),
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn only_http_and_https_urls_with_a_host_are_used() {
+		for url in [
+			"http://example.com/artifacts",
+			"https://example.com/artifacts",
+			"HTTPS://example.com/artifacts",
+			"http://[2001:db8::1]:8080/x",
+		] {
+			assert!(http_uri(url).is_ok(), "{url}");
+		}
+		for url in [
+			"ftp://example.com/artifacts",
+			"file:///etc/passwd",
+			"gopher://example.com/",
+			"example.com/artifacts",
+			"example.com:80",
+			"/artifacts/x",
+			"not a url",
+			"",
+		] {
+			match http_uri(url) {
+				Err(FetchError::Url { url: named, .. }) => assert_eq!(named, url),
+				other => panic!("{url}: expected an unusable URL, got {other:?}"),
+			}
+		}
+		let Err(error) = http_uri("ftp://example.com/artifacts") else { panic!("accepted") };
+		assert!(error.to_string().contains("only http:// and https://"), "{error}");
 	}
 }
