@@ -30,8 +30,9 @@ process.on('exit', () => {
 });
 
 /**
- * A running `cairn-worker run --role <role>` with the digits dataset imported; output appended to
- * `logFile` (filter: `$CAIRN_WORKER_LOG`, default info). A solver serves its artifacts on `port`.
+ * A running `cairn-worker run --role <role>` with the digits dataset imported, allowed to download
+ * from loopback; output appended to `logFile` (filter: `$CAIRN_WORKER_LOG`, default info). A
+ * solver serves its artifacts on `port`.
  */
 export class Worker {
   constructor({ role = 'solver', rpcUrl, workDir, port, logFile, suri, extraArgs = [] }) {
@@ -42,7 +43,8 @@ export class Worker {
     try {
       this.child = spawn(
         WORKER_BIN,
-        ['--url', rpcUrl, 'run', '--role', role, '--work-dir', workDir, ...serving, '--dataset-file', DIGITS, ...extraArgs],
+        // Every download of these tests is from a solver on loopback, which workers refuse by default.
+        ['--url', rpcUrl, 'run', '--role', role, '--work-dir', workDir, ...serving, '--dataset-file', DIGITS, '--allow-private-addresses', ...extraArgs],
         { stdio: ['ignore', fd, fd], env: { ...process.env, CAIRN_SURI: suri, RUST_LOG: process.env.CAIRN_WORKER_LOG || 'info' } },
       );
     } finally {

@@ -1,11 +1,12 @@
 //! A content-addressed artifact directory: each artifact lives in a file named by the lowercase
 //! hex of its BLAKE2b-256 hash. Writes are atomic (temporary file, fsync, rename) and reads check
-//! the hash, so a torn or tampered file is an error, never data.
+//! the hash, so a torn or tampered file is an error, never data. An artifact can be written in
+//! pieces ([`ArtifactWriter`]), hashed on the way, so that a download never sits in memory whole.
 
 use std::{
 	fs::File,
 	io::Write,
-	path::{Path, PathBuf},
+	path::PathBuf,
 	sync::atomic::{AtomicU64, Ordering},
 };
 
@@ -76,26 +77,28 @@ impl ArtifactStore {
 
 	/// Stores `bytes` under their hash and returns it.
 	pub fn put(&self, bytes: &[u8]) -> Result<Hash256, StoreError> {
-		let hash = blake2_256(bytes);
-		let name = format!(
-			".{}.{}.{}.tmp",
-			hex::encode(hash),
-			std::process::id(),
-			TEMPORARY.fetch_add(1, Ordering::Relaxed)
-		);
+		let mut writer = self.writer()?;
+		writer.write(bytes)?;
+		writer.commit()
+	}
+
+	/// A new artifact, written in pieces into a temporary file of the store: it is stored under
+	/// its hash once [`committed`](ArtifactWriter::commit), and removed if dropped before.
+	pub fn writer(&self) -> Result<ArtifactWriter, StoreError> {
+		let name =
+			format!(".{}.{}.tmp", std::process::id(), TEMPORARY.fetch_add(1, Ordering::Relaxed));
 		let temporary = self.dir.join(name);
-		let io = |path: &Path| {
-			let path = path.to_path_buf();
-			move |source| StoreError::Io { path, source }
-		};
-		let written = File::create(&temporary)
-			.and_then(|mut file| file.write_all(bytes).and_then(|()| file.sync_all()))
-			.and_then(|()| std::fs::rename(&temporary, self.path(&hash)));
-		if written.is_err() {
-			let _ = std::fs::remove_file(&temporary);
-		}
-		written.map_err(io(&temporary))?;
-		Ok(hash)
+		let file = File::create(&temporary)
+			.map_err(|source| StoreError::Io { path: temporary.clone(), source })?;
+		let hasher = blake2b_simd::Params::new().hash_length(32).to_state();
+		Ok(ArtifactWriter {
+			store: self.clone(),
+			temporary,
+			file,
+			hasher,
+			written: 0,
+			committed: false,
+		})
 	}
 
 	/// The artifact `hash`, checked against it.
@@ -110,6 +113,67 @@ impl ArtifactStore {
 			return Err(StoreError::Corrupt { expected: *hash, actual });
 		}
 		Ok(bytes)
+	}
+}
+
+/// An artifact being written into an [`ArtifactStore`]: its bytes go to a temporary file and
+/// into its hash as they come, so that no more than one piece is ever held. Only
+/// [`commit`](Self::commit) makes it visible, under its hash; dropped before, or after a failed
+/// commit, it leaves nothing behind.
+#[derive(Debug)]
+pub struct ArtifactWriter {
+	store: ArtifactStore,
+	temporary: PathBuf,
+	file: File,
+	hasher: blake2b_simd::State,
+	written: u64,
+	committed: bool,
+}
+
+impl ArtifactWriter {
+	/// Appends `bytes`.
+	pub fn write(&mut self, bytes: &[u8]) -> Result<(), StoreError> {
+		self.file.write_all(bytes).map_err(|source| self.io(source))?;
+		self.hasher.update(bytes);
+		self.written += bytes.len() as u64;
+		Ok(())
+	}
+
+	/// How many bytes were written so far.
+	pub fn written(&self) -> u64 {
+		self.written
+	}
+
+	/// The BLAKE2b-256 hash of what was written so far (the same as
+	/// `cairn_primitives::merkle::blake2_256` of those bytes).
+	pub fn hash(&self) -> Hash256 {
+		let mut hash = [0u8; 32];
+		// The state was made with a 32-byte output.
+		hash.copy_from_slice(self.hasher.finalize().as_bytes());
+		hash
+	}
+
+	/// Flushes the artifact to disk and moves it under its hash, which it returns.
+	pub fn commit(mut self) -> Result<Hash256, StoreError> {
+		let hash = self.hash();
+		self.file.sync_all().map_err(|source| self.io(source))?;
+		std::fs::rename(&self.temporary, self.store.path(&hash))
+			.map_err(|source| self.io(source))?;
+		self.committed = true;
+		Ok(hash)
+	}
+
+	fn io(&self, source: std::io::Error) -> StoreError {
+		StoreError::Io { path: self.temporary.clone(), source }
+	}
+}
+
+impl Drop for ArtifactWriter {
+	fn drop(&mut self) {
+		if !self.committed {
+			// Nothing to report to: the artifact was abandoned, or its write failed already.
+			let _ = std::fs::remove_file(&self.temporary);
+		}
 	}
 }
 
@@ -134,6 +198,33 @@ mod tests {
 		assert!(matches!(store.get(&[7; 32]), Err(StoreError::Missing(h)) if h == [7; 32]));
 		let leftovers = std::fs::read_dir(store.path(&hash).parent().unwrap()).unwrap().count();
 		assert_eq!(leftovers, 1, "no temporary files remain");
+	}
+
+	#[test]
+	fn an_artifact_written_in_pieces_is_stored_under_its_hash_once_committed() {
+		let dir = tempfile::tempdir().unwrap();
+		let store = ArtifactStore::open(dir.path()).unwrap();
+		let mut writer = store.writer().unwrap();
+		for piece in [&b"checkpoint "[..], b"in ", b"pieces"] {
+			writer.write(piece).unwrap();
+		}
+		assert_eq!(writer.written(), 20);
+		let expected = blake2_256(b"checkpoint in pieces");
+		assert_eq!(writer.hash(), expected);
+		assert!(!store.contains(&expected), "not visible before it is committed");
+		assert_eq!(writer.commit().unwrap(), expected);
+		assert_eq!(store.get(&expected).unwrap(), b"checkpoint in pieces");
+
+		let mut abandoned = store.writer().unwrap();
+		abandoned.write(b"half an artifact").unwrap();
+		drop(abandoned);
+		let names: Vec<_> =
+			std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+		assert_eq!(
+			names,
+			[std::ffi::OsString::from(hex::encode(expected))],
+			"nothing else remains"
+		);
 	}
 
 	#[test]

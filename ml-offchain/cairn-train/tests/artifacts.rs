@@ -1,14 +1,29 @@
-//! The artifact server and client over loopback: checked downloads, corruption, missing files.
+//! The artifact server and client over loopback: checked downloads, in memory and into a store,
+//! corruption, missing files, limits, schemes and the address policy.
+
+mod loopback;
+
+use std::time::Duration;
 
 use cairn_primitives::merkle::blake2_256;
-use cairn_train::{client::artifact_url, server, ArtifactClient, ArtifactStore, FetchError};
+use cairn_train::{
+	client::{
+		address::{AddressPolicy, Restricted},
+		artifact_url,
+	},
+	ArtifactClient, ArtifactStore, FetchError,
+};
+use loopback::{files_in, generated_hash, serve_generated, serve_store};
 use tokio::net::TcpListener;
 
-async fn serve(store: ArtifactStore) -> String {
-	let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
-	let base = format!("http://{}", listener.local_addr().expect("local address"));
-	tokio::spawn(server::serve(listener, store));
-	base
+/// A client allowed to reach the loopback servers of these tests.
+fn client() -> ArtifactClient {
+	ArtifactClient::new(AddressPolicy::AllowPrivate)
+}
+
+/// A client allowed to reach the loopback servers of these tests, within `max_bytes` and 60 s.
+fn limited(max_bytes: usize) -> ArtifactClient {
+	client().limited(max_bytes, Duration::from_secs(60))
 }
 
 #[tokio::test]
@@ -17,8 +32,8 @@ async fn downloads_are_checked_against_the_requested_hash() {
 	let store = ArtifactStore::open(dir.path()).unwrap();
 	let bytes = b"a checkpoint".repeat(1000);
 	let hash = store.put(&bytes).unwrap();
-	let base = serve(store.clone()).await;
-	let client = ArtifactClient::new();
+	let base = serve_store(store.clone()).await;
+	let client = client();
 
 	assert_eq!(client.fetch_artifact(&base, &hash).await.unwrap(), bytes);
 
@@ -45,8 +60,8 @@ async fn missing_malformed_and_oversized_requests_fail_clearly() {
 	let dir = tempfile::tempdir().unwrap();
 	let store = ArtifactStore::open(dir.path()).unwrap();
 	let hash = store.put(&[1u8; 4096]).unwrap();
-	let base = serve(store).await;
-	let client = ArtifactClient::new();
+	let base = serve_store(store).await;
+	let client = client();
 
 	let missing = [0xab; 32];
 	match client.fetch_artifact(&base, &missing).await {
@@ -61,25 +76,24 @@ async fn missing_malformed_and_oversized_requests_fail_clearly() {
 		Err(FetchError::Status { status: 400, .. })
 	));
 
-	let small = ArtifactClient::with_limits(1024, std::time::Duration::from_secs(10));
+	let small = client.limited(1024, Duration::from_secs(10));
 	assert!(matches!(
 		small.fetch_artifact(&base, &hash).await,
 		Err(FetchError::TooLarge { limit: 1024, .. })
 	));
 
-	assert!(matches!(
-		client.fetch("https://127.0.0.1/x", &hash).await,
-		Err(FetchError::Url { .. })
-	));
+	assert!(matches!(client.fetch("ftp://127.0.0.1/x", &hash).await, Err(FetchError::Url { .. })));
 	assert!(matches!(client.fetch("not a url", &hash).await, Err(FetchError::Url { .. })));
 
 	// Nothing listens on the port of a listener that has been dropped.
 	let closed = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap();
 	let unreachable = format!("http://{closed}");
-	assert!(matches!(
-		client.fetch_artifact(&unreachable, &hash).await,
-		Err(FetchError::Transport { .. })
-	));
+	match client.fetch_artifact(&unreachable, &hash).await {
+		Err(FetchError::Transport { reason, .. }) => {
+			assert!(reason.contains("onnection refused"), "the cause is named: {reason}")
+		},
+		other => panic!("expected a transport error, got {other:?}"),
+	}
 }
 
 #[tokio::test]
@@ -89,9 +103,8 @@ async fn a_large_artifact_is_streamed_whole_with_its_length() {
 	// 8 MiB: many reads of the streamed file, one checked download.
 	let bytes: Vec<u8> = (0..8u32 << 20).map(|i| (i % 251) as u8).collect();
 	let hash = store.put(&bytes).unwrap();
-	let base = serve(store).await;
-	let client = ArtifactClient::with_limits(bytes.len(), std::time::Duration::from_secs(60));
-	assert_eq!(client.fetch_artifact(&base, &hash).await.unwrap(), bytes);
+	let base = serve_store(store).await;
+	assert_eq!(limited(bytes.len()).fetch_artifact(&base, &hash).await.unwrap(), bytes);
 	// Announced up front, so a client can refuse an oversized body before reading it.
 	let address = base.trim_start_matches("http://");
 	let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
@@ -103,4 +116,159 @@ async fn a_large_artifact_is_streamed_whole_with_its_length() {
 	let read = tokio::io::AsyncReadExt::read(&mut stream, &mut head).await.unwrap();
 	let head = String::from_utf8_lossy(&head[..read]).to_lowercase();
 	assert!(head.contains(&format!("content-length: {}", bytes.len())), "{head}");
+}
+
+#[tokio::test]
+async fn a_large_artifact_downloads_into_the_store_and_hashes_right() {
+	let served = tempfile::tempdir().unwrap();
+	let source = ArtifactStore::open(served.path()).unwrap();
+	// Over 32 MiB that repeat nowhere: a piece written twice, lost or out of order changes the
+	// hash; and a tail shorter than a write chunk.
+	let len = (32u32 << 20) + 12_345;
+	let bytes: Vec<u8> = (0..len).map(|i| (i % 251) as u8 ^ (i >> 20) as u8).collect();
+	let hash = source.put(&bytes).unwrap();
+	let base = serve_store(source).await;
+
+	let dir = tempfile::tempdir().unwrap();
+	let store = ArtifactStore::open(dir.path()).unwrap();
+	let size = limited(bytes.len()).fetch_artifact_into(&base, &hash, &store).await.unwrap();
+	assert_eq!(size, bytes.len() as u64);
+	assert_eq!(files_in(dir.path()), [hex::encode(hash)], "the artifact and nothing else");
+	let stored = std::fs::read(store.path(&hash)).unwrap();
+	assert_eq!(blake2_256(&stored), hash);
+	assert!(stored == bytes, "the stored bytes are those served");
+}
+
+#[tokio::test]
+async fn a_body_growing_over_the_limit_is_refused_on_the_way_and_leaves_nothing() {
+	// 8 MiB without a length announced: only counting what arrives can stop it.
+	let block = vec![7u8; 64 << 10];
+	let base = serve_generated(block.clone(), 128, None).await;
+	let hash = generated_hash(&block, 128);
+	let dir = tempfile::tempdir().unwrap();
+	let store = ArtifactStore::open(dir.path()).unwrap();
+
+	// Over a few write chunks, so that a temporary file was written before the refusal.
+	let small = limited(3 << 20);
+	assert!(matches!(
+		small.fetch_into(&base, &hash, &store).await,
+		Err(FetchError::TooLarge { limit, .. }) if limit == 3 << 20
+	));
+	assert_eq!(files_in(dir.path()), Vec::<String>::new(), "no temporary or final file");
+	assert!(matches!(small.fetch(&base, &hash).await, Err(FetchError::TooLarge { .. })));
+
+	// The same body within the limit is stored.
+	assert_eq!(limited(8 << 20).fetch_into(&base, &hash, &store).await.unwrap(), 8 << 20);
+	assert_eq!(files_in(dir.path()), [hex::encode(hash)]);
+}
+
+#[tokio::test]
+async fn a_wrong_body_leaves_nothing_in_the_store() {
+	let served = tempfile::tempdir().unwrap();
+	let source = ArtifactStore::open(served.path()).unwrap();
+	let bytes = vec![3u8; 3 << 20];
+	let hash = source.put(&bytes).unwrap();
+	let mut corrupt = bytes.clone();
+	corrupt[(2 << 20) + 1] ^= 1;
+	std::fs::write(source.path(&hash), &corrupt).unwrap();
+	let base = serve_store(source).await;
+
+	let dir = tempfile::tempdir().unwrap();
+	let store = ArtifactStore::open(dir.path()).unwrap();
+	match client().fetch_artifact_into(&base, &hash, &store).await {
+		Err(FetchError::HashMismatch { expected, actual, .. }) => {
+			assert_eq!(expected, hash);
+			assert_eq!(actual, blake2_256(&corrupt));
+		},
+		other => panic!("expected a hash mismatch, got {other:?}"),
+	}
+	assert_eq!(files_in(dir.path()), Vec::<String>::new(), "no temporary or final file");
+}
+
+#[tokio::test]
+async fn an_announced_length_over_the_limit_is_refused_before_the_body_is_read() {
+	// Announces 1 GiB and sends 1 KiB: a client that read the body would find it cut short.
+	let block = vec![1u8; 1024];
+	let base = serve_generated(block.clone(), 1, Some(1 << 30)).await;
+	let hash = generated_hash(&block, 1);
+	let dir = tempfile::tempdir().unwrap();
+	let store = ArtifactStore::open(dir.path()).unwrap();
+	let small = limited(1 << 20);
+	for refused in [
+		small.fetch_into(&base, &hash, &store).await.map(|_| ()),
+		small.fetch(&base, &hash).await.map(|_| ()),
+	] {
+		assert!(
+			matches!(refused, Err(FetchError::TooLarge { limit, .. }) if limit == 1 << 20),
+			"{refused:?}"
+		);
+	}
+	assert_eq!(files_in(dir.path()), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn https_is_spoken_to_an_https_url() {
+	// A TCP listener that keeps the client's first bytes, then hangs up.
+	let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+	let address = listener.local_addr().unwrap();
+	let received = tokio::spawn(async move {
+		let (mut stream, _) = listener.accept().await.unwrap();
+		let mut first = vec![0u8; 512];
+		let read = tokio::io::AsyncReadExt::read(&mut stream, &mut first).await.unwrap();
+		first.truncate(read);
+		first
+	});
+	let url = format!("https://{address}/artifacts/x");
+	match limited(1024).fetch_unchecked(&url).await {
+		Err(FetchError::Transport { .. }) => {},
+		other => panic!("expected the handshake to fail, got {other:?}"),
+	}
+	let received = received.await.unwrap();
+	// A TLS record of type handshake (a ClientHello), not an HTTP request.
+	assert_eq!(received.first(), Some(&0x16), "{received:?}");
+}
+
+#[tokio::test]
+async fn a_client_without_the_permission_does_not_connect_to_private_addresses() {
+	let dir = tempfile::tempdir().unwrap();
+	let source = ArtifactStore::open(dir.path()).unwrap();
+	let hash = source.put(b"an artifact on loopback").unwrap();
+	let base = serve_store(source).await;
+	let port = base.rsplit(':').next().unwrap().to_owned();
+	let public = ArtifactClient::new(AddressPolicy::PublicOnly);
+
+	let target = tempfile::tempdir().unwrap();
+	let store = ArtifactStore::open(target.path()).unwrap();
+	// By literal in either family, and by a name that resolves to loopback.
+	for host in ["127.0.0.1", "[::1]", "[::ffff:127.0.0.1]", "localhost"] {
+		let base = format!("http://{host}:{port}");
+		match public.fetch_artifact(&base, &hash).await {
+			Err(error @ FetchError::Refused { refused, .. }) => {
+				assert_eq!(refused.class, Restricted::Loopback, "{host}");
+				assert!(refused.address.is_loopback() || host.contains("ffff"), "{host}");
+				let message = error.to_string();
+				assert!(message.contains("--allow-private-addresses"), "{message}");
+			},
+			other => panic!("{host}: expected a refusal, got {other:?}"),
+		}
+		assert!(matches!(
+			public.fetch_artifact_into(&base, &hash, &store).await,
+			Err(FetchError::Refused { .. })
+		));
+	}
+	let message = public.fetch_artifact(&base, &hash).await.unwrap_err().to_string();
+	assert!(message.contains("127.0.0.1 is a loopback address"), "{message}");
+	assert_eq!(files_in(target.path()), Vec::<String>::new());
+
+	// Refused before connecting: the listener is never called.
+	let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+	let url = format!("http://{}/x", listener.local_addr().unwrap());
+	assert!(matches!(public.fetch_unchecked(&url).await, Err(FetchError::Refused { .. })));
+	let accepted = tokio::time::timeout(Duration::from_millis(200), listener.accept()).await;
+	assert!(accepted.is_err(), "no connection was made");
+
+	// With the permission, the same download goes through.
+	assert_eq!(client().fetch_artifact(&base, &hash).await.unwrap(), b"an artifact on loopback");
+	client().fetch_artifact_into(&base, &hash, &store).await.unwrap();
+	assert!(store.contains(&hash));
 }

@@ -7,6 +7,7 @@ use std::{net::SocketAddr, path::PathBuf};
 
 use anyhow::{anyhow, bail, Context};
 use cairn_primitives::{Activation, Architecture, BoundedVec, Hash256, Mlp, ModelId, TaskId};
+use cairn_train::client::AddressPolicy;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use subxt_signer::SecretString;
 
@@ -136,6 +137,9 @@ pub struct ExportArgs {
 	/// The safetensors file to write.
 	#[arg(long, value_name = "FILE")]
 	pub out: PathBuf,
+
+	#[command(flatten)]
+	pub addresses: AddressArgs,
 }
 
 /// Flags of `replay`.
@@ -203,6 +207,9 @@ pub struct RunArgs {
 	#[arg(long, value_name = "ADDR")]
 	pub metrics_listen: Option<SocketAddr>,
 
+	#[command(flatten)]
+	pub addresses: AddressArgs,
+
 	/// Whistleblower only: the probability of re-executing a check's witnesses (each check is
 	/// drawn on its own, from a seed nobody else knows).
 	#[arg(long, value_name = "PROBABILITY", default_value_t = 1.0)]
@@ -218,6 +225,28 @@ pub struct RunArgs {
 	#[cfg(feature = "dishonest")]
 	#[arg(long, value_enum)]
 	pub dishonest: Option<crate::verifier::dishonest::Dishonesty>,
+}
+
+/// Which hosts the worker's downloads may reach.
+#[derive(Debug, Args)]
+pub struct AddressArgs {
+	/// Let downloads reach loopback, private, link-local and other non-public addresses, as on
+	/// a development chain whose artifacts are served from this machine or its network. Off by
+	/// default: dataset and artifact URIs are chosen by others (a task's poster, a solver), and
+	/// could otherwise point this worker at services on its own network.
+	#[arg(long)]
+	pub allow_private_addresses: bool,
+}
+
+impl AddressArgs {
+	/// The address policy of the worker's downloads.
+	pub fn policy(&self) -> AddressPolicy {
+		if self.allow_private_addresses {
+			AddressPolicy::AllowPrivate
+		} else {
+			AddressPolicy::PublicOnly
+		}
+	}
 }
 
 /// The roles `run` can serve.
@@ -475,6 +504,32 @@ mod tests {
 
 		let both = register_args(&["--mlp", "4-3", "--suri-file", "/dev/null"]);
 		assert!(both.unwrap_err().to_string().contains("cannot be used with"));
+	}
+
+	#[test]
+	fn private_addresses_are_refused_unless_allowed() {
+		let export = |extra: &[&str]| {
+			let mut argv = vec!["cairn-worker", "export", "--model", "0", "--out", "m.safetensors"];
+			argv.extend_from_slice(extra);
+			match Cli::try_parse_from(argv).unwrap().command {
+				Command::Export(args) => args.addresses.policy(),
+				_ => unreachable!("parsed export"),
+			}
+		};
+		assert_eq!(export(&[]), AddressPolicy::PublicOnly);
+		assert_eq!(export(&["--allow-private-addresses"]), AddressPolicy::AllowPrivate);
+		let run = Cli::try_parse_from([
+			"cairn-worker",
+			"run",
+			"--role",
+			"verifier",
+			"--work-dir",
+			"w",
+			"--allow-private-addresses",
+		])
+		.unwrap();
+		let Command::Run(run) = run.command else { panic!("not run") };
+		assert_eq!(run.addresses.policy(), AddressPolicy::AllowPrivate);
 	}
 
 	#[test]

@@ -24,17 +24,17 @@ pub fn import(store: &ArtifactStore, files: &[PathBuf]) -> anyhow::Result<()> {
 	Ok(())
 }
 
-/// The dataset `spec` names, from `store` or else downloaded from its URI (then stored), checked
-/// against its hash and size and against the shape of `architecture`, the network trained.
+/// The dataset `spec` names, from `store` or else downloaded from its URI with `client` (streamed
+/// into the store as it arrives), checked against its hash and size and against the shape of
+/// `architecture`, the network trained.
 pub async fn obtain(
+	client: &ArtifactClient,
 	store: &ArtifactStore,
 	spec: &TaskSpec,
 	architecture: &Architecture,
 ) -> anyhow::Result<Dataset> {
 	let reference = spec.dataset.clone();
-	let bytes = if store.contains(&reference.hash) {
-		store.get(&reference.hash)?
-	} else {
+	if !store.contains(&reference.hash) {
 		let uri = String::from_utf8(reference.uri.to_vec())
 			.map_err(|_| anyhow!("the dataset URI is not UTF-8"))?;
 		if uri.is_empty() {
@@ -45,18 +45,13 @@ pub async fn obtain(
 		}
 		let limit =
 			usize::try_from(reference.size).context("the dataset is too large for this machine")?;
-		let bytes = ArtifactClient::with_limits(limit, DOWNLOAD_TIMEOUT)
-			.fetch(&uri, &reference.hash)
+		let size = client
+			.limited(limit, DOWNLOAD_TIMEOUT)
+			.fetch_into(&uri, &reference.hash, store)
 			.await?;
-		store.put(&bytes).context("cannot store a downloaded dataset")?;
-		tracing::info!(
-			uri,
-			hash = hex0x(&reference.hash),
-			size = bytes.len(),
-			"dataset downloaded"
-		);
-		bytes
-	};
+		tracing::info!(uri, hash = hex0x(&reference.hash), size, "dataset downloaded");
+	}
+	let bytes = store.get(&reference.hash)?;
 	let dataset = tokio::task::spawn_blocking(move || Dataset::from_bytes(&bytes, &reference))
 		.await
 		.context("the dataset check panicked")??;
@@ -81,4 +76,47 @@ fn check_shape(architecture: &Architecture, dataset: &Dataset) -> anyhow::Result
 		);
 	}
 	Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+	use cairn_primitives::{task::Uri, BoundedVec, Mlp, ModelInit};
+	use cairn_train::{client::AddressPolicy, dataset::digits, server};
+
+	use super::*;
+
+	#[tokio::test]
+	async fn a_dataset_on_a_private_address_is_downloaded_only_if_allowed() {
+		let served = tempfile::tempdir().unwrap();
+		let source = ArtifactStore::open(served.path()).unwrap();
+		let hash = source.put(digits::BYTES).unwrap();
+		let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+		let uri = cairn_train::client::artifact_url(
+			&format!("http://{}", listener.local_addr().unwrap()),
+			&hash,
+		);
+		tokio::spawn(server::serve(listener, source));
+		let mut spec = crate::record::tests::spec();
+		spec.dataset = digits::reference(Uri::truncate_from(uri.into_bytes()));
+		let architecture = Architecture::Mlp(Mlp {
+			input: 64,
+			hidden: BoundedVec::new(),
+			output: 10,
+			activation: cairn_primitives::Activation::Relu,
+		});
+		spec.model = ModelInit::Fresh { architecture: architecture.clone(), init_seed: 1 };
+		let dir = tempfile::tempdir().unwrap();
+		let store = ArtifactStore::open(dir.path()).unwrap();
+
+		let public = ArtifactClient::new(AddressPolicy::PublicOnly);
+		let refused = obtain(&public, &store, &spec, &architecture).await.unwrap_err().to_string();
+		assert!(refused.contains("127.0.0.1 is a loopback address"), "{refused}");
+		assert!(refused.contains("--allow-private-addresses"), "{refused}");
+		assert!(!store.contains(&hash));
+
+		let private = ArtifactClient::new(AddressPolicy::AllowPrivate);
+		let dataset = obtain(&private, &store, &spec, &architecture).await.unwrap();
+		assert_eq!(dataset.header().features, 64);
+		assert_eq!(store.get(&hash).unwrap(), digits::BYTES, "kept in the store");
+	}
 }

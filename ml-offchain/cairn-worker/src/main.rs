@@ -283,6 +283,7 @@ async fn run(url: String, args: RunArgs) -> anyhow::Result<()> {
 				listen: args.listen,
 				public_url,
 				max_dataset_bytes: args.max_dataset_bytes,
+				addresses: args.addresses.policy(),
 				dataset_files: args.dataset_file,
 				bond: args.bond,
 				#[cfg(feature = "dishonest")]
@@ -305,6 +306,7 @@ async fn run(url: String, args: RunArgs) -> anyhow::Result<()> {
 				dishonesty: args.dishonest,
 				work_dir: args.work_dir,
 				dataset_files: args.dataset_file,
+				addresses: args.addresses.policy(),
 				bond: args.bond,
 			})
 			.await

@@ -84,7 +84,8 @@ pub async fn export(url: &str, args: ExportArgs) -> anyhow::Result<()> {
 			let chain = Chain::connect(url).await?;
 			let record =
 				chain.model(id).await?.ok_or_else(|| anyhow!("no model {id} is registered"))?;
-			let weights = fetch_registered(id, &record).await?;
+			let client = ArtifactClient::new(args.addresses.policy());
+			let weights = fetch_registered(&client, id, &record).await?;
 			let metadata = HashMap::from([
 				("cairn.model".to_owned(), id.to_string()),
 				("cairn.name".to_owned(), String::from_utf8_lossy(&record.name.0).into_owned()),
@@ -118,37 +119,64 @@ pub async fn export(url: &str, args: ExportArgs) -> anyhow::Result<()> {
 /// provider's block loop (and its windows on other tasks) for long.
 const WEIGHTS_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
-/// A client for the weights of `record`: bodies no larger than its architecture's parameters in
+/// `client` for the weights of `record`: bodies no larger than its architecture's parameters in
 /// `f32` plus 1 MiB of names and headers, within [`WEIGHTS_TIMEOUT`].
-fn weights_client(record: &ModelRecord) -> ArtifactClient {
+fn weights_client(client: &ArtifactClient, record: &ModelRecord) -> ArtifactClient {
 	let parameters = usize::try_from(record.architecture.0.parameter_count()).unwrap_or(usize::MAX);
-	ArtifactClient::with_limits(
-		parameters.saturating_mul(4).saturating_add(1 << 20),
-		WEIGHTS_TIMEOUT,
-	)
+	client.limited(parameters.saturating_mul(4).saturating_add(1 << 20), WEIGHTS_TIMEOUT)
+}
+
+/// Where the weights of registered model `id` are: its metadata URI.
+fn location(id: ModelId, record: &ModelRecord) -> anyhow::Result<String> {
+	let uri = String::from_utf8_lossy(&record.metadata_uri.0).into_owned();
+	if uri.is_empty() {
+		bail!("model {id} names no location for its weights (its metadata URI is empty)");
+	}
+	Ok(uri)
 }
 
 /// The weights of registered model `id`: from the artifact server its metadata URI names (where
 /// solvers serve what they trained), else from the URI itself as a weights file; checked
 /// against the registered hash (callers check them against the architecture).
-pub async fn fetch_registered(id: ModelId, record: &ModelRecord) -> anyhow::Result<Weights> {
-	let uri = String::from_utf8_lossy(&record.metadata_uri.0).into_owned();
-	if uri.is_empty() {
-		bail!("model {id} names no location for its weights (its metadata URI is empty)");
+pub async fn fetch_registered(
+	client: &ArtifactClient,
+	id: ModelId,
+	record: &ModelRecord,
+) -> anyhow::Result<Weights> {
+	let uri = location(id, record)?;
+	let client = weights_client(client, record);
+	match client.fetch_artifact(&uri, &record.weights_hash).await {
+		Ok(bytes) => registered(id, record, &uri, Weights::from_canonical(&bytes)?),
+		Err(served) => weights_file(&client, id, record, &uri, served).await,
 	}
-	let client = weights_client(record);
-	let weights = match client.fetch_artifact(&uri, &record.weights_hash).await {
-		Ok(bytes) => Weights::from_canonical(&bytes)?,
-		Err(served) => {
-			let bytes = client.fetch_unchecked(&uri).await.map_err(|direct| {
-				anyhow!(
-					"cannot fetch the weights of model {id}: {} gave {served}; {uri} gave {direct}",
-					artifact_url(&uri, &record.weights_hash)
-				)
-			})?;
-			Weights::from_bytes(&bytes).with_context(|| format!("{uri}"))?
-		},
-	};
+}
+
+/// The weights file at `uri`, the location of model `id` whose artifact server there gave
+/// `served`, checked against the registered hash.
+async fn weights_file(
+	client: &ArtifactClient,
+	id: ModelId,
+	record: &ModelRecord,
+	uri: &str,
+	served: impl std::fmt::Display,
+) -> anyhow::Result<Weights> {
+	let bytes = client.fetch_unchecked(uri).await.map_err(|direct| {
+		anyhow!(
+			"cannot fetch the weights of model {id}: {} gave {served}; {uri} gave {direct}",
+			artifact_url(uri, &record.weights_hash)
+		)
+	})?;
+	let weights = Weights::from_bytes(&bytes).with_context(|| uri.to_owned())?;
+	registered(id, record, uri, weights)
+}
+
+/// `weights`, fetched from `uri`, if they are those model `id` is registered with.
+fn registered(
+	id: ModelId,
+	record: &ModelRecord,
+	uri: &str,
+	weights: Weights,
+) -> anyhow::Result<Weights> {
 	if weights.hash() != record.weights_hash {
 		bail!(
 			"the weights at {uri} hash to {}, but model {id} is registered as {}",
@@ -175,21 +203,22 @@ pub async fn parent_record(
 /// The model `spec` continues, if it continues one, with its weights (see [`parent_weights`]).
 pub async fn parent_of(
 	chain: &Chain,
+	client: &ArtifactClient,
 	store: &ArtifactStore,
 	spec: &TaskSpec,
 	base: Option<&str>,
 ) -> anyhow::Result<Option<(ParentRecord, Parent)>> {
 	match parent_record(chain, spec).await? {
-		Some((model, record)) => parent_weights(store, model, record, base).await.map(Some),
+		Some((model, record)) => parent_weights(client, store, model, record, base).await.map(Some),
 		None => Ok(None),
 	}
 }
 
-/// Registered model `model` with its weights, from `store`, else from `base` (a solver's
-/// artifact server, which serves the parent of every run it trains), else from where the
-/// registry says; checked against the registered hash and architecture, and kept in `store`
-/// (which a solver serves).
+/// Registered model `model` with its weights, from `store`, else fetched into it with `client`
+/// (see [`fetch_parent`]); checked against the registered hash and architecture, and kept in
+/// `store` (which a solver serves).
 pub async fn parent_weights(
+	client: &ArtifactClient,
 	store: &ArtifactStore,
 	model: ModelId,
 	record: ModelRecord,
@@ -198,23 +227,51 @@ pub async fn parent_weights(
 	let hash = record.weights_hash;
 	let weights = match store.get(&hash) {
 		Ok(bytes) => Weights::from_canonical(&bytes)?,
-		Err(_) => {
-			let served = match base {
-				Some(base) => weights_client(&record).fetch_artifact(base, &hash).await.ok(),
-				None => None,
-			};
-			let weights = match served.map(|bytes| Weights::from_canonical(&bytes)) {
-				Some(Ok(weights)) => weights,
-				_ => fetch_registered(model, &record).await?,
-			};
-			store.put(&weights.canonical()).context("cannot store the parent's weights")?;
-			weights
-		},
+		Err(_) => fetch_parent(client, store, model, &record, base).await?,
 	};
 	let architecture = record.architecture.0;
 	let parent = Parent::new(&architecture, weights)
 		.with_context(|| format!("the weights of model {model}"))?;
 	Ok((ParentRecord { architecture, weights: hash }, parent))
+}
+
+/// The weights of registered model `model`, put into `store`: from `base` (a solver's artifact
+/// server, which serves the parent of every run it trains), else from the artifact server the
+/// registry names, both streamed into the store as they arrive; else from the registry's
+/// location as a weights file (parsed in memory, then stored in canonical form).
+async fn fetch_parent(
+	client: &ArtifactClient,
+	store: &ArtifactStore,
+	model: ModelId,
+	record: &ModelRecord,
+	base: Option<&str>,
+) -> anyhow::Result<Weights> {
+	let client = weights_client(client, record);
+	if let Some(base) = base {
+		if let Ok(weights) = stored(&client, store, base, &record.weights_hash).await {
+			return Ok(weights);
+		}
+	}
+	let uri = location(model, record)?;
+	match stored(&client, store, &uri, &record.weights_hash).await {
+		Ok(weights) => registered(model, record, &uri, weights),
+		Err(served) => {
+			let weights = weights_file(&client, model, record, &uri, served).await?;
+			store.put(&weights.canonical()).context("cannot store the parent's weights")?;
+			Ok(weights)
+		},
+	}
+}
+
+/// Weights `hash` from the artifact server at `base`, downloaded into `store`.
+async fn stored(
+	client: &ArtifactClient,
+	store: &ArtifactStore,
+	base: &str,
+	hash: &Hash256,
+) -> anyhow::Result<Weights> {
+	client.fetch_artifact_into(base, hash, store).await?;
+	Ok(Weights::from_canonical(&store.get(hash)?)?)
 }
 
 /// The final weights and architecture of the finished `train --dir` run in `dir`.

@@ -41,7 +41,7 @@ use cairn_primitives::{
 	merkle::checkpoint_proof, task::Uri, verification::Siblings, Hash256, ResultCommitment, Role,
 	TaskId,
 };
-use cairn_train::ArtifactStore;
+use cairn_train::{client::AddressPolicy, ArtifactClient, ArtifactStore};
 use subxt::utils::AccountId32;
 use subxt_signer::sr25519::Keypair;
 use tokio::{net::TcpListener, task::JoinHandle};
@@ -74,6 +74,8 @@ pub struct Config {
 	pub public_url: String,
 	/// Largest dataset to take on, in bytes.
 	pub max_dataset_bytes: u64,
+	/// Which hosts downloads (datasets, parents' weights) may reach.
+	pub addresses: AddressPolicy,
 	/// Dataset files to import into the store at start.
 	pub dataset_files: Vec<PathBuf>,
 	/// Bond to register with [default: the minimum solver bond].
@@ -104,6 +106,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 		me: chain::account_of(&config.signer),
 		signer: config.signer,
 		bond: config.bond,
+		client: ArtifactClient::new(config.addresses),
 		store,
 		tasks,
 		artifacts_uri,
@@ -161,6 +164,8 @@ struct Solver {
 	signer: Keypair,
 	me: AccountId32,
 	bond: Option<u128>,
+	/// Downloads datasets and parents' weights.
+	client: ArtifactClient,
 	store: ArtifactStore,
 	tasks: TaskDir,
 	artifacts_uri: Uri,
@@ -359,7 +364,8 @@ impl Solver {
 			.ok_or_else(|| anyhow!("the dispute is past the checkpoints on record"))?;
 		let start = load_checkpoint(&self.store, start)?;
 		let dataset =
-			datasets::obtain(&self.store, &state.run.spec, state.run.architecture()?).await?;
+			datasets::obtain(&self.client, &self.store, &state.run.spec, state.run.architecture()?)
+				.await?;
 		let parent = run_parent(&self.store, &state.run)?;
 		value_at(cairn_train::Job::new(&state.run.spec, parent.as_ref()), &dataset, &start, point)
 	}
@@ -554,14 +560,14 @@ impl Solver {
 		task: &TaskRecord,
 		limits: &capacity::Limits,
 	) -> anyhow::Result<RunRecord> {
-		let parent = models::parent_of(chain, &self.store, &task.spec, None)
+		let parent = models::parent_of(chain, &self.client, &self.store, &task.spec, None)
 			.await
 			.context("cannot get the parent model")?
 			.map(|(record, _)| record);
 		let run = RunRecord { parent, ..RunRecord::new(task.spec.clone()) };
 		let architecture = run.architecture()?;
 		capacity::check(&task.spec, architecture, limits)?;
-		datasets::obtain(&self.store, &task.spec, architecture)
+		datasets::obtain(&self.client, &self.store, &task.spec, architecture)
 			.await
 			.context("cannot obtain the dataset")?;
 		Ok(run)
@@ -610,15 +616,18 @@ impl Solver {
 	/// Starts (or resumes) training `state` on a blocking thread.
 	async fn start_job(&mut self, mut state: TaskState) -> anyhow::Result<()> {
 		let architecture = state.run.architecture()?.clone();
-		let dataset = match datasets::obtain(&self.store, &state.run.spec, &architecture).await {
-			Ok(dataset) => dataset,
-			// Held: a download cut short may pass, and giving up would not save the bond.
-			Err(error) => {
-				let ended =
-					TrainingEnd::Failed { error: format!("cannot obtain the dataset: {error:#}") };
-				return self.after_training(&mut state, ended, None);
-			},
-		};
+		let dataset =
+			match datasets::obtain(&self.client, &self.store, &state.run.spec, &architecture).await
+			{
+				Ok(dataset) => dataset,
+				// Held: a download cut short may pass, and giving up would not save the bond.
+				Err(error) => {
+					let ended = TrainingEnd::Failed {
+						error: format!("cannot obtain the dataset: {error:#}"),
+					};
+					return self.after_training(&mut state, ended, None);
+				},
+			};
 		let stop = Arc::new(AtomicBool::new(false));
 		let (store, tasks, flag) = (self.store.clone(), self.tasks.clone(), stop.clone());
 		let task_id = state.task_id;

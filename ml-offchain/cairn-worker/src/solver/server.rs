@@ -133,7 +133,7 @@ mod tests {
 		solver::state::{Phase, TaskState},
 	};
 	use cairn_primitives::merkle::{checkpoint_root, verify_checkpoint, CheckpointProof};
-	use cairn_train::ArtifactClient;
+	use cairn_train::{client::AddressPolicy, ArtifactClient};
 
 	/// A raw HTTP/1.0 GET; returns the status line and the body.
 	async fn get(addr: std::net::SocketAddr, path: &str) -> (String, String) {
@@ -176,7 +176,7 @@ mod tests {
 		assert!(get(addr, "/tasks/8/checkpoints").await.0.contains("404"));
 		assert!(get(addr, "/tasks/x/checkpoints").await.0.contains("400"));
 
-		let bytes = ArtifactClient::new()
+		let bytes = ArtifactClient::new(AddressPolicy::AllowPrivate)
 			.fetch_artifact(&format!("http://{addr}"), &second)
 			.await
 			.unwrap();

@@ -41,7 +41,7 @@ use cairn_primitives::{
 	verification::{forced_error, forced_witness, reveal_commitment},
 	Computed, Finding, Hash256, ResultCommitment, Role, TaskId, TaskSpec,
 };
-use cairn_train::{ArtifactClient, ArtifactStore, Dataset, Job, Parent};
+use cairn_train::{client::AddressPolicy, ArtifactClient, ArtifactStore, Dataset, Job, Parent};
 use subxt::{ext::codec::Encode, utils::AccountId32};
 use subxt_signer::sr25519::Keypair;
 
@@ -82,6 +82,8 @@ pub struct Config {
 	pub work_dir: PathBuf,
 	/// Dataset files to import into the store at start.
 	pub dataset_files: Vec<PathBuf>,
+	/// Which hosts downloads (datasets, the solver's artifacts, parents' weights) may reach.
+	pub addresses: AddressPolicy,
 	/// Bond to register with [default: the minimum verifier bond].
 	pub bond: Option<u128>,
 }
@@ -95,6 +97,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 		signer: config.signer,
 		role: config.role,
 		bond: config.bond,
+		client: ArtifactClient::new(config.addresses),
 		store,
 		checks: CheckDir::open(config.work_dir.join("checks"))?,
 		answered: HashMap::new(),
@@ -122,6 +125,8 @@ struct Verifier {
 	me: AccountId32,
 	role: Role,
 	bond: Option<u128>,
+	/// Downloads datasets, the solvers' artifacts and parents' weights.
+	client: ArtifactClient,
 	store: ArtifactStore,
 	checks: CheckDir,
 	/// Block at which a dispute's move (task, dispute serial, round) was last sent.
@@ -343,7 +348,8 @@ impl Verifier {
 			.architecture()
 			.cloned()
 			.ok_or_else(|| anyhow!("task {task_id} trains no known network"))?;
-		let dataset = datasets::obtain(&self.store, &task.spec, &architecture).await?;
+		let dataset =
+			datasets::obtain(&self.client, &self.store, &task.spec, &architecture).await?;
 		Ok(SubmittedRun { spec: task.spec, parent, dataset, commitment, base })
 	}
 
@@ -368,17 +374,21 @@ impl Verifier {
 			return Ok(None);
 		};
 		let architecture = record.architecture.0.clone();
-		let (parent, failed_at) =
-			match models::parent_weights(&self.store, model, record, Some(base)).await {
-				Ok((_, parent)) => (parent, None),
-				Err(error) => {
-					tracing::warn!(
-						task = task_id,
-						"the parent's weights are unavailable: {error:#}"
-					);
-					(Parent::without_weights(&architecture)?, Some(Instant::now()))
-				},
-			};
+		let (parent, failed_at) = match models::parent_weights(
+			&self.client,
+			&self.store,
+			model,
+			record,
+			Some(base),
+		)
+		.await
+		{
+			Ok((_, parent)) => (parent, None),
+			Err(error) => {
+				tracing::warn!(task = task_id, "the parent's weights are unavailable: {error:#}");
+				(Parent::without_weights(&architecture)?, Some(Instant::now()))
+			},
+		};
 		let mut parents = self.parents.lock().unwrap_or_else(|e| e.into_inner());
 		parents.insert(task_id, (parent.clone(), failed_at));
 		Ok(Some(parent))
@@ -489,7 +499,7 @@ impl SubmittedRun {
 	) -> ServedRun<'a> {
 		let longest = self.job().checkpoint_len().unwrap_or(0).max(64 << 10);
 		ServedRun {
-			client: ArtifactClient::with_limits(longest, SERVED_TIMEOUT),
+			client: verifier.client.limited(longest, SERVED_TIMEOUT),
 			store: &verifier.store,
 			base: self.base.clone(),
 			task_id,
