@@ -8,15 +8,15 @@
 
 mod common;
 
-use std::{process::Command, time::Instant};
+use std::{collections::HashMap, process::Command, time::Instant};
 
 use cairn_primitives::{
 	task::{step_trace_len, Uri},
-	Architecture, Optimizer, TaskSpec,
+	Architecture, ModelInit, Optimizer, TaskSpec,
 };
 use cairn_train::{
 	dataset_ref, evaluate, replay_segment, state_at_step, step_trace, train, Checkpoint, Dataset,
-	Job, Synthetic, TrainError, Trainer,
+	Job, Parent, Synthetic, TrainError, Trainer, Weights,
 };
 use common::{checkpoints, cnn, digits, spec, with_architecture};
 
@@ -139,6 +139,35 @@ fn cnn_segments_replay_and_resume_with_every_optimizer() {
 fn a_28x28_cnn_replays_on_synthetic_images() {
 	let (data, spec) = synthetic_images(6, 2);
 	replays(&spec, &data);
+}
+
+#[test]
+fn a_cnn_continues_from_its_safetensors_weights() {
+	let (data, _) = digits();
+	let fresh = digits_spec(digits_cnn(), Optimizer::adam(1e-3), 16, 6, 3);
+	let last = checkpoints(&fresh, &data).pop().unwrap();
+	let weights = Weights::from_canonical(&last.weights().unwrap()).unwrap();
+	let file = weights.to_safetensors(HashMap::new()).unwrap();
+	let parent = Parent::new(&digits_cnn(), Weights::from_bytes(&file).unwrap()).unwrap();
+	let mut child = digits_spec(digits_cnn(), Optimizer::sgd(0.05, 0.0), 16, 6, 3);
+	child.model = ModelInit::FromRegistry { model: 3 };
+	let job = Job::continuing(&child, &parent);
+	let run = checkpoints_of(job, &data);
+	assert_eq!(run[0].weights().unwrap(), weights.canonical(), "step 0 holds the parent's weights");
+	assert_eq!(replay_segment(job, &data, &run[1]).unwrap(), run[2]);
+	let other = cnn(8, &[(8, 3, true), (8, 3, true)], &[]);
+	assert!(matches!(Parent::new(&other, weights), Err(TrainError::Weights(_))));
+}
+
+/// Every checkpoint of `job`'s run.
+fn checkpoints_of(job: Job<'_>, data: &Dataset) -> Vec<Checkpoint> {
+	let mut run = Vec::new();
+	train(job, data, None, |c| {
+		run.push(c.clone());
+		Ok::<_, TrainError>(())
+	})
+	.unwrap();
+	run
 }
 
 #[test]

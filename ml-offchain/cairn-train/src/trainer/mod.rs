@@ -56,13 +56,10 @@ pub struct Parent {
 }
 
 impl Parent {
-	/// The model of `architecture` with `weights`; only MLPs are continued from weights so far.
+	/// The model of `architecture` with `weights`.
 	pub fn new(architecture: &Architecture, weights: Weights) -> Result<Self, TrainError> {
 		let mut parent = Self::without_weights(architecture)?;
-		let Network::Mlp(mlp) = &parent.network else {
-			return Err(TrainError::Unsupported);
-		};
-		weights.fit(mlp)?;
+		weights.fit(architecture)?;
 		parent.weights = Some(weights);
 		Ok(parent)
 	}
