@@ -40,7 +40,9 @@ pub(crate) struct Layer {
 /// A network workers train, from a task's architecture.
 #[derive(Clone, Debug)]
 pub(crate) enum Network {
+	/// A fully connected network.
 	Mlp(Mlp),
+	/// Convolutions, then dense layers.
 	Cnn(Cnn),
 }
 
@@ -65,14 +67,17 @@ impl LayerShape {
 		[self.weight[0], self.weight[1..].iter().product()]
 	}
 
+	/// A linear layer's: weight `[fan_in, outputs]`.
 	fn dense(name: String, fan_in: usize, outputs: usize) -> Self {
 		Self { name, weight: vec![fan_in, outputs], fan_in, outputs, positions: 1 }
 	}
 }
 
 impl Network {
-	/// The network of `architecture`, when workers train it.
+	/// The network of `architecture`, when it is valid and of a kind workers train (the bounds
+	/// keep every shape consistent: odd kernels, pools over even sides).
 	pub fn of(architecture: &Architecture) -> Option<Self> {
+		architecture.validate().ok()?;
 		match architecture {
 			Architecture::Mlp(mlp) => Some(Network::Mlp(mlp.clone())),
 			Architecture::Cnn(cnn) => Some(Network::Cnn(cnn.clone())),
@@ -96,6 +101,7 @@ impl Network {
 		}
 	}
 
+	/// The non-linearity between layers.
 	fn activation(&self) -> Activation {
 		match self {
 			Network::Mlp(mlp) => mlp.activation,
@@ -137,7 +143,9 @@ impl Network {
 /// A tensor the forward pass computed, flattened, with its shape: one position of a step's trace.
 #[derive(Clone, Debug)]
 pub(crate) struct Intermediate {
+	/// The tensor's shape.
 	pub shape: Vec<usize>,
+	/// Its values, row-major.
 	pub values: Tensor<1>,
 }
 

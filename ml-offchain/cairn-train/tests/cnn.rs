@@ -157,6 +157,9 @@ fn a_cnn_continues_from_its_safetensors_weights() {
 	assert_eq!(replay_segment(job, &data, &run[1]).unwrap(), run[2]);
 	let other = cnn(8, &[(8, 3, true), (8, 3, true)], &[]);
 	assert!(matches!(Parent::new(&other, weights), Err(TrainError::Weights(_))));
+	// A parent whose shapes do not hold together (an even kernel) is refused, not built.
+	let even = cnn(8, &[(8, 4, true)], &[]);
+	assert!(matches!(Parent::without_weights(&even), Err(TrainError::Unsupported)));
 }
 
 /// Every checkpoint of `job`'s run.
