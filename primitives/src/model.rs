@@ -239,6 +239,7 @@ impl Cnn {
 		})
 	}
 
+	/// The bounds of [`Architecture::validate`] for a CNN.
 	fn validate(&self) -> Result<(), ArchitectureError> {
 		let channels = 1..=MAX_CHANNELS;
 		let side = 1..=MAX_IMAGE_SIDE;
