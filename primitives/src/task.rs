@@ -271,20 +271,20 @@ impl TaskSpec {
 }
 
 /// Whether Cairn workers train `architecture` bit-exactly: a valid MLP whose every width is at
-/// most [`MAX_EXACT_DIMENSION`], or a valid CNN whose dense hidden and output widths and whose
-/// convolutions' inputs per output (`in_channels * kernel²`) are at most that. A CNN still has
-/// products whose inner dimension exceeds [`MAX_EXACT_DIMENSION`] (every convolution's weight
-/// gradient reduces over `batch * height * width` values, the first dense layer over the
-/// flattened features when they exceed it): it trains bit-exactly across processes and thread
-/// counts, and across machines whose matrix kernels block alike (one L1 cache geometry), not
-/// beyond.
+/// most [`MAX_EXACT_DIMENSION`], or a valid CNN whose flattened features, dense widths and
+/// convolutions' inputs per output (`in_channels * kernel²`) are at most that. The one longer
+/// reduction of a CNN, a convolution's weight gradient over `batch * height * width` values, is a
+/// matrix product of at most [`crate::model::MAX_CHANNELS`] rows by `kernel²` columns, which the
+/// CPU kernels block by 512 on every machine (their blocking depends on the cache only for
+/// larger outputs).
 pub fn trainable(architecture: &Architecture) -> bool {
 	let exact = |width: u32| width <= MAX_EXACT_DIMENSION;
 	architecture.validate().is_ok()
 		&& match architecture {
 			Architecture::Mlp(mlp) => mlp.widths().all(exact),
 			Architecture::Cnn(cnn) => {
-				cnn.hidden.iter().chain([&cnn.output]).all(|&w| exact(w))
+				cnn.flat_features() <= u64::from(MAX_EXACT_DIMENSION)
+					&& cnn.hidden.iter().chain([&cnn.output]).all(|&w| exact(w))
 					&& cnn.conv_shapes().all(|c| {
 						u64::from(c.in_channels) * u64::from(c.kernel * c.kernel)
 							<= u64::from(MAX_EXACT_DIMENSION)
@@ -464,7 +464,7 @@ mod tests {
 		assert_eq!(task_flops(&mlp(), &spec().training), 6 * params * 32 * 100);
 	}
 
-	/// 1x28x28, conv 8 k3 pooled, conv 16 k3 pooled, dense 10.
+	/// 1x28x28, conv 8 k3 pooled, conv 8 k3 pooled (8x7x7 = 392 features), dense 10.
 	fn cnn(hidden: &[u32]) -> Architecture {
 		Architecture::Cnn(Cnn {
 			channels: 1,
@@ -472,7 +472,7 @@ mod tests {
 			width: 28,
 			convs: BoundedVec::truncate_from(vec![
 				Conv { channels: 8, kernel: 3, pool: true },
-				Conv { channels: 16, kernel: 3, pool: true },
+				Conv { channels: 8, kernel: 3, pool: true },
 			]),
 			hidden: BoundedVec::truncate_from(hidden.to_vec()),
 			output: 10,
@@ -482,8 +482,8 @@ mod tests {
 
 	#[test]
 	fn cnn_flops_count_every_output_position_of_a_convolution() {
-		// (1·9+1)·8 at 28·28 positions, (8·9+1)·16 at 14·14, 784·10+10 once.
-		let multiply_adds = 80 * 784 + 1168 * 196 + 7850;
+		// (1·9+1)·8 at 28·28 positions, (8·9+1)·8 at 14·14, 392·10+10 once.
+		let multiply_adds = 80 * 784 + 584 * 196 + 3930;
 		assert_eq!(flops_per_step(&cnn(&[]), 32), 6 * multiply_adds * 32);
 		assert_eq!(mlp().forward_multiply_adds(), mlp().parameter_count());
 	}
@@ -494,6 +494,10 @@ mod tests {
 		assert!(trainable(&cnn(&[MAX_EXACT_DIMENSION])));
 		assert!(!trainable(&cnn(&[MAX_EXACT_DIMENSION + 1])));
 		let Architecture::Cnn(mut wide) = cnn(&[]) else { unreachable!() };
+		// 16x7x7 = 784 flattened features: the first dense layer's reduction is too long.
+		wide.convs[1].channels = 16;
+		assert!(!trainable(&Architecture::Cnn(wide.clone())));
+		wide.convs[1].channels = 8;
 		// 64 channels in, kernel 3: 576 inputs per output.
 		wide.convs[0].channels = 64;
 		assert!(!trainable(&Architecture::Cnn(wide.clone())));
