@@ -271,37 +271,63 @@ impl TaskSpec {
 }
 
 /// Whether Cairn workers train `architecture` bit-exactly: a valid MLP whose every width is at
-/// most [`MAX_EXACT_DIMENSION`].
+/// most [`MAX_EXACT_DIMENSION`], or a valid CNN whose flattened features, dense widths and
+/// convolutions' inputs per output (`in_channels * kernel²`) are at most that. The one longer
+/// reduction of a CNN, a convolution's weight gradient over `batch * height * width` values, is a
+/// matrix product of at most [`crate::model::MAX_CHANNELS`] rows by `kernel²` columns, which the
+/// CPU kernels block by 512 on every machine (their blocking depends on the cache only for
+/// larger outputs).
 pub fn trainable(architecture: &Architecture) -> bool {
-	match architecture {
-		Architecture::Mlp(mlp) => {
-			architecture.validate().is_ok() && mlp.widths().all(|w| w <= MAX_EXACT_DIMENSION)
-		},
-		Architecture::External { .. } => false,
-	}
+	let exact = |width: u32| width <= MAX_EXACT_DIMENSION;
+	architecture.validate().is_ok()
+		&& match architecture {
+			Architecture::Mlp(mlp) => mlp.widths().all(exact),
+			Architecture::Cnn(cnn) => {
+				cnn.flat_features() <= u64::from(MAX_EXACT_DIMENSION)
+					&& cnn.hidden.iter().chain([&cnn.output]).all(|&w| exact(w))
+					&& cnn.conv_shapes().all(|c| {
+						u64::from(c.in_channels) * u64::from(c.kernel * c.kernel)
+							<= u64::from(MAX_EXACT_DIMENSION)
+					})
+			},
+			Architecture::External { .. } => false,
+		}
 }
 
 /// Positions of one training step's trace, from its input state (position 0) to its output
 /// state (the last position): the range a dispute bisects once it has pinpointed one step. An MLP
 /// of `L` linear layers traces, in this order, each layer's linear output and (but the last)
 /// its activation, the loss, each layer's weight and bias gradients, each layer's updated weight
-/// and bias (`6 * L` tensors), and the output state: `6 * L + 1` positions after the input.
-/// `None` for architectures workers do not train.
+/// and bias (`6 * L` tensors), and the output state: `6 * L + 1` positions after the input. A
+/// CNN of `C` convolutions (`P` of them pooled) and `D` dense layers traces each convolution's
+/// output, activation and (when pooled) pool output, then its dense layers as an MLP's, the loss,
+/// the gradients and updated parameters of all `C + D` layers: `2 * C + P + 2 * D - 1 + 1 +
+/// 4 * (C + D)` tensors and the output state. `None` for architectures workers do not train.
 pub fn step_trace_len(architecture: &Architecture) -> Option<u32> {
+	if !trainable(architecture) {
+		return None;
+	}
 	match architecture {
-		Architecture::Mlp(mlp) if trainable(architecture) => {
+		Architecture::Mlp(mlp) => {
 			let layers = mlp.hidden.len() as u32 + 1;
 			Some(6 * layers + 1)
 		},
-		_ => None,
+		Architecture::Cnn(cnn) => {
+			let convs = cnn.convs.len() as u32;
+			let pools = cnn.convs.iter().filter(|c| c.pool).count() as u32;
+			let dense = cnn.hidden.len() as u32 + 1;
+			Some(2 * convs + pools + 2 * dense + 4 * (convs + dense) + 1)
+		},
+		Architecture::External { .. } => None,
 	}
 }
 
-/// Floating-point operations of one training step: about 2 per parameter and sample forward and
-/// 4 backward, so `6 * parameters * batch_size`.
+/// Floating-point operations of one training step: about 2 per multiply-add of a sample's forward
+/// pass and 4 backward, so `6 * forward_multiply_adds * batch_size` (for an MLP, whose forward
+/// pass uses every parameter once, `6 * parameters * batch_size`).
 pub fn flops_per_step(architecture: &Architecture, batch_size: u32) -> u128 {
 	6u128
-		.saturating_mul(u128::from(architecture.parameter_count()))
+		.saturating_mul(u128::from(architecture.forward_multiply_adds()))
 		.saturating_mul(u128::from(batch_size))
 }
 
@@ -313,7 +339,7 @@ pub fn task_flops(architecture: &Architecture, training: &TrainingConfig) -> u12
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use crate::{Activation, Mlp};
+	use crate::{Activation, Cnn, Conv, Mlp};
 
 	fn mlp() -> Architecture {
 		Architecture::Mlp(Mlp {
@@ -436,6 +462,59 @@ mod tests {
 		let params = u128::from(mlp().parameter_count());
 		assert_eq!(flops_per_step(&mlp(), 32), 6 * params * 32);
 		assert_eq!(task_flops(&mlp(), &spec().training), 6 * params * 32 * 100);
+	}
+
+	/// 1x28x28, conv 8 k3 pooled, conv 8 k3 pooled (8x7x7 = 392 features), dense 10.
+	fn cnn(hidden: &[u32]) -> Architecture {
+		Architecture::Cnn(Cnn {
+			channels: 1,
+			height: 28,
+			width: 28,
+			convs: BoundedVec::truncate_from(vec![
+				Conv { channels: 8, kernel: 3, pool: true },
+				Conv { channels: 8, kernel: 3, pool: true },
+			]),
+			hidden: BoundedVec::truncate_from(hidden.to_vec()),
+			output: 10,
+			activation: Activation::Relu,
+		})
+	}
+
+	#[test]
+	fn cnn_flops_count_every_output_position_of_a_convolution() {
+		// (1·9+1)·8 at 28·28 positions, (8·9+1)·8 at 14·14, 392·10+10 once.
+		let multiply_adds = 80 * 784 + 584 * 196 + 3930;
+		assert_eq!(flops_per_step(&cnn(&[]), 32), 6 * multiply_adds * 32);
+		assert_eq!(mlp().forward_multiply_adds(), mlp().parameter_count());
+	}
+
+	#[test]
+	fn cnns_train_exactly_within_the_exact_dimension() {
+		assert!(trainable(&cnn(&[])));
+		assert!(trainable(&cnn(&[MAX_EXACT_DIMENSION])));
+		assert!(!trainable(&cnn(&[MAX_EXACT_DIMENSION + 1])));
+		let Architecture::Cnn(mut wide) = cnn(&[]) else { unreachable!() };
+		// 16x7x7 = 784 flattened features: the first dense layer's reduction is too long.
+		wide.convs[1].channels = 16;
+		assert!(!trainable(&Architecture::Cnn(wide.clone())));
+		wide.convs[1].channels = 8;
+		// 64 channels in, kernel 3: 576 inputs per output.
+		wide.convs[0].channels = 64;
+		assert!(!trainable(&Architecture::Cnn(wide.clone())));
+		wide.convs[1].kernel = 1;
+		assert!(trainable(&Architecture::Cnn(wide.clone())));
+		wide.convs[0].kernel = 4;
+		assert!(!trainable(&Architecture::Cnn(wide)));
+	}
+
+	#[test]
+	fn a_cnn_step_traces_each_convolution_activation_and_pool() {
+		// Convolutions: 2 outputs, 2 activations, 2 pools; dense: 1 output; loss; 3 layers'
+		// gradients and updates (12); the output state.
+		assert_eq!(step_trace_len(&cnn(&[])), Some(6 + 1 + 1 + 12 + 1));
+		// A hidden dense layer adds its output, activation, 2 gradients and 2 updates.
+		assert_eq!(step_trace_len(&cnn(&[32])), Some(21 + 6));
+		assert_eq!(step_trace_len(&cnn(&[MAX_EXACT_DIMENSION + 1])), None);
 	}
 
 	#[test]

@@ -67,7 +67,7 @@ impl Checkpoint {
 	pub fn weights(&self) -> Result<Vec<u8>, MalformedCheckpoint> {
 		let contents = self.contents()?;
 		let parameters: Vec<_> =
-			contents.tensors.into_iter().filter(|t| t.name.starts_with("layers.")).collect();
+			contents.tensors.into_iter().filter(|t| !t.name.starts_with("optim.")).collect();
 		Ok(encode_weights(&parameters))
 	}
 }

@@ -14,7 +14,8 @@
 //! A **checkpoint** is `CAIRNCKP`, `u32` version 1, `u32` step, `u8` optimizer tag (0 SGD, 1 SGD
 //! with momentum, 2 Adam), `u8` scalar count `k`, `k` `f32` scalars (Adam: `β1ᵗ`, `β2ᵗ`), `u32`
 //! tensor count, then the tensors: every parameter (`layers.{i}.weight`, `layers.{i}.bias`, by
-//! layer), then every optimizer moment (`optim.layers.{i}.weight.{moment}`, ... with the moments
+//! layer; a CNN's `convs.{i}.*` then `dense.{j}.*`), then every optimizer moment
+//! (`optim.layers.{i}.weight.{moment}`, ... with the moments
 //! `momentum` for SGD with momentum and `m`, `v` for Adam, moment by moment). The data order
 //! needs no state: it is a function of the step.
 //!

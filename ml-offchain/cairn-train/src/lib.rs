@@ -17,7 +17,9 @@
 //! which is bit-exact across runs and processes within one CPU ISA class (see
 //! `shared/research/measured-here.md`) and across thread counts: large matrix products run on
 //! every core (burn's `rayon` feature: gemm splits the output into tiles, each dot product keeps
-//! its order), and `tests/processes.rs` shows one thread and two computing the same bits. How many
+//! its order), and `tests/processes.rs` shows one thread and two computing the same bits.
+//! Convolutions and their gradients split the same way (by sample, output tile and channel
+//! plane; max-pooling by plane), as `tests/cnn.rs` shows for a CNN. How many
 //! threads a run gets is a speed choice ([`kernel_threads`]).
 
 #![warn(missing_docs)]

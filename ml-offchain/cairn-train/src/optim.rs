@@ -13,9 +13,9 @@
 //!   ever computes `powi`, whose result may differ between platforms.
 
 use burn::tensor::{Device, Tensor};
-use cairn_primitives::{Mlp, Optimizer};
+use cairn_primitives::Optimizer;
 
-use crate::model::{layer_shapes, Layer, Model};
+use crate::model::{Layer, Model, Network};
 
 /// Adam's hyper-parameters.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -96,29 +96,30 @@ pub(crate) enum OptimizerState {
 	Adam { config: AdamConfig, powers: [f32; 2], m: Vec<Layer>, v: Vec<Layer> },
 }
 
-fn zeros(mlp: &Mlp, device: &Device) -> Vec<Layer> {
-	layer_shapes(mlp)
+fn zeros(network: &Network, device: &Device) -> Vec<Layer> {
+	network
+		.layer_shapes()
 		.into_iter()
-		.map(|[fan_in, fan_out]| Layer {
-			weight: Tensor::zeros([fan_in, fan_out], device),
-			bias: Tensor::zeros([fan_out], device),
+		.map(|shape| Layer {
+			weight: Tensor::zeros(shape.matrix(), device),
+			bias: Tensor::zeros([shape.outputs], device),
 		})
 		.collect()
 }
 
 impl OptimizerState {
 	/// The state before the first step: zero moments, running powers 1.
-	pub fn new(kind: Kind, mlp: &Mlp, device: &Device) -> Self {
+	pub fn new(kind: Kind, network: &Network, device: &Device) -> Self {
 		match kind {
 			Kind::Sgd { lr } => OptimizerState::Sgd { lr },
 			Kind::Momentum { lr, momentum } => {
-				OptimizerState::Momentum { lr, momentum, velocity: zeros(mlp, device) }
+				OptimizerState::Momentum { lr, momentum, velocity: zeros(network, device) }
 			},
 			Kind::Adam(config) => OptimizerState::Adam {
 				config,
 				powers: [1.0; 2],
-				m: zeros(mlp, device),
-				v: zeros(mlp, device),
+				m: zeros(network, device),
+				v: zeros(network, device),
 			},
 		}
 	}

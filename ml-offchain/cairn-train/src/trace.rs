@@ -8,19 +8,24 @@
 //!
 //! The trace of the step taken from state `S` has the positions `0..=K`, where
 //! `K = cairn_primitives::task::step_trace_len(architecture)` (`6·L + 1` for an MLP of `L`
-//! linear layers):
+//! linear layers, `6·(C + D) + P + 1` for a CNN of `C` convolutions, `P` of them pooled,
+//! and `D` dense layers):
 //!
 //! * position 0 is `S`'s checkpoint hash;
 //! * positions 1 to `K − 1` are the links of a hash chain over the tensors the step computes,
 //!   in this order:
-//!   1. for each layer from the input up, its linear output `x·W + b` (`[batch, out]`), then,
-//!      but for the last layer, its activation output;
+//!   1. for a CNN, for each convolution from the input up, its output (`[batch, out, h, w]`),
+//!      its activation output and, when pooled, the max-pool's output (`[batch, out, h/2, w/2]`);
+//!      then, for each linear layer from the input up (an MLP's or a CNN's dense layers), its
+//!      linear output `x·W + b` (`[batch, out]`), then, but for the last layer, its activation
+//!      output;
 //!   2. the loss (the batch's mean cross-entropy, shape `[1]`);
-//!   3. for each layer, the gradient of its weight, then of its bias;
+//!   3. for each layer (convolutions first), the gradient of its weight, then of its bias, in
+//!      the parameters' canonical shapes (a convolution's weight `[out, in, k, k]`);
 //!   4. for each layer, its weight, then its bias, after the optimizer's update.
 //!
 //!   With `c₀ = S.hash()` and `hₖ` the [tensor hash](tensor_hash) of the `k`-th tensor, link `k`
-//!   is `cₖ = BLAKE2b-256("cairn/trace" ‖ cₖ₋₁ ‖ hₖ)`: `K − 1 = 6·L` links, one per tensor;
+//!   is `cₖ = BLAKE2b-256("cairn/trace" ‖ cₖ₋₁ ‖ hₖ)`: `K − 1` links, one per tensor;
 //! * position `K` is the checkpoint hash of the output state, the one the training loop reaches
 //!   one step after `S`.
 //!

@@ -1,22 +1,23 @@
 //! Trained weights in and out of Cairn: the canonical encoding the model registry hashes (see
 //! [`crate::encoding`]) and safetensors, the format open models are published in.
 //!
-//! In safetensors every tensor keeps its canonical name (`layers.{i}.weight`, `layers.{i}.bias`)
-//! and each weight is stored as PyTorch's `nn.Linear` stores it, `[out, in]`: the transpose of
-//! Cairn's `[in, out]`, so the file loads into a PyTorch stack of `Linear` layers as it is. The
-//! transpose moves values without changing a bit, so the same weights have the same hash in
-//! either file. The header's metadata (the caller's, plus `format: pt`) is informative only: a
+//! In safetensors every tensor keeps its canonical name (`layers.{i}.weight`, `layers.{i}.bias`
+//! for an MLP; `convs.{i}.*` then `dense.{j}.*` for a CNN) and each linear weight is stored as
+//! PyTorch's `nn.Linear` stores it, `[out, in]`: the transpose of Cairn's `[in, out]`, so the file
+//! loads into a PyTorch stack of `Linear` layers as it is. Convolution weights are
+//! `[out, in, k, k]` in both, as PyTorch's `nn.Conv2d` holds them. The transpose moves values
+//! without changing a bit, so the same weights have the same hash in either file. The header's metadata (the caller's, plus `format: pt`) is informative only: a
 //! file's hash is always computed from its tensors.
 
 use std::collections::HashMap;
 
-use cairn_primitives::{merkle::blake2_256, Hash256, Mlp};
+use cairn_primitives::{merkle::blake2_256, Architecture, Hash256};
 use safetensors::{tensor::TensorView, Dtype, SafeTensors};
 use thiserror::Error;
 
 use crate::{
 	encoding::{decode_weights, encode_weights, NamedTensor},
-	model::layer_shapes,
+	model::Network,
 };
 
 const WEIGHTS_MAGIC: &[u8; 8] = b"CAIRNWTS";
@@ -24,7 +25,8 @@ const WEIGHTS_MAGIC: &[u8; 8] = b"CAIRNWTS";
 /// Why bytes are not usable weights.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum WeightsError {
-	/// Neither a canonical weights encoding nor a safetensors file of `f32` MLP parameters.
+	/// Neither a canonical weights encoding nor a safetensors file of `f32` MLP or CNN
+	/// parameters.
 	#[error("not a weights file: {0}")]
 	Malformed(String),
 	/// Well-formed weights of another network.
@@ -32,8 +34,11 @@ pub enum WeightsError {
 	Mismatch(String),
 }
 
-/// The parameters of an MLP, in canonical order (`layers.0.weight`, `layers.0.bias`,
-/// `layers.1.weight`, ...), each weight `[in, out]`, each layer's input the previous one's output.
+/// The parameters of an MLP or a CNN, in canonical order: an MLP's `layers.0.weight`,
+/// `layers.0.bias`, `layers.1.weight`, ..., each weight `[in, out]`; a CNN's `convs.{i}` weights
+/// `[out, in, k, k]` and biases, then its `dense.{j}` layers as an MLP's. Each layer's input is
+/// the previous one's output (but for the first dense layer of a CNN, which reads the flattened
+/// feature map: [`fit`](Self::fit) checks it against the architecture).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Weights {
 	tensors: Vec<NamedTensor>,
@@ -59,9 +64,9 @@ impl Weights {
 	pub fn from_safetensors(bytes: &[u8]) -> Result<Self, WeightsError> {
 		let file = SafeTensors::deserialize(bytes)
 			.map_err(|e| WeightsError::Malformed(format!("safetensors: {e}")))?;
-		let mut named: Vec<(usize, u8, NamedTensor)> = Vec::new();
+		let mut named: Vec<(u8, usize, u8, NamedTensor)> = Vec::new();
 		for (name, view) in file.iter() {
-			let (layer, part) = parse_name(name)?;
+			let (group, layer, part) = parse_name(name)?;
 			if view.dtype() != Dtype::F32 {
 				return Err(WeightsError::Malformed(format!(
 					"{name} is {:?}; only F32 tensors are weights",
@@ -81,37 +86,69 @@ impl Weights {
 				},
 				_ => NamedTensor { name: name.to_owned(), shape: view.shape().to_vec(), values },
 			};
-			named.push((layer, part, tensor));
+			named.push((group, layer, part, tensor));
 		}
-		named.sort_by_key(|(layer, part, _)| (*layer, *part));
-		Self::checked(named.into_iter().map(|(_, _, tensor)| tensor).collect())
+		named.sort_by_key(|(group, layer, part, _)| (*group, *layer, *part));
+		Self::checked(named.into_iter().map(|(_, _, _, tensor)| tensor).collect())
 	}
 
 	/// Checks the canonical order, names, ranks and chaining of `tensors`.
 	fn checked(tensors: Vec<NamedTensor>) -> Result<Self, WeightsError> {
 		if tensors.is_empty() || tensors.len() % 2 != 0 {
 			return Err(WeightsError::Malformed(format!(
-				"{} tensors: an MLP has a weight and a bias per layer",
+				"{} tensors: a network has a weight and a bias per layer",
 				tensors.len()
 			)));
 		}
+		let pairs = tensors.len() / 2;
+		let mlp = tensors[0].name.starts_with("layers.");
+		let convs = if mlp {
+			0
+		} else {
+			tensors.iter().step_by(2).take_while(|t| t.name.starts_with("convs.")).count()
+		};
+		if !mlp && (convs == 0 || convs == pairs) {
+			return Err(WeightsError::Malformed(
+				"a CNN has convolutions, then dense layers".into(),
+			));
+		}
+		// Output size of the previous layer of the same kind, which the next one must read.
 		let mut previous_out = None;
-		for (layer, pair) in tensors.chunks_exact(2).enumerate() {
+		for (index, pair) in tensors.chunks_exact(2).enumerate() {
 			let (weight, bias) = (&pair[0], &pair[1]);
-			let expected = [format!("layers.{layer}.weight"), format!("layers.{layer}.bias")];
+			let (prefix, layer) = match (mlp, index.checked_sub(convs)) {
+				(true, _) => ("layers", index),
+				(false, None) => ("convs", index),
+				(false, Some(dense)) => ("dense", dense),
+			};
+			let expected = [format!("{prefix}.{layer}.weight"), format!("{prefix}.{layer}.bias")];
 			if weight.name != expected[0] || bias.name != expected[1] {
 				return Err(WeightsError::Malformed(format!(
 					"{} and {} where {} and {} belong",
 					weight.name, bias.name, expected[0], expected[1]
 				)));
 			}
-			let &[inp, out] = weight.shape.as_slice() else {
-				return Err(WeightsError::Malformed(format!("{} is not a matrix", weight.name)));
+			let (inp, out) = match (prefix, weight.shape.as_slice()) {
+				("convs", &[out, inp, k, k2]) if k == k2 => (inp, out),
+				("convs", _) => {
+					return Err(WeightsError::Malformed(format!(
+						"{} is not a square convolution kernel",
+						weight.name
+					)))
+				},
+				(_, &[inp, out]) => (inp, out),
+				_ => {
+					return Err(WeightsError::Malformed(format!("{} is not a matrix", weight.name)))
+				},
 			};
+			if index == convs && !mlp {
+				// The first dense layer reads the flattened feature map.
+				previous_out = None;
+			}
 			if bias.shape != [out] || previous_out.is_some_and(|previous| previous != inp) {
 				return Err(WeightsError::Malformed(format!(
-					"layer {layer}: weight {:?} and bias {:?} do not chain",
-					weight.shape, bias.shape
+					"{}: weight {:?} and bias {:?} do not chain",
+					expected[0], weight.shape, bias.shape
 				)));
 			}
 			previous_out = Some(out);
@@ -119,20 +156,41 @@ impl Weights {
 		Ok(Self { tensors })
 	}
 
-	/// Layer widths from input to output.
+	/// Widths of the linear layers, from the first one's input to the output (an MLP's layer
+	/// widths; a CNN's dense layers from its flattened features).
 	pub fn widths(&self) -> Vec<usize> {
-		let mut widths = vec![self.tensors[0].shape[0]];
-		widths.extend(self.tensors.chunks_exact(2).map(|pair| pair[0].shape[1]));
+		let matrices: Vec<&NamedTensor> =
+			self.tensors.iter().filter(|t| t.shape.len() == 2).collect();
+		let mut widths: Vec<usize> = matrices.first().map(|t| t.shape[0]).into_iter().collect();
+		widths.extend(matrices.iter().map(|t| t.shape[1]));
 		widths
 	}
 
-	/// Checks that these are parameters of `mlp`.
-	pub fn fit(&self, mlp: &Mlp) -> Result<(), WeightsError> {
-		let expected: Vec<usize> = mlp.widths().map(|w| w as usize).collect();
-		if self.widths() != expected || layer_shapes(mlp).len() != self.tensors.len() / 2 {
+	/// Checks that these are parameters of `architecture`: every name and shape is its own.
+	pub fn fit(&self, architecture: &Architecture) -> Result<(), WeightsError> {
+		let network = Network::of(architecture).ok_or_else(|| {
+			WeightsError::Mismatch("the architecture is not one Cairn trains".into())
+		})?;
+		let expected: Vec<(String, Vec<usize>)> = network
+			.layer_shapes()
+			.into_iter()
+			.flat_map(|l| {
+				[
+					(format!("{}.weight", l.name), l.weight),
+					(format!("{}.bias", l.name), vec![l.outputs]),
+				]
+			})
+			.collect();
+		let found: Vec<(String, Vec<usize>)> =
+			self.tensors.iter().map(|t| (t.name.clone(), t.shape.clone())).collect();
+		if found != expected {
+			let shapes = |tensors: &[(String, Vec<usize>)]| -> Vec<Vec<usize>> {
+				tensors.iter().step_by(2).map(|(_, shape)| shape.clone()).collect()
+			};
 			return Err(WeightsError::Mismatch(format!(
-				"widths {:?} where the architecture has {expected:?}",
-				self.widths()
+				"weights {:?} where the architecture has {:?}",
+				shapes(&found),
+				shapes(&expected)
 			)));
 		}
 		Ok(())
@@ -194,15 +252,20 @@ pub fn safetensors_metadata(bytes: &[u8]) -> Result<HashMap<String, String>, Wei
 const WEIGHT: u8 = 0;
 const BIAS: u8 = 1;
 
-/// Layer index and part (weight or bias) of a canonical parameter name.
-fn parse_name(name: &str) -> Result<(usize, u8), WeightsError> {
-	let unknown = || WeightsError::Malformed(format!("{name} is not an MLP parameter name"));
-	let rest = name.strip_prefix("layers.").ok_or_else(unknown)?;
+/// Layer group (canonical order: an MLP's `layers`, a CNN's `convs` then `dense`), layer index
+/// and part (weight or bias) of a canonical parameter name.
+fn parse_name(name: &str) -> Result<(u8, usize, u8), WeightsError> {
+	let unknown = || WeightsError::Malformed(format!("{name} is not a parameter name"));
+	let (group, rest) = ["layers.", "convs.", "dense."]
+		.iter()
+		.enumerate()
+		.find_map(|(group, prefix)| Some((group as u8, name.strip_prefix(prefix)?)))
+		.ok_or_else(unknown)?;
 	let (layer, part) = rest.split_once('.').ok_or_else(unknown)?;
 	let layer = layer.parse().ok().filter(|_| !layer.starts_with('+')).ok_or_else(unknown)?;
 	match part {
-		"weight" => Ok((layer, WEIGHT)),
-		"bias" => Ok((layer, BIAS)),
+		"weight" => Ok((group, layer, WEIGHT)),
+		"bias" => Ok((group, layer, BIAS)),
 		_ => Err(unknown()),
 	}
 }
@@ -214,6 +277,8 @@ fn transpose(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
 
 #[cfg(test)]
 mod tests {
+	use cairn_primitives::{Activation, BoundedVec, Cnn, Conv, Mlp};
+
 	use super::*;
 
 	fn tensor(name: &str, shape: &[usize], offset: f32) -> NamedTensor {
@@ -299,14 +364,103 @@ mod tests {
 
 	#[test]
 	fn weights_fit_only_their_architecture() {
-		use cairn_primitives::{Activation, BoundedVec};
-		let mlp = |hidden: u32| Mlp {
-			input: 3,
-			hidden: BoundedVec::truncate_from(vec![hidden]),
-			output: 4,
-			activation: Activation::Relu,
+		let mlp = |hidden: u32| {
+			Architecture::Mlp(Mlp {
+				input: 3,
+				hidden: BoundedVec::truncate_from(vec![hidden]),
+				output: 4,
+				activation: Activation::Relu,
+			})
 		};
 		assert_eq!(weights().fit(&mlp(2)), Ok(()));
 		assert!(matches!(weights().fit(&mlp(5)), Err(WeightsError::Mismatch(_))));
+		assert!(matches!(weights().fit(&cnn()), Err(WeightsError::Mismatch(_))));
+	}
+
+	/// 1x4x4 -> conv 2 k3, pooled -> 2x2x2 = 8 -> 3 -> 4.
+	fn cnn() -> Architecture {
+		Architecture::Cnn(Cnn {
+			channels: 1,
+			height: 4,
+			width: 4,
+			convs: BoundedVec::truncate_from(vec![Conv { channels: 2, kernel: 3, pool: true }]),
+			hidden: BoundedVec::truncate_from(vec![3]),
+			output: 4,
+			activation: Activation::Relu,
+		})
+	}
+
+	fn cnn_weights() -> Weights {
+		Weights::checked(vec![
+			tensor("convs.0.weight", &[2, 1, 3, 3], 0.0),
+			tensor("convs.0.bias", &[2], 5.0),
+			tensor("dense.0.weight", &[8, 3], 7.0),
+			tensor("dense.0.bias", &[3], 1.0),
+			tensor("dense.1.weight", &[3, 4], 2.0),
+			tensor("dense.1.bias", &[4], 3.0),
+		])
+		.unwrap()
+	}
+
+	#[test]
+	fn cnn_weights_keep_convolutions_as_pytorch_holds_them() {
+		let weights = cnn_weights();
+		assert_eq!(weights.fit(&cnn()), Ok(()));
+		assert_eq!(weights.widths(), [8, 3, 4]);
+		let file = weights.to_safetensors(HashMap::new()).unwrap();
+		let parsed = SafeTensors::deserialize(&file).unwrap();
+		assert_eq!(parsed.tensor("convs.0.weight").unwrap().shape(), [2, 1, 3, 3]);
+		assert_eq!(parsed.tensor("dense.0.weight").unwrap().shape(), [3, 8]);
+		let back = Weights::from_bytes(&file).unwrap();
+		assert_eq!(back, weights);
+		assert_eq!(back.hash(), weights.hash());
+		assert_eq!(Weights::from_bytes(&weights.canonical()).unwrap(), weights);
+	}
+
+	#[test]
+	fn malformed_cnn_weights_are_refused() {
+		let wrong = |change: &dyn Fn(&mut Vec<NamedTensor>)| {
+			let mut tensors = cnn_weights().tensors;
+			change(&mut tensors);
+			Weights::checked(tensors).unwrap_err()
+		};
+		// Only convolutions, or only dense layers named as a CNN's.
+		assert!(matches!(wrong(&|t| t.truncate(2)), WeightsError::Malformed(_)));
+		assert!(matches!(
+			wrong(&|t| {
+				t.drain(..2);
+			}),
+			WeightsError::Malformed(_)
+		));
+		// A kernel that is not square, a rank-2 convolution, mixed MLP and CNN names.
+		assert!(matches!(
+			wrong(&|t| t[0] = tensor("convs.0.weight", &[2, 1, 3, 1], 0.0)),
+			WeightsError::Malformed(_)
+		));
+		assert!(matches!(
+			wrong(&|t| t[0] = tensor("convs.0.weight", &[2, 9], 0.0)),
+			WeightsError::Malformed(_)
+		));
+		assert!(matches!(
+			wrong(&|t| {
+				t[2].name = "layers.0.weight".into();
+				t[3].name = "layers.0.bias".into();
+			}),
+			WeightsError::Malformed(_)
+		));
+		// A bias of another length, dense layers that do not chain.
+		assert!(matches!(
+			wrong(&|t| t[1] = tensor("convs.0.bias", &[3], 0.0)),
+			WeightsError::Malformed(_)
+		));
+		assert!(matches!(
+			wrong(&|t| t[4] = tensor("dense.1.weight", &[5, 4], 0.0)),
+			WeightsError::Malformed(_)
+		));
+		// Well-formed, but the flattened features are not the architecture's.
+		let mut tensors = cnn_weights().tensors;
+		tensors[2] = tensor("dense.0.weight", &[9, 3], 0.0);
+		let other = Weights::checked(tensors).unwrap();
+		assert!(matches!(other.fit(&cnn()), Err(WeightsError::Mismatch(_))));
 	}
 }

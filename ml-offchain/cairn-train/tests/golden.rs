@@ -1,5 +1,5 @@
-//! Golden checkpoint roots: real training of every optimizer and activation, and of the largest
-//! sizes tasks may use, pinned to the bits this build computes (`ARITHMETIC_VERSION`). A
+//! Golden checkpoint roots: real training of every optimizer and activation, of a CNN, and of the
+//! largest sizes tasks may use, pinned to the bits this build computes (`ARITHMETIC_VERSION`). A
 //! dependency update or code change that alters one bit of training fails here, in CI, instead of
 //! letting providers of one version slash each other: bump `ARITHMETIC_VERSION` with the new
 //! roots, so that old and new workers are never drawn to judge each other.
@@ -10,7 +10,7 @@ use cairn_primitives::{
 	merkle::checkpoint_root, task::MAX_EXACT_DIMENSION, Activation, Optimizer, TaskSpec,
 };
 use cairn_train::ARITHMETIC_VERSION;
-use common::{checkpoint_hashes, digits, spec, with_activation};
+use common::{checkpoint_hashes, cnn, digits, spec, with_activation, with_architecture};
 
 fn root_of(spec: &TaskSpec) -> String {
 	let (data, _) = digits();
@@ -39,6 +39,14 @@ fn cases() -> Vec<(&'static str, TaskSpec, &'static str)> {
 			"adam gelu",
 			small(Optimizer::adam(1e-3), Activation::Gelu),
 			"7ad2f46864d3e85e9725309a4336274b3c8ab4dcdea173952dddf8e39a1c4c4e",
+		),
+		(
+			"cnn adam: pooled and unpooled convolutions, a hidden dense layer",
+			with_architecture(
+				spec(&reference, &[], Optimizer::adam(1e-3), 32, 20, 10),
+				cnn(8, &[(8, 3, true), (16, 3, false)], &[32]),
+			),
+			"743fa85d8fb1507873edb6afe894b047caf8f552a318b428caf29105cddbb94b",
 		),
 		(
 			"widest layers and batch",

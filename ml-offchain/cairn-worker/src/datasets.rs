@@ -62,15 +62,16 @@ pub async fn obtain(
 /// The model must read the dataset's features and output one score per class (the rule
 /// cairn-train applies when it starts training; checked here before a task is claimed).
 fn check_shape(architecture: &Architecture, dataset: &Dataset) -> anyhow::Result<()> {
-	let Architecture::Mlp(mlp) = architecture else {
-		bail!("only MLP models can be trained");
+	let (input, output) = match architecture {
+		Architecture::Mlp(mlp) => (u64::from(mlp.input), mlp.output),
+		Architecture::Cnn(cnn) => (cnn.input_features(), cnn.output),
+		Architecture::External { .. } => bail!("only MLP and CNN models can be trained"),
 	};
 	let header = dataset.header();
-	if mlp.input != header.features || mlp.output != header.classes {
+	if input != u64::from(header.features) || output != header.classes {
 		bail!(
-			"the model maps {} inputs to {} outputs; the dataset has {} features and {} classes",
-			mlp.input,
-			mlp.output,
+			"the model maps {input} inputs to {output} outputs; the dataset has {} features and {} \
+			 classes",
 			header.features,
 			header.classes
 		);

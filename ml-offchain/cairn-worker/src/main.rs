@@ -186,18 +186,30 @@ fn print_model(id: u64, model: &ModelRecord) {
 	println!("  deprecated:    {}", if model.deprecated { "yes" } else { "no" });
 }
 
-/// `MLP 64-32-10 relu (2410 parameters)` or `llama (7000000000 parameters)`.
+/// `MLP 64-32-10 relu (2410 parameters)`, `CNN 1x28x28 c8k3p-c16k3p-10 relu (9098 parameters)`
+/// (a `p` after a convolution's kernel when it is pooled) or `llama (7000000000 parameters)`.
 fn describe_architecture(architecture: &Architecture) -> String {
 	let parameters = architecture.parameter_count();
+	let name = |activation| match activation {
+		Activation::Relu => "relu",
+		Activation::Tanh => "tanh",
+		Activation::Gelu => "gelu",
+	};
 	match architecture {
 		Architecture::Mlp(mlp) => {
 			let widths: Vec<String> = mlp.widths().map(|w| w.to_string()).collect();
-			let activation = match mlp.activation {
-				Activation::Relu => "relu",
-				Activation::Tanh => "tanh",
-				Activation::Gelu => "gelu",
-			};
+			let activation = name(mlp.activation);
 			format!("MLP {} {activation} ({parameters} parameters)", widths.join("-"))
+		},
+		Architecture::Cnn(cnn) => {
+			let layers: Vec<String> = cnn
+				.convs
+				.iter()
+				.map(|c| format!("c{}k{}{}", c.channels, c.kernel, if c.pool { "p" } else { "" }))
+				.chain(cnn.hidden.iter().chain([&cnn.output]).map(u32::to_string))
+				.collect();
+			let (c, h, w, activation) = (cnn.channels, cnn.height, cnn.width, name(cnn.activation));
+			format!("CNN {c}x{h}x{w} {} {activation} ({parameters} parameters)", layers.join("-"))
 		},
 		Architecture::External { family, .. } => {
 			format!("{} ({parameters} parameters)", String::from_utf8_lossy(family))

@@ -40,10 +40,9 @@ pub fn weights_hash(args: WeightsHashArgs) -> anyhow::Result<()> {
 /// Checks that the weights in `path` are of `architecture`; returns their hash.
 pub fn hash_for(path: &Path, architecture: &Architecture) -> anyhow::Result<Hash256> {
 	let weights = read_weights(path)?;
-	let Architecture::Mlp(mlp) = architecture else {
-		bail!("only MLP weights can be checked");
-	};
-	weights.fit(mlp).with_context(|| format!("{} and --mlp", path.display()))?;
+	weights
+		.fit(architecture)
+		.with_context(|| format!("{} and --mlp", path.display()))?;
 	Ok(weights.hash())
 }
 
@@ -72,8 +71,9 @@ pub fn parent_from_file(
 			mlp_architecture(mlp, activation)?
 		},
 	};
-	let Architecture::Mlp(mlp) = &architecture else { bail!("only MLPs can be continued") };
-	weights.fit(mlp).with_context(|| format!("{} as the parent", path.display()))?;
+	weights
+		.fit(&architecture)
+		.with_context(|| format!("{} as the parent", path.display()))?;
 	Ok((architecture, weights))
 }
 
@@ -102,8 +102,8 @@ pub async fn export(url: &str, args: ExportArgs) -> anyhow::Result<()> {
 		},
 		(None, None) => bail!("name the model: --model ID or --dir DIR"),
 	};
+	weights.fit(&architecture)?;
 	let Architecture::Mlp(mlp) = &architecture else { bail!("only MLPs can be exported") };
-	weights.fit(mlp)?;
 	metadata.extend(describe(mlp));
 	metadata.insert("cairn.weights_hash".into(), hex0x(&weights.hash()));
 	let file = weights.to_safetensors(metadata)?;

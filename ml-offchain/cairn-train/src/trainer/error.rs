@@ -11,8 +11,8 @@ pub enum TrainError {
 	/// The spec does not pass `TaskSpec::validate`.
 	#[error("invalid task spec: {0:?}")]
 	Spec(SpecError),
-	/// The model is not an MLP, the only architecture trained so far.
-	#[error("only MLP models can be trained")]
+	/// The model is neither an MLP nor a CNN, the architectures trained so far.
+	#[error("only MLP and CNN models can be trained")]
 	Unsupported,
 	/// The spec continues a registered model, whose weights were not given.
 	#[error("the task continues registered model {0}: its weights are needed")]

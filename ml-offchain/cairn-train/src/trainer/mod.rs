@@ -5,7 +5,7 @@ mod run;
 mod state;
 
 use burn::tensor::{Device, Tensor, TensorData};
-use cairn_primitives::{task::step_trace_len, Architecture, Backend, Mlp, ModelInit, TaskSpec};
+use cairn_primitives::{task::step_trace_len, Architecture, Backend, ModelInit, TaskSpec};
 
 pub use error::TrainError;
 pub use run::{evaluate, replay_segment, state_at_step, train};
@@ -15,7 +15,7 @@ use crate::{
 	checkpoint::Checkpoint,
 	dataset::Dataset,
 	encoding::Contents,
-	model::{Layer, Model},
+	model::{Intermediate, Layer, Model, Network},
 	optim::{Kind, OptimizerState},
 	weights::Weights,
 };
@@ -49,17 +49,17 @@ impl Accuracy {
 #[derive(Clone, Debug)]
 pub struct Parent {
 	architecture: Architecture,
-	mlp: Mlp,
+	network: Network,
 	/// `None` when only the network is known: enough to resume and replay from any checkpoint
 	/// of the run, not to start it.
 	weights: Option<Weights>,
 }
 
 impl Parent {
-	/// The model of `architecture` with `weights`; only MLPs are trained so far.
+	/// The model of `architecture` with `weights`.
 	pub fn new(architecture: &Architecture, weights: Weights) -> Result<Self, TrainError> {
 		let mut parent = Self::without_weights(architecture)?;
-		weights.fit(&parent.mlp)?;
+		weights.fit(architecture)?;
 		parent.weights = Some(weights);
 		Ok(parent)
 	}
@@ -67,10 +67,8 @@ impl Parent {
 	/// The model of `architecture` whose weights could not be had: a run from it resumes and
 	/// replays from its checkpoints, but does not start ([`TrainError::ParentRequired`]).
 	pub fn without_weights(architecture: &Architecture) -> Result<Self, TrainError> {
-		let Architecture::Mlp(mlp) = architecture else {
-			return Err(TrainError::Unsupported);
-		};
-		Ok(Self { architecture: architecture.clone(), mlp: mlp.clone(), weights: None })
+		let network = Network::of(architecture).ok_or(TrainError::Unsupported)?;
+		Ok(Self { architecture: architecture.clone(), network, weights: None })
 	}
 }
 
@@ -110,12 +108,8 @@ impl<'a> Job<'a> {
 	/// Bytes of every checkpoint of the run (all states encode to the same length), when the
 	/// network is known.
 	pub fn checkpoint_len(&self) -> Option<usize> {
-		match self.architecture()? {
-			Architecture::Mlp(mlp) => {
-				Some(state::checkpoint_len(mlp, Kind::of(&self.spec.training.optimizer)))
-			},
-			Architecture::External { .. } => None,
-		}
+		let network = Network::of(self.architecture()?)?;
+		Some(state::checkpoint_len(&network, Kind::of(&self.spec.training.optimizer)))
 	}
 
 	/// Positions of one step's trace of the network trained (`step_trace_len`): what the chain
@@ -137,13 +131,18 @@ impl<'a> From<&'a TaskSpec> for Job<'a> {
 /// (64-512-512-10, batch 512).
 const PARALLEL_PRODUCT: u64 = 64 << 20;
 
-/// Threads worth giving `job`'s kernels: every core when its largest matrix product reaches
-/// [`PARALLEL_PRODUCT`], else one. The bits are the same either way (`tests/processes.rs`).
+/// Threads worth giving `job`'s kernels: every core when its largest matrix product (a layer's
+/// multiply-adds over the batch) reaches [`PARALLEL_PRODUCT`], else one. The bits are the same
+/// either way (`tests/processes.rs`).
 pub fn kernel_threads(job: Job<'_>) -> usize {
-	let Some(Architecture::Mlp(mlp)) = job.architecture() else { return 1 };
-	let batch = u64::from(job.spec.training.batch_size);
-	let widths: Vec<u64> = mlp.widths().map(u64::from).collect();
-	let largest = widths.windows(2).map(|w| batch * w[0] * w[1]).max().unwrap_or(0);
+	let Some(network) = job.architecture().and_then(Network::of) else { return 1 };
+	let batch = job.spec.training.batch_size as usize;
+	let largest = network
+		.layer_shapes()
+		.iter()
+		.map(|l| (batch * l.positions * l.fan_in * l.outputs) as u64)
+		.max()
+		.unwrap_or(0);
 	if largest >= PARALLEL_PRODUCT {
 		rayon::current_num_threads()
 	} else {
@@ -174,7 +173,6 @@ pub struct Trainer<'a> {
 	job: Job<'a>,
 	spec: &'a TaskSpec,
 	dataset: &'a Dataset,
-	mlp: Mlp,
 	kind: Kind,
 	device: Device,
 	model: Model,
@@ -183,40 +181,41 @@ pub struct Trainer<'a> {
 	step: u32,
 }
 
-/// The MLP of `job` and where its parameters start, after checking the spec, the parent and that
-/// `dataset` is the one the spec names.
-fn plan<'j>(job: Job<'j>, dataset: &Dataset) -> Result<(&'j Mlp, Init<'j>), TrainError> {
+/// The network of `job` and where its parameters start, after checking the spec, the parent and
+/// that `dataset` is the one the spec names.
+fn plan<'j>(job: Job<'j>, dataset: &Dataset) -> Result<(Network, Init<'j>), TrainError> {
 	let spec = job.spec;
 	spec.validate().map_err(TrainError::Spec)?;
-	let (mlp, init) = match (&spec.model, job.parent) {
-		(ModelInit::Fresh { architecture: Architecture::Mlp(mlp), init_seed }, None) => {
-			(mlp, Init::Seed(*init_seed))
+	let (network, init) = match (&spec.model, job.parent) {
+		(ModelInit::Fresh { architecture, init_seed }, parent) => {
+			let network = Network::of(architecture).ok_or(TrainError::Unsupported)?;
+			if parent.is_some() {
+				return Err(TrainError::Mismatch("a fresh model has no parent".into()));
+			}
+			(network, Init::Seed(*init_seed))
 		},
-		(ModelInit::Fresh { architecture: Architecture::Mlp(_), .. }, Some(_)) => {
-			return Err(TrainError::Mismatch("a fresh model has no parent".into()))
-		},
-		(ModelInit::Fresh { .. }, _) => return Err(TrainError::Unsupported),
 		(ModelInit::FromRegistry { model }, None) => {
 			return Err(TrainError::ParentRequired(*model))
 		},
 		(ModelInit::FromRegistry { model }, Some(parent)) => match &parent.weights {
-			Some(weights) => (&parent.mlp, Init::Weights(weights)),
-			None => (&parent.mlp, Init::Missing(*model)),
+			Some(weights) => (parent.network.clone(), Init::Weights(weights)),
+			None => (parent.network.clone(), Init::Missing(*model)),
 		},
 	};
 	if dataset.hash() != spec.dataset.hash {
 		return Err(TrainError::WrongDataset(dataset.hash()));
 	}
 	let header = dataset.header();
-	if mlp.input != header.features || mlp.output != header.classes {
+	let (input, output) = (network.inputs() as u32, network.outputs() as u32);
+	if input != header.features || output != header.classes {
 		return Err(TrainError::DatasetShape {
-			input: mlp.input,
-			output: mlp.output,
+			input,
+			output,
 			features: header.features,
 			classes: header.classes,
 		});
 	}
-	Ok((mlp, init))
+	Ok((network, init))
 }
 
 fn device_for(backend: Backend) -> Result<Device, TrainError> {
@@ -261,20 +260,20 @@ impl<'a> Trainer<'a> {
 		state: Option<Contents>,
 	) -> Result<Self, TrainError> {
 		let spec = job.spec;
-		let (mlp, init) = plan(job, dataset)?;
+		let (network, init) = plan(job, dataset)?;
 		let kind = Kind::of(&spec.training.optimizer);
 		let order = BatchOrder::new(spec.training.data_order_seed, dataset.train_len());
 		let (model, optimizer, step) = match state {
 			None => {
 				let model = match init {
-					Init::Seed(seed) => Model::init(mlp, seed, &device),
-					Init::Weights(weights) => Model::from_weights(mlp, weights, &device),
+					Init::Seed(seed) => Model::init(&network, seed, &device),
+					Init::Weights(weights) => Model::from_weights(&network, weights, &device),
 					Init::Missing(model) => return Err(TrainError::ParentRequired(model)),
 				};
-				(model, OptimizerState::new(kind, mlp, &device), 0)
+				(model, OptimizerState::new(kind, &network, &device), 0)
 			},
 			Some(contents) => {
-				let (model, optimizer) = restore(mlp, kind, &device, contents.clone())?;
+				let (model, optimizer) = restore(&network, kind, &device, contents.clone())?;
 				if contents.step > spec.training.steps {
 					return Err(TrainError::Mismatch(format!(
 						"step {} is past the task's {} steps",
@@ -284,18 +283,7 @@ impl<'a> Trainer<'a> {
 				(model, optimizer, contents.step)
 			},
 		};
-		Ok(Self {
-			job,
-			spec,
-			dataset,
-			mlp: mlp.clone(),
-			kind,
-			device,
-			model,
-			optimizer,
-			order,
-			step,
-		})
+		Ok(Self { job, spec, dataset, kind, device, model, optimizer, order, step })
 	}
 
 	/// Optimizer steps taken so far.
@@ -321,12 +309,15 @@ impl<'a> Trainer<'a> {
 	pub(crate) fn traced_step(&mut self) -> Result<Vec<HostTensor>, TrainError> {
 		let mut intermediates = Vec::new();
 		let (loss, gradients) = self.loss_and_gradients(Some(&mut intermediates))?;
-		let mut tensors =
-			intermediates.iter().map(to_host).collect::<Result<Vec<_>, TrainError>>()?;
+		let mut tensors = Vec::new();
+		for intermediate in &intermediates {
+			tensors.push((intermediate.shape.clone(), to_host(&intermediate.values)?.1));
+		}
 		tensors.push(to_host(&loss)?);
-		tensors.extend(layers_to_host(&gradients)?);
+		let shapes = self.model.network.layer_shapes();
+		tensors.extend(layers_to_host(&gradients, &shapes)?);
 		self.update(gradients);
-		tensors.extend(layers_to_host(&self.model.layers)?);
+		tensors.extend(layers_to_host(&self.model.layers, &shapes)?);
 		Ok(tensors)
 	}
 
@@ -334,14 +325,14 @@ impl<'a> Trainer<'a> {
 	/// [`Model::loss_and_gradients`] for `intermediates`).
 	fn loss_and_gradients(
 		&mut self,
-		intermediates: Option<&mut Vec<Tensor<2>>>,
+		intermediates: Option<&mut Vec<Intermediate>>,
 	) -> Result<(Tensor<1>, Vec<Layer>), TrainError> {
 		if self.is_finished() {
 			return Err(TrainError::Finished(self.spec.training.steps));
 		}
 		let batch = self.order.batch(self.step, self.spec.training.batch_size);
-		let (rows, features, classes) =
-			(batch.len(), self.mlp.input as usize, self.mlp.output as usize);
+		let network = &self.model.network;
+		let (rows, features, classes) = (batch.len(), network.inputs(), network.outputs());
 		let mut targets = vec![0f32; rows * classes];
 		for (row, &sample) in batch.iter().enumerate() {
 			targets[row * classes + usize::from(self.dataset.label(sample))] = 1.0;
@@ -361,7 +352,7 @@ impl<'a> Trainer<'a> {
 	}
 
 	fn contents(&self) -> Result<Contents, TrainError> {
-		capture(&self.mlp, self.kind, self.step, &self.model, &self.optimizer)
+		capture(self.kind, self.step, &self.model, &self.optimizer)
 	}
 
 	/// The canonical checkpoint of the current state.
@@ -373,7 +364,7 @@ impl<'a> Trainer<'a> {
 	/// class).
 	pub fn evaluate(&self) -> Result<Accuracy, TrainError> {
 		let held_out: Vec<usize> = self.dataset.held_out().collect();
-		let (features, classes) = (self.mlp.input as usize, self.mlp.output as usize);
+		let (features, classes) = (self.model.network.inputs(), self.model.network.outputs());
 		let mut correct = 0u32;
 		for chunk in held_out.chunks(EVAL_CHUNK) {
 			let inputs = self.dataset.gather_inputs(chunk.iter().copied());

@@ -1,14 +1,12 @@
 //! Between a training state on tensors and the host-side [`Contents`] of its checkpoint.
 
-use burn::tensor::{Device, Tensor, TensorData};
-use cairn_primitives::Mlp;
-
 use super::error::{backend_error, TrainError};
 use crate::{
 	encoding::{Contents, NamedTensor},
-	model::{layer_shapes, Layer, Model},
+	model::{Layer, LayerShape, Model, Network},
 	optim::{Kind, OptimizerState},
 };
+use burn::tensor::{Device, Tensor, TensorData};
 
 /// A tensor's shape and its values in row-major order, on the host.
 pub(crate) type HostTensor = (Vec<usize>, Vec<f32>);
@@ -24,22 +22,24 @@ pub(super) fn to_host<const D: usize>(tensor: &Tensor<D>) -> Result<HostTensor, 
 	Ok((tensor.dims().to_vec(), values))
 }
 
-/// Every layer's weight then bias, layer by layer, read back to the host.
+/// Every layer's weight, in its canonical shape, then bias, layer by layer, read back to the
+/// host; `shapes` are the network's layers, repeated when `layers` holds several groups of them.
 pub(super) fn layers_to_host<'l>(
 	layers: impl IntoIterator<Item = &'l Layer>,
+	shapes: &[LayerShape],
 ) -> Result<Vec<HostTensor>, TrainError> {
 	let mut host = Vec::new();
-	for layer in layers {
-		host.push(to_host(&layer.weight)?);
+	for (layer, shape) in layers.into_iter().zip(shapes.iter().cycle()) {
+		host.push((shape.weight.clone(), to_host(&layer.weight)?.1));
 		host.push(to_host(&layer.bias)?);
 	}
 	Ok(host)
 }
 
-/// Names and shapes of every tensor of a checkpoint of `mlp` trained with `kind`, in encoding
-/// order: the parameters, then each optimizer moment for every parameter.
-fn layout(mlp: &Mlp, kind: Kind) -> Vec<(String, Vec<usize>)> {
-	let shapes = layer_shapes(mlp);
+/// Names and shapes of every tensor of a checkpoint of `network` trained with `kind`, in
+/// encoding order: the parameters, then each optimizer moment for every parameter.
+fn layout(network: &Network, kind: Kind) -> Vec<(String, Vec<usize>)> {
+	let shapes = network.layer_shapes();
 	let groups = std::iter::once((String::new(), String::new())).chain(
 		kind.moment_names()
 			.iter()
@@ -47,21 +47,22 @@ fn layout(mlp: &Mlp, kind: Kind) -> Vec<(String, Vec<usize>)> {
 	);
 	groups
 		.flat_map(|(prefix, suffix)| {
-			shapes.iter().enumerate().flat_map(move |(i, &[fan_in, fan_out])| {
+			shapes.iter().flat_map(move |shape| {
+				let name = &shape.name;
 				[
-					(format!("{prefix}layers.{i}.weight{suffix}"), vec![fan_in, fan_out]),
-					(format!("{prefix}layers.{i}.bias{suffix}"), vec![fan_out]),
+					(format!("{prefix}{name}.weight{suffix}"), shape.weight.clone()),
+					(format!("{prefix}{name}.bias{suffix}"), vec![shape.outputs]),
 				]
 			})
 		})
 		.collect()
 }
 
-/// Bytes of the checkpoint encoding of any state of `mlp` trained with `kind` (see
+/// Bytes of the checkpoint encoding of any state of `network` trained with `kind` (see
 /// [`crate::encoding`]): the same at every step, so a download can be refused past it.
-pub(super) fn checkpoint_len(mlp: &Mlp, kind: Kind) -> usize {
+pub(super) fn checkpoint_len(network: &Network, kind: Kind) -> usize {
 	let header = 8 + 4 + 4 + 1 + 1 + 4 * kind.scalar_count() + 4;
-	let tensors: usize = layout(mlp, kind)
+	let tensors: usize = layout(network, kind)
 		.iter()
 		.map(|(name, shape)| {
 			2 + name.len() + 1 + 1 + 4 * shape.len() + 4 * shape.iter().product::<usize>()
@@ -70,35 +71,36 @@ pub(super) fn checkpoint_len(mlp: &Mlp, kind: Kind) -> usize {
 	header + tensors
 }
 
-/// Rebuilds `[weight, bias]` pairs from host tensors already checked against [`layout`].
+/// Rebuilds `[weight, bias]` pairs of layers of `shapes` from host tensors already checked
+/// against [`layout`].
 fn layers_from(
 	tensors: &mut impl Iterator<Item = NamedTensor>,
-	count: usize,
+	shapes: &[LayerShape],
 	device: &Device,
 ) -> Vec<Layer> {
-	(0..count)
-		.filter_map(|_| {
+	shapes
+		.iter()
+		.filter_map(|shape| {
 			let weight = tensors.next()?;
 			let bias = tensors.next()?;
 			Some(Layer {
-				weight: Tensor::from_data(TensorData::new(weight.values, weight.shape), device),
+				weight: Tensor::from_data(TensorData::new(weight.values, shape.matrix()), device),
 				bias: Tensor::from_data(TensorData::new(bias.values, bias.shape), device),
 			})
 		})
 		.collect()
 }
 
-/// The checkpoint contents of `model` and `optimizer` (of `mlp` trained with `kind`) at `step`.
+/// The checkpoint contents of `model` and `optimizer` (trained with `kind`) at `step`.
 pub(super) fn capture(
-	mlp: &Mlp,
 	kind: Kind,
 	step: u32,
 	model: &Model,
 	optimizer: &OptimizerState,
 ) -> Result<Contents, TrainError> {
-	let host =
-		layers_to_host(model.layers.iter().chain(optimizer.moments().into_iter().flatten()))?;
-	let tensors = layout(mlp, kind)
+	let layers = model.layers.iter().chain(optimizer.moments().into_iter().flatten());
+	let host = layers_to_host(layers, &model.network.layer_shapes())?;
+	let tensors = layout(&model.network, kind)
 		.into_iter()
 		.zip(host)
 		.map(|((name, _), (shape, values))| NamedTensor { name, shape, values })
@@ -106,10 +108,10 @@ pub(super) fn capture(
 	Ok(Contents { step, optimizer_tag: kind.tag(), scalars: optimizer.scalars(), tensors })
 }
 
-/// The model and optimizer state in `contents`, after checking that they are a state of `mlp`
-/// trained with `kind`.
+/// The model and optimizer state in `contents`, after checking that they are a state of
+/// `network` trained with `kind`.
 pub(super) fn restore(
-	mlp: &Mlp,
+	network: &Network,
 	kind: Kind,
 	device: &Device,
 	contents: Contents,
@@ -121,7 +123,7 @@ pub(super) fn restore(
 			kind.tag()
 		)));
 	}
-	let expected = layout(mlp, kind);
+	let expected = layout(network, kind);
 	if contents.tensors.len() != expected.len() {
 		return Err(TrainError::Mismatch(format!(
 			"{} tensors where the task has {}",
@@ -137,14 +139,14 @@ pub(super) fn restore(
 			)));
 		}
 	}
-	let layers = layer_shapes(mlp).len();
+	let shapes = network.layer_shapes();
 	let mut tensors = contents.tensors.into_iter();
 	let model =
-		Model { layers: layers_from(&mut tensors, layers, device), activation: mlp.activation };
+		Model { layers: layers_from(&mut tensors, &shapes, device), network: network.clone() };
 	let moments = kind
 		.moment_names()
 		.iter()
-		.map(|_| layers_from(&mut tensors, layers, device))
+		.map(|_| layers_from(&mut tensors, &shapes, device))
 		.collect();
 	let optimizer = OptimizerState::restore(kind, &contents.scalars, moments).ok_or_else(|| {
 		TrainError::Mismatch(format!(

@@ -2,8 +2,8 @@
 #![allow(dead_code)] // each test binary uses part of this module
 
 use cairn_primitives::{
-	task::Uri, Activation, Architecture, BoundedVec, DatasetRef, Mlp, ModelInit, Optimizer,
-	TaskSpec, TrainingConfig, VerificationPolicy,
+	task::Uri, Activation, Architecture, BoundedVec, Cnn, Conv, DatasetRef, Mlp, ModelInit,
+	Optimizer, TaskSpec, TrainingConfig, VerificationPolicy,
 };
 use cairn_train::{dataset::digits, Checkpoint};
 
@@ -46,6 +46,29 @@ pub fn spec(
 		},
 		verification: VerificationPolicy { verifiers: 1, segments_per_verifier: 1 },
 	}
+}
+
+/// A CNN on `side`x`side` one-channel images with 10 classes: each of `convs` is
+/// `(channels, kernel, pool)`, then the dense layers `hidden` and the output.
+pub fn cnn(side: u32, convs: &[(u32, u32, bool)], hidden: &[u32]) -> Architecture {
+	let convs = convs.iter().map(|&(channels, kernel, pool)| Conv { channels, kernel, pool });
+	Architecture::Cnn(Cnn {
+		channels: 1,
+		height: side,
+		width: side,
+		convs: BoundedVec::truncate_from(convs.collect()),
+		hidden: BoundedVec::truncate_from(hidden.to_vec()),
+		output: 10,
+		activation: Activation::Relu,
+	})
+}
+
+/// `spec` training `architecture` instead.
+pub fn with_architecture(mut spec: TaskSpec, architecture: Architecture) -> TaskSpec {
+	if let ModelInit::Fresh { architecture: a, .. } = &mut spec.model {
+		*a = architecture;
+	}
+	spec
 }
 
 /// `spec` with every hidden layer's activation set to `activation`.

@@ -82,21 +82,26 @@ pub fn check(spec: &TaskSpec, architecture: &Architecture, limits: &Limits) -> R
 
 /// An upper estimate of the memory training `spec` takes: the dataset twice (its file and its
 /// decoded samples), every parameter four times (weights, gradients and up to two optimizer
-/// moments) and every activation of a batch three times (forward, backward, slack), in `f32`s.
+/// moments) and every activation of a batch three times (forward, backward, slack), in `f32`s. A
+/// CNN's activations are its input and, per convolution, its output, activation and pool output
+/// (counted at full size), then its dense layers' outputs.
 fn training_memory(spec: &TaskSpec, architecture: &Architecture) -> u64 {
 	let dataset = spec.dataset.size.saturating_mul(2);
-	let model = match architecture {
-		Architecture::Mlp(mlp) => {
-			let parameters = mlp.parameter_count().saturating_mul(4);
-			let widths: u64 = mlp.widths().map(u64::from).sum();
-			let activations =
-				u64::from(spec.training.batch_size).saturating_mul(widths).saturating_mul(3);
-			parameters.saturating_add(activations).saturating_mul(4)
+	let per_sample: u64 = match architecture {
+		Architecture::Mlp(mlp) => mlp.widths().map(u64::from).sum(),
+		Architecture::Cnn(cnn) => {
+			let maps = cnn
+				.conv_shapes()
+				.map(|c| 3 * u64::from(c.out_channels) * u64::from(c.height) * u64::from(c.width));
+			cnn.input_features() + maps.sum::<u64>() + cnn.dense_widths().sum::<u64>()
 		},
 		// Not trained by this worker: nothing of the model to hold.
-		_ => 0,
+		Architecture::External { .. } => return dataset,
 	};
-	dataset.saturating_add(model)
+	let parameters = architecture.parameter_count().saturating_mul(4);
+	let activations =
+		u64::from(spec.training.batch_size).saturating_mul(per_sample).saturating_mul(3);
+	dataset.saturating_add(parameters.saturating_add(activations).saturating_mul(4))
 }
 
 /// How fast this machine trains: a cost per step (the framework's overhead, which dominates
@@ -233,6 +238,30 @@ mod tests {
 		let tight = Limits { memory_bytes: 16 << 20, ..ROOMY };
 		assert!(matches!(check(&wide, own(&wide), &tight), Err(Refusal::OutOfMemory { .. })));
 		assert_eq!(check(&wide, own(&wide), &ROOMY), Ok(()));
+	}
+
+	#[test]
+	fn a_cnn_needs_memory_for_its_feature_maps() {
+		use cairn_primitives::{Cnn, Conv};
+		// 1x64x64 -> conv 16 k3, pool -> conv 16 k3, pool -> 4096 -> 10: 43,450 parameters, but
+		// per sample 4,096 + 3·16·4,096 + 3·16·1,024 + 4,096 + 10 activations.
+		let conv = Conv { channels: 16, kernel: 3, pool: true };
+		let cnn = Architecture::Cnn(Cnn {
+			channels: 1,
+			height: 64,
+			width: 64,
+			convs: BoundedVec::truncate_from(vec![conv, conv]),
+			hidden: BoundedVec::new(),
+			output: 10,
+			activation: Activation::Relu,
+		});
+		let task = spec(vec![], 1 << 20);
+		let per_sample = 4096 + 3 * 16 * 4096 + 3 * 16 * 1024 + 4096 + 10;
+		let model = (cnn.parameter_count() * 4 + 512 * per_sample * 3) * 4;
+		assert_eq!(training_memory(&task, &cnn), (2 << 20) + model);
+		let tight = Limits { memory_bytes: 1 << 30, ..ROOMY };
+		assert!(matches!(check(&task, &cnn, &tight), Err(Refusal::OutOfMemory { .. })));
+		assert_eq!(check(&task, &cnn, &ROOMY), Ok(()));
 	}
 
 	#[test]
