@@ -30,7 +30,7 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -256,6 +256,44 @@ describe('verification on the dev chain', () => {
       assert.match(solver.log(), new RegExp(`refusing the task: cannot get the parent model.*task=${orphan}`));
       assert.ok((await api.query.tasks.tasks(orphan)).unwrap().status.isOpen);
       await ok(api.tx.tasks.cancelTask(orphan), keys.alice);
+    }),
+  );
+
+  test(
+    'a convolutional network posted from polkadot-js is trained, verified by replay and registered; its export names its layers',
+    run(async () => {
+      const cnn = {
+        channels: 1,
+        height: 8,
+        width: 8,
+        convs: [
+          { channels: 8, kernel: 3, pool: true },
+          { channels: 16, kernel: 3, pool: true },
+        ],
+        hidden: [],
+        output: 10,
+        activation: 'Relu',
+      };
+      const { taskId, from } = await createTask(7, 2, 2, { Fresh: { architecture: { Cnn: cnn }, initSeed: 7 } });
+      const settled = await acceptedAndSettled(taskId, from);
+      const model = (await api.query.modelRegistry.models(settled.data.modelId)).unwrap();
+      assert.equal(model.architecture.isCnn, true);
+      assert.equal(model.architecture.asCnn.convs.length, 2);
+      assert.equal(model.provenance.asTrained.task.toNumber(), taskId);
+      // Verifiers replayed CNN segments, not just compared hashes.
+      assert.ok(Object.values(verifiers).some((worker) => new RegExp(`checked task=${taskId} `).test(worker.log())));
+
+      const file = join(scratch, 'cnn.safetensors');
+      const cli = async (...args) => (await execFileAsync(WORKER_BIN, args, { env: { ...process.env, RUST_LOG: 'warn' } })).stdout;
+      const exported = await cli('export', '--url', node.rpcUrl, '--model', settled.data.modelId.toString(), '--out', file, '--allow-private-addresses');
+      assert.match(exported, new RegExp(`weights hash: ${model.weightsHash.toHex()}`));
+      const bytes = readFileSync(file);
+      const header = JSON.parse(bytes.subarray(8, 8 + Number(bytes.readBigUInt64LE(0))).toString('utf8'));
+      assert.equal(header.__metadata__['cairn.cnn'], '1x8x8-c8k3p-c16k3p-10');
+      assert.deepEqual(header['convs.0.weight'].shape, [8, 1, 3, 3]);
+      assert.deepEqual(header['dense.0.weight'].shape, [10, 64]);
+      const accuracy = solver.log().match(new RegExp(`trained task=${taskId} .*accuracy="(\\d+/\\d+)"`))?.[1];
+      process.stderr.write(`cnn figures: task ${taskId} trained to ${accuracy} held-out accuracy in 40 steps\n`);
     }),
   );
 

@@ -6,7 +6,10 @@ mod spec;
 use std::{net::SocketAddr, path::PathBuf};
 
 use anyhow::{anyhow, bail, Context};
-use cairn_primitives::{Activation, Architecture, BoundedVec, Hash256, Mlp, ModelId, TaskId};
+use cairn_primitives::{
+	model::{Cnn, Conv},
+	Activation, Architecture, BoundedVec, Hash256, Mlp, ModelId, TaskId,
+};
 use cairn_train::client::AddressPolicy;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use subxt_signer::SecretString;
@@ -281,13 +284,8 @@ pub struct RegisterModelArgs {
 	#[arg(long)]
 	pub name: String,
 
-	/// Layer widths of an MLP from input to output, for example 64-32-10.
-	#[arg(long, value_name = "WIDTHS")]
-	pub mlp: String,
-
-	/// Non-linearity after each hidden layer of the MLP.
-	#[arg(long, value_enum, default_value_t = ActivationArg::Relu)]
-	pub activation: ActivationArg,
+	#[command(flatten)]
+	pub network: NetworkArgs,
 
 	/// Id of the registered model these weights were derived from.
 	#[arg(long)]
@@ -334,10 +332,42 @@ pub enum ActivationArg {
 	Gelu,
 }
 
+/// The network a model is: `--mlp` or `--cnn`, with `--activation`.
+#[derive(Debug, Args)]
+pub struct NetworkArgs {
+	/// Layer widths of an MLP from input to output, for example 64-32-10.
+	#[arg(long, value_name = "WIDTHS", conflicts_with = "cnn")]
+	pub mlp: Option<String>,
+
+	/// A convolutional network: the input CxHxW, each convolution as c<channels>k<kernel> (with
+	/// `p` for a 2x2 max-pool after it), then the dense widths down to the output, for example
+	/// 1x28x28-c8k3p-c16k3p-10.
+	#[arg(long, value_name = "LAYERS")]
+	pub cnn: Option<String>,
+
+	/// Non-linearity after each hidden layer (and each convolution).
+	#[arg(long, value_enum, default_value_t = ActivationArg::Relu)]
+	pub activation: ActivationArg,
+}
+
+impl NetworkArgs {
+	/// The network of `--mlp` or `--cnn` and `--activation`, checked by the runtime's rules, if
+	/// either is given.
+	pub fn architecture(&self) -> Option<anyhow::Result<Architecture>> {
+		match (&self.mlp, &self.cnn) {
+			(Some(mlp), _) => Some(mlp_architecture(mlp, self.activation)),
+			(None, Some(cnn)) => Some(cnn_architecture(cnn, self.activation)),
+			(None, None) => None,
+		}
+	}
+}
+
 impl RegisterModelArgs {
-	/// The MLP described by `--mlp` and `--activation`, checked by the same rules as the runtime.
+	/// The network of `--mlp` or `--cnn`, checked by the same rules as the runtime.
 	pub fn architecture(&self) -> anyhow::Result<Architecture> {
-		mlp_architecture(&self.mlp, self.activation)
+		self.network
+			.architecture()
+			.unwrap_or_else(|| Err(anyhow!("name the network: --mlp WIDTHS or --cnn LAYERS")))
 	}
 }
 
@@ -354,17 +384,92 @@ pub fn mlp_architecture(mlp: &str, activation: ActivationArg) -> anyhow::Result<
 			cairn_primitives::model::MAX_HIDDEN_LAYERS
 		)
 	})?;
-	let activation = match activation {
-		ActivationArg::Relu => Activation::Relu,
-		ActivationArg::Tanh => Activation::Tanh,
-		ActivationArg::Gelu => Activation::Gelu,
-	};
-	let architecture =
-		Architecture::Mlp(Mlp { input: *input, hidden, output: *output, activation });
+	let architecture = Architecture::Mlp(Mlp {
+		input: *input,
+		hidden,
+		output: *output,
+		activation: activation.into(),
+	});
 	architecture.validate().map_err(|_| {
 		anyhow!("--mlp widths must be between 1 and {}", cairn_primitives::model::MAX_LAYER_WIDTH)
 	})?;
 	Ok(architecture)
+}
+
+/// The CNN described by `--cnn` and `--activation`, checked by the runtime's rules: the input as
+/// `CxHxW`, then each convolution block as `c<channels>k<kernel>` (`p` at the end for a 2x2
+/// max-pool), then the dense layers' widths down to the output, dash-separated, for example
+/// `1x28x28-c8k3p-c16k3p-10`.
+pub fn cnn_architecture(text: &str, activation: ActivationArg) -> anyhow::Result<Architecture> {
+	let bad =
+		|what: &str| anyhow!("--cnn {text:?}: {what} (expected e.g. 1x28x28-c8k3p-c16k3p-10)");
+	let mut tokens = text.split('-').map(str::trim);
+	let input: Vec<u32> = tokens
+		.next()
+		.unwrap_or_default()
+		.split('x')
+		.map(|side| side.parse().map_err(|_| bad("the input is not CxHxW")))
+		.collect::<anyhow::Result<_>>()?;
+	let [channels, height, width] = input[..] else { return Err(bad("the input is not CxHxW")) };
+	let (mut convs, mut dense) = (Vec::new(), Vec::new());
+	for token in tokens {
+		if let Some(conv) = token.strip_prefix('c') {
+			if !dense.is_empty() {
+				return Err(bad("convolutions come before the dense layers"));
+			}
+			let (conv, pool) = conv.strip_suffix('p').map_or((conv, false), |c| (c, true));
+			let (channels, kernel) = conv
+				.split_once('k')
+				.ok_or_else(|| bad("a convolution is c<channels>k<kernel>"))?;
+			let number = |n: &str| {
+				n.parse::<u32>().map_err(|_| bad(&format!("{token:?} is not a convolution")))
+			};
+			convs.push(Conv { channels: number(channels)?, kernel: number(kernel)?, pool });
+		} else {
+			dense.push(
+				token
+					.parse::<u32>()
+					.map_err(|_| bad(&format!("{token:?} is not a layer width")))?,
+			);
+		}
+	}
+	let Some((output, hidden)) = dense.split_last() else {
+		return Err(bad("the output width is missing"));
+	};
+	let architecture = Architecture::Cnn(Cnn {
+		channels,
+		height,
+		width,
+		convs: BoundedVec::try_from(convs).map_err(|_| bad("too many convolutions"))?,
+		hidden: BoundedVec::try_from(hidden.to_vec())
+			.map_err(|_| bad("too many hidden dense layers"))?,
+		output: *output,
+		activation: activation.into(),
+	});
+	architecture
+		.validate()
+		.map_err(|error| bad(&format!("not a valid network ({error:?})")))?;
+	Ok(architecture)
+}
+
+/// `cnn` as `--cnn` spells it.
+pub fn cnn_text(cnn: &Cnn) -> String {
+	let input = format!("{}x{}x{}", cnn.channels, cnn.height, cnn.width);
+	let convs = cnn.convs.iter().map(|conv| {
+		format!("c{}k{}{}", conv.channels, conv.kernel, if conv.pool { "p" } else { "" })
+	});
+	let dense = cnn.hidden.iter().chain([&cnn.output]).map(u32::to_string);
+	std::iter::once(input).chain(convs).chain(dense).collect::<Vec<_>>().join("-")
+}
+
+impl From<ActivationArg> for Activation {
+	fn from(activation: ActivationArg) -> Self {
+		match activation {
+			ActivationArg::Relu => Activation::Relu,
+			ActivationArg::Tanh => Activation::Tanh,
+			ActivationArg::Gelu => Activation::Gelu,
+		}
+	}
 }
 
 impl KeyArgs {
@@ -449,6 +554,40 @@ mod tests {
 		assert_eq!((mlp.input, mlp.hidden.to_vec(), mlp.output), (64, vec![32], 10));
 		assert_eq!(mlp.activation, Activation::Tanh);
 		assert_eq!(args.weights_hash, Some([0x11; 32]));
+	}
+
+	#[test]
+	fn cnn_flag_becomes_the_runtime_architecture_and_reads_back() {
+		let args = register_args(&["--cnn", "1x28x28-c8k3p-c16k5-32-10", "--activation", "gelu"]);
+		let Architecture::Cnn(cnn) = args.unwrap().architecture().unwrap() else {
+			panic!("not a CNN")
+		};
+		assert_eq!((cnn.channels, cnn.height, cnn.width), (1, 28, 28));
+		let convs: Vec<_> = cnn.convs.iter().map(|c| (c.channels, c.kernel, c.pool)).collect();
+		assert_eq!(convs, vec![(8, 3, true), (16, 5, false)]);
+		assert_eq!((cnn.hidden.to_vec(), cnn.output), (vec![32], 10));
+		assert_eq!(cnn.activation, Activation::Gelu);
+		assert_eq!(cnn_text(&cnn), "1x28x28-c8k3p-c16k5-32-10");
+	}
+
+	#[test]
+	fn bad_cnn_flags_are_explained() {
+		for (cnn, expected) in [
+			("28x28-c8k3-10", "the input is not CxHxW"),
+			("1x28x28-c8k3", "the output width is missing"),
+			("1x28x28-c8-10", "a convolution is c<channels>k<kernel>"),
+			("1x28x28-10-c8k3-10", "convolutions come before the dense layers"),
+			("1x28x28-c8k4-10", "not a valid network"),
+			("1x27x27-c8k3p-10", "not a valid network"),
+			("1x8x8-c1k1-c1k1-c1k1-c1k1-c1k1-10", "too many convolutions"),
+			("1x8x8-c8kxp-10", "is not a convolution"),
+		] {
+			let error = register_args(&["--cnn", cnn]).unwrap().architecture().unwrap_err();
+			assert!(error.to_string().contains(expected), "{cnn}: {error}");
+		}
+		assert!(register_args(&["--cnn", "1x8x8-c8k3-10", "--mlp", "64-10"]).is_err());
+		let none = register_args(&[]).unwrap().architecture().unwrap_err();
+		assert!(none.to_string().contains("--mlp WIDTHS or --cnn LAYERS"), "{none}");
 	}
 
 	#[test]

@@ -4,7 +4,7 @@
 use std::{collections::HashMap, path::Path};
 
 use anyhow::{anyhow, bail, Context};
-use cairn_primitives::{Activation, Architecture, Hash256, Mlp, ModelId, ModelInit, TaskSpec};
+use cairn_primitives::{Activation, Architecture, Hash256, ModelId, ModelInit, TaskSpec};
 use cairn_train::{
 	client::artifact_url, weights::safetensors_metadata, ArtifactClient, ArtifactStore, Parent,
 	Weights,
@@ -13,7 +13,9 @@ use clap::ValueEnum;
 
 use crate::{
 	chain::{Chain, ModelRecord},
-	cli::{mlp_architecture, ActivationArg, ExportArgs, WeightsHashArgs},
+	cli::{
+		cnn_architecture, cnn_text, mlp_architecture, ActivationArg, ExportArgs, WeightsHashArgs,
+	},
 	offline::store_in,
 	record::{hex0x, read_json, ParentRecord, RunRecord},
 	training::load_checkpoint,
@@ -21,6 +23,8 @@ use crate::{
 
 /// Metadata keys of a Cairn export: the MLP's widths and activation (`64-32-10`, `relu`).
 const MLP_KEY: &str = "cairn.mlp";
+/// Metadata key of a CNN's layers, as `--cnn` spells them.
+const CNN_KEY: &str = "cairn.cnn";
 const ACTIVATION_KEY: &str = "cairn.activation";
 
 /// The weights in `path`, safetensors or CAIRNWTS.
@@ -42,7 +46,7 @@ pub fn hash_for(path: &Path, architecture: &Architecture) -> anyhow::Result<Hash
 	let weights = read_weights(path)?;
 	weights
 		.fit(architecture)
-		.with_context(|| format!("{} and --mlp", path.display()))?;
+		.with_context(|| format!("{} and the architecture given", path.display()))?;
 	Ok(weights.hash())
 }
 
@@ -58,17 +62,21 @@ pub fn parent_from_file(
 		Some(architecture) => architecture?,
 		None => {
 			let metadata = safetensors_metadata(&bytes).unwrap_or_default();
-			let (Some(mlp), Some(activation)) =
-				(metadata.get(MLP_KEY), metadata.get(ACTIVATION_KEY))
-			else {
-				bail!(
-					"{} does not name its architecture: pass the parent's --mlp and --activation",
+			let unnamed = || {
+				anyhow!(
+					"{} does not name its architecture: pass the parent's --mlp or --cnn and \
+					 --activation",
 					path.display()
-				);
+				)
 			};
+			let activation = metadata.get(ACTIVATION_KEY).ok_or_else(unnamed)?;
 			let activation = ActivationArg::from_str(activation, true)
 				.map_err(|e| anyhow!("{}: activation {activation:?}: {e}", path.display()))?;
-			mlp_architecture(mlp, activation)?
+			match (metadata.get(MLP_KEY), metadata.get(CNN_KEY)) {
+				(Some(mlp), _) => mlp_architecture(mlp, activation)?,
+				(None, Some(cnn)) => cnn_architecture(cnn, activation)?,
+				(None, None) => return Err(unnamed()),
+			}
 		},
 	};
 	weights
@@ -103,8 +111,7 @@ pub async fn export(url: &str, args: ExportArgs) -> anyhow::Result<()> {
 		(None, None) => bail!("name the model: --model ID or --dir DIR"),
 	};
 	weights.fit(&architecture)?;
-	let Architecture::Mlp(mlp) = &architecture else { bail!("only MLPs can be exported") };
-	metadata.extend(describe(mlp));
+	metadata.extend(describe(&architecture)?);
 	metadata.insert("cairn.weights_hash".into(), hex0x(&weights.hash()));
 	let file = weights.to_safetensors(metadata)?;
 	std::fs::write(&args.out, file)
@@ -287,10 +294,17 @@ fn finished_run(dir: &Path) -> anyhow::Result<(Weights, Architecture)> {
 	Ok((Weights::from_canonical(&weights)?, architecture))
 }
 
-/// The metadata naming `mlp`'s architecture, as `parent_from_file` reads it back.
-fn describe(mlp: &Mlp) -> [(String, String); 2] {
-	let widths: Vec<usize> = mlp.widths().map(|w| w as usize).collect();
-	let activation = match mlp.activation {
+/// The metadata naming `architecture`, as `parent_from_file` reads it back.
+fn describe(architecture: &Architecture) -> anyhow::Result<[(String, String); 2]> {
+	let (network, activation) = match architecture {
+		Architecture::Mlp(mlp) => {
+			let widths: Vec<usize> = mlp.widths().map(|w| w as usize).collect();
+			((MLP_KEY, self::widths(&widths)), mlp.activation)
+		},
+		Architecture::Cnn(cnn) => ((CNN_KEY, cnn_text(cnn)), cnn.activation),
+		Architecture::External { .. } => bail!("only Cairn's own networks can be exported"),
+	};
+	let activation = match activation {
 		Activation::Relu => ActivationArg::Relu,
 		Activation::Tanh => ActivationArg::Tanh,
 		Activation::Gelu => ActivationArg::Gelu,
@@ -299,7 +313,7 @@ fn describe(mlp: &Mlp) -> [(String, String); 2] {
 		.to_possible_value()
 		.map(|v| v.get_name().to_owned())
 		.unwrap_or_default();
-	[(MLP_KEY.into(), self::widths(&widths)), (ACTIVATION_KEY.into(), name)]
+	Ok([(network.0.into(), network.1), (ACTIVATION_KEY.into(), name)])
 }
 
 /// `64-32-10`.

@@ -11,7 +11,7 @@ use cairn_primitives::{
 };
 use clap::{Args, ValueEnum};
 
-use super::{mlp_architecture, parse_hash, ActivationArg};
+use super::{parse_hash, NetworkArgs};
 
 /// Flags describing a training task.
 #[derive(Debug, Args)]
@@ -24,14 +24,9 @@ pub struct SpecArgs {
 	#[arg(long, default_value = "")]
 	pub license: String,
 
-	/// Layer widths of the MLP from input to output, for example 64-32-10 (with --from-model:
-	/// the parent's, to check its weights offline).
-	#[arg(long, value_name = "WIDTHS", required_unless_present = "from_model")]
-	pub mlp: Option<String>,
-
-	/// Non-linearity after each hidden layer of the MLP.
-	#[arg(long, value_enum, default_value_t = ActivationArg::Relu)]
-	pub activation: ActivationArg,
+	/// The network (with --from-model: the parent's, to check its weights offline).
+	#[command(flatten)]
+	pub network: NetworkArgs,
 
 	/// Seed of the initial weights.
 	#[arg(long, default_value_t = 0)]
@@ -130,7 +125,7 @@ impl SpecArgs {
 			(None, Some(architecture)) => {
 				ModelInit::Fresh { architecture: architecture?, init_seed: self.init_seed }
 			},
-			(None, None) => bail!("name the model: --mlp WIDTHS, or --from-model ID"),
+			(None, None) => bail!("name the model: --mlp WIDTHS, --cnn LAYERS or --from-model ID"),
 		};
 		let spec = TaskSpec {
 			name: label("--name", &self.name)?,
@@ -153,9 +148,9 @@ impl SpecArgs {
 		Ok(spec)
 	}
 
-	/// The MLP of `--mlp` and `--activation`, when `--mlp` is given.
+	/// The network of `--mlp` or `--cnn` and `--activation`, when either is given.
 	pub fn architecture(&self) -> Option<anyhow::Result<Architecture>> {
-		self.mlp.as_deref().map(|mlp| mlp_architecture(mlp, self.activation))
+		self.network.architecture()
 	}
 
 	/// The spec of a task to post: one the chain accepts, whose segments have a middle step for
@@ -252,8 +247,10 @@ fn explain(error: SpecError, spec: &TaskSpec) -> anyhow::Error {
 	match error {
 		SpecError::Name => anyhow!("--name must not be empty"),
 		SpecError::Architecture => anyhow!(
-			"--mlp must describe a valid MLP whose widths are at most {MAX_EXACT_DIMENSION} (wider \
-             matrix products are not computed bit-exactly across machines)"
+			"--mlp must describe a valid MLP whose widths are at most {MAX_EXACT_DIMENSION}, and \
+             --cnn a valid CNN whose flattened features, dense widths and convolution inputs \
+             (channels x kernel x kernel) are at most {MAX_EXACT_DIMENSION} (larger matrix \
+             products are not computed bit-exactly across machines)"
 		),
 		SpecError::Dataset => anyhow!("the dataset is empty (size 0)"),
 		SpecError::Training => anyhow!(
@@ -487,7 +484,8 @@ mod tests {
 		};
 		let spec = parse(&["--from-model", "3"]).unwrap().task_spec().unwrap();
 		assert_eq!(spec.model, ModelInit::FromRegistry { model: 3 });
-		assert!(parse(&[]).is_err(), "--mlp or --from-model is required");
+		let unnamed = parse(&[]).unwrap().task_spec().unwrap_err();
+		assert!(unnamed.to_string().contains("--mlp WIDTHS, --cnn LAYERS or --from-model ID"));
 		assert!(parse(&["--from-model", "3", "--init-seed", "1"]).is_err(), "a seed is moot");
 	}
 }
