@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Training throughput of cairn-train (burn 0.22, `flex` CPU backend) against PyTorch CPU on the
-# reference MLP (64-256-256-10, ReLU, Adam 1e-3, batch 128, the same synthetic data for both),
+# reference MLP (64-256-256-10, ReLU, Adam 1e-3, batch 128, the same synthetic data for both) or,
+# with WORKLOAD=cnn, the reference CNN of the Fashion-MNIST workload (1x28x28-c8k3p-c8k3p-10),
 # plus the cost of a checkpoint (canonical encoding + BLAKE2b-256) as a share of training time.
 #
 #   scripts/bench-training.sh            # STEPS=500 timed steps after 100 warm-up steps
 #   STEPS=1000 THREADS=1 scripts/bench-training.sh
+#   WORKLOAD=cnn scripts/bench-training.sh
 #
 # STEPS + 100 must be a multiple of INTERVAL (default 100). THREADS (default: every core) is
 # given to both rayon and PyTorch. PyTorch is installed once into a virtualenv under ~/.cache
@@ -14,6 +16,11 @@
 set -euo pipefail
 
 steps=${STEPS:-500}
+case ${WORKLOAD:-mlp} in
+mlp) network=() ;;
+cnn) network=(--cnn) ;;
+*) echo "WORKLOAD must be mlp or cnn" >&2 && exit 2 ;;
+esac
 interval=${INTERVAL:-100}
 threads=${THREADS:-$(nproc)}
 venv=${TORCH_VENV:-$HOME/.cache/cairn-torch-venv}
@@ -42,9 +49,9 @@ echo "== load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 data=$(mktemp)
 trap 'rm -f "$data"' EXIT
 burn=$(RAYON_NUM_THREADS=$threads "$CARGO_TARGET_DIR/release/examples/bench" \
-	--steps "$steps" --interval "$interval" --warmup 100 --dataset-out "$data")
+	--steps "$steps" --interval "$interval" --warmup 100 --dataset-out "$data" "${network[@]}")
 torch=$(OMP_WAIT_POLICY=$omp_wait "$venv/bin/python" -W ignore \
-	"$root/ml-offchain/cairn-train/bench/torch_mlp.py" --steps "$steps" --warmup 100 --threads "$threads" --dataset "$data")
+	"$root/ml-offchain/cairn-train/bench/torch_bench.py" --steps "$steps" --warmup 100 --threads "$threads" --dataset "$data" "${network[@]}")
 echo "== load average after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
 burn_rate=$(value burn_samples_per_second "$burn")

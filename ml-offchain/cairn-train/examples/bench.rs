@@ -1,5 +1,6 @@
-//! Training throughput of cairn-train (burn, `flex` CPU backend) on the reference MLP, and the
-//! cost of checkpointing (canonical encoding + BLAKE2b-256) as a share of training time.
+//! Training throughput of cairn-train (burn, `flex` CPU backend) on the reference MLP (or, with
+//! `--cnn`, the reference CNN 1x28x28-c8k3p-c8k3p-10 of the Fashion-MNIST workload), and the cost
+//! of checkpointing (canonical encoding + BLAKE2b-256) as a share of training time.
 //!
 //! `cargo run --release --example bench -- --steps 500` (or `scripts/bench-training.sh`, which
 //! also runs PyTorch on the same shape). Prints human-readable figures on stderr and
@@ -8,8 +9,10 @@
 use std::time::{Duration, Instant};
 
 use cairn_primitives::{
-	task::Uri, Activation, Architecture, BoundedVec, Mlp, ModelInit, Optimizer, TaskSpec,
-	TrainingConfig, VerificationPolicy,
+	model::{Cnn, Conv},
+	task::Uri,
+	Activation, Architecture, BoundedVec, Mlp, ModelInit, Optimizer, TaskSpec, TrainingConfig,
+	VerificationPolicy,
 };
 use cairn_train::{dataset_ref, Dataset, Synthetic, Trainer};
 use clap::Parser;
@@ -32,6 +35,9 @@ struct Args {
 	/// Hidden layer widths.
 	#[arg(long, value_delimiter = ',', default_value = "256,256")]
 	hidden: Vec<u32>,
+	/// Train the reference CNN on 28x28 inputs instead of the MLP.
+	#[arg(long)]
+	cnn: bool,
 	/// Samples in the synthetic dataset.
 	#[arg(long, default_value_t = 60_000)]
 	samples: u32,
@@ -44,15 +50,7 @@ fn spec(args: &Args, dataset: &[u8]) -> TaskSpec {
 	TaskSpec {
 		name: BoundedVec::truncate_from(b"bench".to_vec()),
 		license: BoundedVec::truncate_from(b"Apache-2.0".to_vec()),
-		model: ModelInit::Fresh {
-			architecture: Architecture::Mlp(Mlp {
-				input: 64,
-				hidden: BoundedVec::truncate_from(args.hidden.clone()),
-				output: 10,
-				activation: Activation::Relu,
-			}),
-			init_seed: 1,
-		},
+		model: ModelInit::Fresh { architecture: architecture(args), init_seed: 1 },
 		dataset: dataset_ref(dataset, Uri::default()),
 		training: TrainingConfig {
 			optimizer: Optimizer::adam(1e-3),
@@ -65,14 +63,45 @@ fn spec(args: &Args, dataset: &[u8]) -> TaskSpec {
 	}
 }
 
+/// The network benchmarked: the reference CNN or the MLP of `--hidden`.
+fn architecture(args: &Args) -> Architecture {
+	if args.cnn {
+		let conv = Conv { channels: 8, kernel: 3, pool: true };
+		return Architecture::Cnn(Cnn {
+			channels: 1,
+			height: 28,
+			width: 28,
+			convs: BoundedVec::truncate_from(vec![conv, conv]),
+			hidden: BoundedVec::default(),
+			output: 10,
+			activation: Activation::Relu,
+		});
+	}
+	Architecture::Mlp(Mlp {
+		input: 64,
+		hidden: BoundedVec::truncate_from(args.hidden.clone()),
+		output: 10,
+		activation: Activation::Relu,
+	})
+}
+
+/// A short description of the network benchmarked.
+fn network_name(args: &Args) -> String {
+	if args.cnn {
+		return "CNN 1x28x28-c8k3p-c8k3p-10".into();
+	}
+	let hidden = args.hidden.iter().map(u32::to_string).collect::<Vec<_>>().join("-");
+	format!("MLP 64-{hidden}-10")
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
 	let args = Args::parse();
 	if args.interval == 0 || (args.warmup + args.steps) % args.interval != 0 {
 		// A task's steps are a multiple of its checkpoint interval; the warm-up steps count.
 		return Err("--warmup plus --steps must be a multiple of --interval".into());
 	}
-	let bytes =
-		Synthetic { seed: 1, samples: args.samples, features: 64, classes: 10 }.generate()?;
+	let features = if args.cnn { 784 } else { 64 };
+	let bytes = Synthetic { seed: 1, samples: args.samples, features, classes: 10 }.generate()?;
 	if let Some(path) = &args.dataset_out {
 		std::fs::write(path, &bytes)?;
 	}
@@ -103,8 +132,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 	let per_checkpoint = checkpointing.as_secs_f64() / f64::from(checkpoints.max(1));
 	let share = checkpointing.as_secs_f64() / training.as_secs_f64();
 	eprintln!(
-		"burn flex: MLP 64-{}-10, Adam, batch {}, {} steps, rayon threads: {threads}",
-		args.hidden.iter().map(u32::to_string).collect::<Vec<_>>().join("-"),
+		"burn flex: {}, Adam, batch {}, {} steps, rayon threads: {threads}",
+		network_name(&args),
 		args.batch,
 		args.steps,
 	);

@@ -1,9 +1,10 @@
-"""PyTorch CPU baseline for cairn-train's bench example: the same MLP shape, optimizer, batch and
-step count, on the same Cairn-format dataset file (`bench --dataset-out PATH` writes it) or, without
---dataset, on random data of the same shape. Prints `torch_samples_per_second=...` on stdout.
+"""PyTorch CPU baseline for cairn-train's bench example: the same network (the MLP, or with --cnn
+the reference CNN 1x28x28-c8k3p-c8k3p-10), optimizer, batch and step count, on the same
+Cairn-format dataset file (`bench --dataset-out PATH` writes it) or, without --dataset, on random
+data of the same shape. Prints `torch_samples_per_second=...` on stdout.
 
-    python torch_mlp.py --steps 500 [--dataset PATH] [--warmup 100] [--batch 128]
-                        [--hidden 256,256] [--threads N]
+    python torch_bench.py --steps 500 [--dataset PATH] [--warmup 100] [--batch 128]
+                          [--hidden 256,256 | --cnn] [--threads N]
 """
 
 import argparse
@@ -34,6 +35,7 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--hidden", default="256,256")
+    parser.add_argument("--cnn", action="store_true", help="the reference CNN instead of the MLP")
     parser.add_argument("--samples", type=int, default=60_000, help="without --dataset")
     parser.add_argument("--dataset", type=pathlib.Path)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
@@ -41,19 +43,29 @@ def main() -> None:
 
     torch.manual_seed(1)
     torch.set_num_threads(args.threads)
-    widths = [64, *map(int, args.hidden.split(",")), 10]
-    layers = []
-    for i, (fan_in, fan_out) in enumerate(zip(widths, widths[1:])):
-        layers.append(torch.nn.Linear(fan_in, fan_out))
-        if i < len(widths) - 2:
-            layers.append(torch.nn.ReLU())
-    model = torch.nn.Sequential(*layers)
+    if args.cnn:
+        features = 784
+        model = torch.nn.Sequential(
+            torch.nn.Unflatten(1, (1, 28, 28)),
+            torch.nn.Conv2d(1, 8, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+            torch.nn.Conv2d(8, 8, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+            torch.nn.Flatten(), torch.nn.Linear(8 * 7 * 7, 10),
+        )
+    else:
+        features = 64
+        widths = [features, *map(int, args.hidden.split(",")), 10]
+        layers = []
+        for i, (fan_in, fan_out) in enumerate(zip(widths, widths[1:])):
+            layers.append(torch.nn.Linear(fan_in, fan_out))
+            if i < len(widths) - 2:
+                layers.append(torch.nn.ReLU())
+        model = torch.nn.Sequential(*layers)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8)
     loss_fn = torch.nn.CrossEntropyLoss()
     if args.dataset:
         inputs, labels = load(args.dataset)
     else:
-        inputs, labels = torch.rand(args.samples, 64), torch.randint(0, 10, (args.samples,))
+        inputs, labels = torch.rand(args.samples, features), torch.randint(0, 10, (args.samples,))
     generator = torch.Generator().manual_seed(2)
 
     def step() -> float:
