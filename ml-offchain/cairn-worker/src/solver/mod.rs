@@ -73,6 +73,8 @@ pub struct Config {
 	pub listen: std::net::SocketAddr,
 	/// Base URL of the artifact server as others reach it.
 	pub public_url: String,
+	/// What the artifact server lets its clients take.
+	pub server_limits: cairn_train::server::Limits,
 	/// Largest dataset to take on, in bytes.
 	pub max_dataset_bytes: u64,
 	/// Dataset files to import into the store at start.
@@ -98,7 +100,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 	let artifacts_uri = Uri::try_from(public_url.clone().into_bytes()).map_err(|_| {
 		anyhow!("--public-url is longer than {} bytes", cairn_primitives::task::MAX_URI_LEN)
 	})?;
-	let mut server = tokio::spawn(server::serve(listener, store.clone(), tasks.clone()));
+	let mut server =
+		tokio::spawn(server::serve(listener, store.clone(), tasks.clone(), config.server_limits));
 	tracing::info!(listen = %address, public_url, "serving artifacts");
 
 	let mut solver = Solver {
@@ -121,8 +124,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 	tracing::info!(account = %solver.me, work_dir = %config.work_dir.display(), "solver starting");
 	let server_failed = async {
 		match (&mut server).await {
-			Ok(Ok(())) => anyhow!("the artifact server stopped"),
-			Ok(Err(error)) => anyhow!("the artifact server failed: {error}"),
+			Ok(never) => match never {},
 			Err(error) => anyhow!("the artifact server panicked: {error}"),
 		}
 	};
