@@ -9,7 +9,7 @@ use std::{
 use cairn_primitives::merkle::blake2_256;
 use cairn_train::{
 	client::artifact_url,
-	server::{self, Limits},
+	server::{self, Limits, Server},
 	ArtifactClient, ArtifactStore, FetchError,
 };
 use tokio::{
@@ -17,11 +17,11 @@ use tokio::{
 	net::{TcpListener, TcpStream},
 };
 
-async fn serve(store: ArtifactStore) -> String {
-	let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
-	let base = format!("http://{}", listener.local_addr().expect("local address"));
-	tokio::spawn(server::serve(listener, store));
-	base
+/// Serves `store` under the default limits on a loopback port, until the server is dropped;
+/// returns its base URL.
+async fn serve(store: ArtifactStore) -> (Server, String) {
+	let (server, address) = serve_limited(store, Limits::default()).await;
+	(server, format!("http://{address}"))
 }
 
 #[tokio::test]
@@ -30,7 +30,7 @@ async fn downloads_are_checked_against_the_requested_hash() {
 	let store = ArtifactStore::open(dir.path()).unwrap();
 	let bytes = b"a checkpoint".repeat(1000);
 	let hash = store.put(&bytes).unwrap();
-	let base = serve(store.clone()).await;
+	let (_server, base) = serve(store.clone()).await;
 	let client = ArtifactClient::new();
 
 	assert_eq!(client.fetch_artifact(&base, &hash).await.unwrap(), bytes);
@@ -58,7 +58,7 @@ async fn missing_malformed_and_oversized_requests_fail_clearly() {
 	let dir = tempfile::tempdir().unwrap();
 	let store = ArtifactStore::open(dir.path()).unwrap();
 	let hash = store.put(&[1u8; 4096]).unwrap();
-	let base = serve(store).await;
+	let (_server, base) = serve(store).await;
 	let client = ArtifactClient::new();
 
 	let missing = [0xab; 32];
@@ -102,7 +102,7 @@ async fn a_large_artifact_is_streamed_whole_with_its_length() {
 	// 8 MiB: many reads of the streamed file, one checked download.
 	let bytes: Vec<u8> = (0..8u32 << 20).map(|i| (i % 251) as u8).collect();
 	let hash = store.put(&bytes).unwrap();
-	let base = serve(store).await;
+	let (_server, base) = serve(store).await;
 	let client = ArtifactClient::with_limits(bytes.len(), std::time::Duration::from_secs(60));
 	assert_eq!(client.fetch_artifact(&base, &hash).await.unwrap(), bytes);
 	// Announced up front, so a client can refuse an oversized body before reading it.
@@ -118,12 +118,12 @@ async fn a_large_artifact_is_streamed_whole_with_its_length() {
 	assert!(head.contains(&format!("content-length: {}", bytes.len())), "{head}");
 }
 
-/// Serves `store` under `limits` on a loopback port; returns its address.
-async fn serve_limited(store: ArtifactStore, limits: Limits) -> SocketAddr {
+/// Serves `store` under `limits` on a loopback port, until the server is dropped; returns its
+/// address.
+async fn serve_limited(store: ArtifactStore, limits: Limits) -> (Server, SocketAddr) {
 	let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
 	let address = listener.local_addr().expect("local address");
-	tokio::spawn(server::serve_router(listener, server::router(store), limits));
-	address
+	(Server::start(listener, server::router(store), limits).unwrap(), address)
 }
 
 /// `GET path` on a new connection, with `headers` (each ending in CRLF); returns the connection,
@@ -171,7 +171,8 @@ async fn requests_beyond_the_cap_are_refused_at_once_and_the_admitted_ones_compl
 	let dir = tempfile::tempdir().unwrap();
 	let store = ArtifactStore::open(dir.path()).unwrap();
 	let (bytes, path) = large_artifact(&store);
-	let address = serve_limited(store, Limits { max_requests: 4, ..Limits::default() }).await;
+	let (_server, address) =
+		serve_limited(store, Limits { max_requests: 4, ..Limits::default() }).await;
 	within(15, async {
 		// Four responses in flight, held there by clients that do not read them yet.
 		let mut admitted = Vec::new();
@@ -203,7 +204,7 @@ async fn requests_with_a_body_are_refused() {
 	let dir = tempfile::tempdir().unwrap();
 	let store = ArtifactStore::open(dir.path()).unwrap();
 	let path = format!("/artifacts/{}", hex::encode(store.put(b"an artifact").unwrap()));
-	let address = serve_limited(store, Limits::default()).await;
+	let (_server, address) = serve_limited(store, Limits::default()).await;
 	within(10, async {
 		for body in ["content-length: 4096\r\n", "transfer-encoding: chunked\r\n"] {
 			let (_, head, _) = get(address, &path, body).await;
@@ -227,7 +228,7 @@ async fn stalled_and_slow_clients_are_cut_off() {
 		response_timeout: Duration::from_secs(2),
 		..Limits::default()
 	};
-	let address = serve_limited(store, limits).await;
+	let (_server, address) = serve_limited(store, limits).await;
 	within(15, async {
 		// Connects and sends nothing or half a request head, or idles after a response: closed
 		// after the header timeout, well before the response timeout would close it too.
@@ -264,7 +265,8 @@ async fn connections_beyond_the_cap_wait_for_one_to_close() {
 	let dir = tempfile::tempdir().unwrap();
 	let store = ArtifactStore::open(dir.path()).unwrap();
 	let path = format!("/artifacts/{}", hex::encode(store.put(b"an artifact").unwrap()));
-	let address = serve_limited(store, Limits { max_connections: 2, ..Limits::default() }).await;
+	let (server, address) =
+		serve_limited(store, Limits { max_connections: 2, ..Limits::default() }).await;
 	within(10, async {
 		let (first, head, _) = get(address, &path, "").await;
 		assert!(head.starts_with("http/1.1 200"), "{head}");
@@ -279,6 +281,12 @@ async fn connections_beyond_the_cap_wait_for_one_to_close() {
 		drop(first);
 		let (head, _) = read_head(&mut third).await;
 		assert!(head.starts_with("http/1.1 200"), "{head}");
+		// Dropping the server closes its connections and its listener.
+		drop(server);
+		assert_eq!(third.read(&mut [0u8; 64]).await.unwrap_or(0), 0);
+		while TcpStream::connect(address).await.is_ok() {
+			tokio::time::sleep(Duration::from_millis(10)).await;
+		}
 	})
 	.await;
 }

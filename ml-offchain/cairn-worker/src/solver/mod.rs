@@ -100,8 +100,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 	let artifacts_uri = Uri::try_from(public_url.clone().into_bytes()).map_err(|_| {
 		anyhow!("--public-url is longer than {} bytes", cairn_primitives::task::MAX_URI_LEN)
 	})?;
-	let mut server =
-		tokio::spawn(server::serve(listener, store.clone(), tasks.clone(), config.server_limits));
+	let mut server = server::start(listener, store.clone(), tasks.clone(), config.server_limits)
+		.context("cannot start the artifact server")?;
 	tracing::info!(listen = %address, public_url, "serving artifacts");
 
 	let mut solver = Solver {
@@ -122,19 +122,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 		cheat: config.cheat,
 	};
 	tracing::info!(account = %solver.me, work_dir = %config.work_dir.display(), "solver starting");
-	let server_failed = async {
-		match (&mut server).await {
-			Ok(never) => match never {},
-			Err(error) => anyhow!("the artifact server panicked: {error}"),
-		}
-	};
+	let server_failed =
+		async { anyhow!("the artifact server panicked: {}", server.stopped().await) };
 	let outcome = provider::reconnecting(
 		async |connected| solver.session(&config.url, connected).await,
 		server_failed,
 	)
 	.await;
 	solver.stop_job("the solver is shutting down");
-	server.abort();
 	outcome
 }
 

@@ -15,8 +15,8 @@
 //! Nothing here needs trust: every artifact is checked against its hash, and the list and the
 //! proofs against the on-chain root.
 //!
-//! All the routes are served under cairn-train's limits (`cairn_train::server::Limits`): requests
-//! in flight, request bodies, stalled and slow clients, and open connections.
+//! All the routes are served by a `cairn_train::server::Server`, on threads of its own and under
+//! its limits: requests in flight, request bodies, stalled and slow clients, open connections.
 
 use axum::{
 	extract::{Path, State},
@@ -26,7 +26,10 @@ use axum::{
 	Router,
 };
 use cairn_primitives::{merkle::checkpoint_proof, TaskId};
-use cairn_train::{server::Limits, ArtifactStore};
+use cairn_train::{
+	server::{Limits, Server},
+	ArtifactStore,
+};
 use tokio::net::TcpListener;
 
 use super::state::{TaskDir, TaskState};
@@ -41,14 +44,14 @@ pub fn router(store: ArtifactStore, tasks: TaskDir) -> Router {
 	cairn_train::server::router(store).merge(index)
 }
 
-/// Serves [`router`] on `listener` under `limits` until the task is dropped.
-pub async fn serve(
+/// Serves [`router`] on `listener` under `limits` on threads of its own, until dropped.
+pub fn start(
 	listener: TcpListener,
 	store: ArtifactStore,
 	tasks: TaskDir,
 	limits: Limits,
-) -> std::convert::Infallible {
-	cairn_train::server::serve_router(listener, router(store, tasks), limits).await
+) -> std::io::Result<Server> {
+	Server::start(listener, router(store, tasks), limits)
 }
 
 /// The record of task `task_id`, or the response that explains why there is none.
@@ -155,7 +158,7 @@ mod tests {
 
 		let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
 		let addr = listener.local_addr().unwrap();
-		let server = tokio::spawn(serve(listener, store.clone(), tasks.clone(), Limits::default()));
+		let _server = start(listener, store.clone(), tasks.clone(), Limits::default()).unwrap();
 
 		let (status, body) = get(addr, "/tasks/7/checkpoints").await;
 		assert!(status.contains("200"), "{status}");
@@ -200,6 +203,5 @@ mod tests {
 		assert!(verify_checkpoint(&root, &proof));
 		assert!(get(addr, "/tasks/7/checkpoints/3/proof").await.0.contains("404"));
 		assert!(get(addr, "/tasks/7/checkpoints/x/proof").await.0.contains("400"));
-		server.abort();
 	}
 }
