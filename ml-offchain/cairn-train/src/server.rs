@@ -45,9 +45,10 @@
 //! every async thread and a blocking thread per file read besides. It reads files 256 KiB at a
 //! time rather than tokio's 4 KiB, since every read is a hand-off to a blocking thread.
 //! Measured with cairn-worker's `serve_load` (release, 2 cores, 64 loopback clients of an 8 MiB
-//! artifact): at a 1 Gbit/s link's pace, serving took 0.05 core and training kept 0.95 of its
-//! idle speed, where 4 KiB reads on the shared runtime took about a core and left it 0.51; flat
-//! out, serving 1.4 GiB/s, training kept 0.55 to 0.67.
+//! artifact): at a 1 Gbit/s link's pace, serving takes 0.05 core and training keeps 0.95 to 0.99
+//! of its idle speed, where 4 KiB reads on the shared runtime took 0.6 to 1 core and left it
+//! 0.51 to 0.72; flat out, serving 1.4 to 1.7 GiB/s (0.2 before), the server takes 0.8 to 0.9
+//! core, the clients on the same cores a third of one, and training keeps 0.55 to 0.6.
 
 use std::{
 	convert::Infallible,

@@ -21,6 +21,8 @@
 mod capacity;
 #[cfg(feature = "dishonest")]
 pub mod cheat;
+#[cfg(test)]
+mod serve_load;
 mod server;
 mod state;
 
