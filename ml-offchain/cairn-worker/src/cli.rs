@@ -191,6 +191,16 @@ pub struct RunArgs {
 	#[arg(long, value_name = "URL")]
 	pub public_url: Option<String>,
 
+	/// Solver only: requests the artifact server serves at once (at most one per connection, of
+	/// which it keeps 256 open); more are answered at once with 503 and Retry-After.
+	#[arg(
+		long,
+		value_name = "COUNT",
+		default_value_t = cairn_train::server::DEFAULT_MAX_REQUESTS,
+		value_parser = parse_max_requests
+	)]
+	pub max_requests: usize,
+
 	/// Dataset file to import into the artifact store at start (repeatable): tasks naming its
 	/// hash are then served without downloading it.
 	#[arg(long, value_name = "PATH")]
@@ -505,6 +515,16 @@ fn parse_widths(text: &str) -> anyhow::Result<Vec<u32>> {
 		.collect()
 }
 
+/// Parses a cap on requests in flight: 1 up to the cap on connections, each of which carries at
+/// most one request at a time.
+fn parse_max_requests(text: &str) -> Result<usize, String> {
+	let most = cairn_train::server::DEFAULT_MAX_CONNECTIONS;
+	match text.parse::<usize>() {
+		Ok(count) if (1..=most).contains(&count) => Ok(count),
+		_ => Err(format!("expected a whole number from 1 to {most}")),
+	}
+}
+
 /// Parses an amount of CAIRN into base units.
 fn parse_amount(text: &str) -> Result<u128, String> {
 	crate::units::parse_cairn(text).map_err(|e| e.to_string())
@@ -669,6 +689,24 @@ mod tests {
 		.unwrap();
 		let Command::Run(run) = run.command else { panic!("not run") };
 		assert_eq!(run.addresses.policy(), AddressPolicy::AllowPrivate);
+	}
+
+	#[test]
+	fn the_request_cap_has_a_default_and_bounds() {
+		let max_requests = |extra: &[&str]| {
+			let mut argv = vec!["cairn-worker", "run", "--role", "solver", "--work-dir", "w"];
+			argv.extend_from_slice(extra);
+			Cli::try_parse_from(argv).map(|cli| match cli.command {
+				Command::Run(args) => args.max_requests,
+				_ => unreachable!("parsed run"),
+			})
+		};
+		assert_eq!(max_requests(&[]).unwrap(), cairn_train::server::DEFAULT_MAX_REQUESTS);
+		assert_eq!(max_requests(&["--max-requests", "4"]).unwrap(), 4);
+		for bad in ["0", "257", "many"] {
+			let error = max_requests(&["--max-requests", bad]).unwrap_err().to_string();
+			assert!(error.contains("from 1 to 256"), "{bad}: {error}");
+		}
 	}
 
 	#[test]

@@ -96,7 +96,9 @@ mod tests {
 			&format!("http://{}", listener.local_addr().unwrap()),
 			&hash,
 		);
-		tokio::spawn(server::serve(listener, source));
+		let _server =
+			server::Server::start(listener, server::router(source), server::Limits::default())
+				.unwrap();
 		let mut spec = crate::record::tests::spec();
 		spec.dataset = digits::reference(Uri::truncate_from(uri.into_bytes()));
 		let architecture = Architecture::Mlp(Mlp {

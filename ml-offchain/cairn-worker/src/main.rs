@@ -294,6 +294,10 @@ async fn run(url: String, args: RunArgs) -> anyhow::Result<()> {
 				work_dir: args.work_dir,
 				listen: args.listen,
 				public_url,
+				server_limits: cairn_train::server::Limits {
+					max_requests: args.max_requests,
+					..Default::default()
+				},
 				max_dataset_bytes: args.max_dataset_bytes,
 				addresses: args.addresses.policy(),
 				dataset_files: args.dataset_file,

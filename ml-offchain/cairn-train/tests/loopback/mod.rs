@@ -10,12 +10,13 @@ use tokio::{
 	net::{TcpListener, TcpStream},
 };
 
-/// Serves `store` as an artifact server on loopback; returns its base URL.
-pub async fn serve_store(store: ArtifactStore) -> String {
+/// Serves `store` as an artifact server on loopback under the default limits, until the server
+/// is dropped; returns it and its base URL.
+pub async fn serve_store(store: ArtifactStore) -> (server::Server, String) {
 	let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind loopback");
 	let base = format!("http://{}", listener.local_addr().expect("local address"));
-	tokio::spawn(server::serve(listener, store));
-	base
+	let routes = server::router(store);
+	(server::Server::start(listener, routes, server::Limits::default()).expect("serve"), base)
 }
 
 /// Answers every request on loopback with `count` copies of `block`, written as they are sent

@@ -24,6 +24,8 @@ mod capacity;
 pub mod cheat;
 mod plan;
 mod refusals;
+#[cfg(test)]
+mod serve_load;
 mod server;
 mod state;
 
@@ -72,6 +74,8 @@ pub struct Config {
 	pub listen: std::net::SocketAddr,
 	/// Base URL of the artifact server as others reach it.
 	pub public_url: String,
+	/// What the artifact server lets its clients take.
+	pub server_limits: cairn_train::server::Limits,
 	/// Largest dataset to take on, in bytes.
 	pub max_dataset_bytes: u64,
 	/// Which hosts downloads (datasets, parents' weights) may reach.
@@ -99,7 +103,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 	let artifacts_uri = Uri::try_from(public_url.clone().into_bytes()).map_err(|_| {
 		anyhow!("--public-url is longer than {} bytes", cairn_primitives::task::MAX_URI_LEN)
 	})?;
-	let mut server = tokio::spawn(server::serve(listener, store.clone(), tasks.clone()));
+	let mut server = server::start(listener, store.clone(), tasks.clone(), config.server_limits)
+		.context("cannot start the artifact server")?;
 	tracing::info!(listen = %address, public_url, "serving artifacts");
 
 	let mut solver = Solver {
@@ -122,13 +127,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 		cheat: config.cheat,
 	};
 	tracing::info!(account = %solver.me, work_dir = %config.work_dir.display(), "solver starting");
-	let server_failed = async {
-		match (&mut server).await {
-			Ok(Ok(())) => anyhow!("the artifact server stopped"),
-			Ok(Err(error)) => anyhow!("the artifact server failed: {error}"),
-			Err(error) => anyhow!("the artifact server panicked: {error}"),
-		}
-	};
+	let server_failed =
+		async { anyhow!("the artifact server panicked: {}", server.stopped().await) };
 	let outcome = provider::reconnecting(
 		async |connected| solver.session(&config.url, connected).await,
 		server_failed,
@@ -137,7 +137,6 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 	solver.stop_job("the solver is shutting down");
 	// A stop asked for is not a crash: a task under examination is not to blame.
 	solver.refusals.examined()?;
-	server.abort();
 	outcome
 }
 

@@ -14,6 +14,9 @@
 //!
 //! Nothing here needs trust: every artifact is checked against its hash, and the list and the
 //! proofs against the on-chain root.
+//!
+//! All the routes are served by a `cairn_train::server::Server`, on threads of its own and under
+//! its limits: requests in flight, request bodies, stalled and slow clients, open connections.
 
 use axum::{
 	body::HttpBody,
@@ -24,7 +27,10 @@ use axum::{
 	Router,
 };
 use cairn_primitives::{merkle::checkpoint_proof, TaskId};
-use cairn_train::ArtifactStore;
+use cairn_train::{
+	server::{Limits, Server},
+	ArtifactStore,
+};
 use tokio::net::TcpListener;
 
 use super::state::{TaskDir, TaskState};
@@ -53,13 +59,14 @@ async fn count_served(response: Response) -> Response {
 	response
 }
 
-/// Serves [`router`] on `listener` until the listener fails.
-pub async fn serve(
+/// Serves [`router`] on `listener` under `limits` on threads of its own, until dropped.
+pub fn start(
 	listener: TcpListener,
 	store: ArtifactStore,
 	tasks: TaskDir,
-) -> std::io::Result<()> {
-	axum::serve(listener, router(store, tasks)).await
+	limits: Limits,
+) -> std::io::Result<Server> {
+	Server::start(listener, router(store, tasks), limits)
 }
 
 /// The record of task `task_id`, or the response that explains why there is none.
@@ -137,12 +144,14 @@ mod tests {
 
 	/// A raw HTTP/1.0 GET; returns the status line and the body.
 	async fn get(addr: std::net::SocketAddr, path: &str) -> (String, String) {
+		exchange(addr, &format!("GET {path} HTTP/1.0\r\nHost: x\r\n\r\n")).await
+	}
+
+	/// Sends `request` on a new connection; returns the status line and the body.
+	async fn exchange(addr: std::net::SocketAddr, request: &str) -> (String, String) {
 		use tokio::io::{AsyncReadExt, AsyncWriteExt};
 		let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-		stream
-			.write_all(format!("GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").as_bytes())
-			.await
-			.unwrap();
+		stream.write_all(request.as_bytes()).await.unwrap();
 		let mut response = String::new();
 		stream.read_to_string(&mut response).await.unwrap();
 		let (head, body) = response.split_once("\r\n\r\n").unwrap();
@@ -164,7 +173,7 @@ mod tests {
 
 		let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
 		let addr = listener.local_addr().unwrap();
-		let server = tokio::spawn(serve(listener, store.clone(), tasks.clone()));
+		let _server = start(listener, store.clone(), tasks.clone(), Limits::default()).unwrap();
 
 		let (status, body) = get(addr, "/tasks/7/checkpoints").await;
 		assert!(status.contains("200"), "{status}");
@@ -175,6 +184,10 @@ mod tests {
 		assert_eq!(index["root"], hex0x(&checkpoint_root(&[first, second])));
 		assert!(get(addr, "/tasks/8/checkpoints").await.0.contains("404"));
 		assert!(get(addr, "/tasks/x/checkpoints").await.0.contains("400"));
+		// The index is served under the artifact server's limits too.
+		let with_body =
+			"GET /tasks/7/checkpoints HTTP/1.0\r\nHost: x\r\nContent-Length: 4096\r\n\r\n";
+		assert!(exchange(addr, with_body).await.0.contains("413"));
 
 		let bytes = ArtifactClient::new(AddressPolicy::AllowPrivate)
 			.fetch_artifact(&format!("http://{addr}"), &second)
@@ -205,6 +218,5 @@ mod tests {
 		assert!(verify_checkpoint(&root, &proof));
 		assert!(get(addr, "/tasks/7/checkpoints/3/proof").await.0.contains("404"));
 		assert!(get(addr, "/tasks/7/checkpoints/x/proof").await.0.contains("400"));
-		server.abort();
 	}
 }
