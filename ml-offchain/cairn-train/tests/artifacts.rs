@@ -362,6 +362,33 @@ async fn requests_beyond_the_cap_are_refused_at_once_and_the_admitted_ones_compl
 }
 
 #[tokio::test]
+async fn a_client_waits_out_a_busy_server_instead_of_failing() {
+	let dir = tempfile::tempdir().unwrap();
+	let store = ArtifactStore::open(dir.path()).unwrap();
+	let (bytes, path) = large_artifact(&store);
+	let hash = store.put(&bytes).unwrap();
+	let (_server, address) =
+		serve_limited(store, Limits { max_requests: 1, ..Limits::default() }).await;
+	within(20, async {
+		// The one slot is held by a client that reads nothing for 1.5 s.
+		let (mut holder, _, mut body) = get(address, &path, "").await;
+		let release = tokio::spawn(async move {
+			tokio::time::sleep(Duration::from_millis(1500)).await;
+			let mut rest = vec![0u8; bytes.len() - body.len()];
+			holder.read_exact(&mut rest).await.unwrap();
+			body.extend_from_slice(&rest);
+			body == bytes
+		});
+		let started = Instant::now();
+		let fetched = client().fetch_artifact(&format!("http://{address}"), &hash).await.unwrap();
+		assert_eq!(blake2_256(&fetched), hash);
+		assert!(started.elapsed() >= Duration::from_secs(1), "it waited for the slot");
+		assert!(release.await.unwrap(), "the held download arrived whole");
+	})
+	.await;
+}
+
+#[tokio::test]
 async fn requests_with_a_body_are_refused() {
 	let dir = tempfile::tempdir().unwrap();
 	let store = ArtifactStore::open(dir.path()).unwrap();

@@ -250,10 +250,19 @@ impl ArtifactClient {
 	}
 
 	/// The body at `url`, once the server has answered with success and announced no more than
-	/// the size limit (which also holds for what arrives, announced or not).
+	/// the size limit (which also holds for what arrives, announced or not). A server at its cap
+	/// (503) is asked again after the `Retry-After` it names (1 to 10 s), until the caller's
+	/// timeout: a busy honest server is not an unavailable one.
 	async fn body(&self, url: &str) -> Result<Limited<Incoming>, FetchError> {
 		let uri = http_uri(url)?;
-		let response = self.http.get(uri).await.map_err(|e| transport_error(url, &e))?;
+		let response = loop {
+			let response =
+				self.http.get(uri.clone()).await.map_err(|e| transport_error(url, &e))?;
+			if response.status() != StatusCode::SERVICE_UNAVAILABLE {
+				break response;
+			}
+			tokio::time::sleep(retry_after(response.headers())).await;
+		};
 		match response.status() {
 			status if status.is_success() => {},
 			StatusCode::NOT_FOUND => return Err(FetchError::NotFound { url: url.to_owned() }),
@@ -291,6 +300,16 @@ impl ArtifactClient {
 	fn too_large(&self, url: &str) -> FetchError {
 		FetchError::TooLarge { url: url.to_owned(), limit: self.max_bytes }
 	}
+}
+
+/// How long a busy server asks to be left alone: its `Retry-After` in seconds, between 1 and 10
+/// (1 when it names none or a date).
+fn retry_after(headers: &hyper::HeaderMap) -> Duration {
+	let seconds = headers
+		.get(hyper::header::RETRY_AFTER)
+		.and_then(|value| value.to_str().ok()?.trim().parse::<u64>().ok())
+		.unwrap_or(1);
+	Duration::from_secs(seconds.clamp(1, 10))
 }
 
 /// `url` as a URI with a host, if it is `http://` or `https://`.
