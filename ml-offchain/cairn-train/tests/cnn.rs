@@ -8,7 +8,7 @@
 
 mod common;
 
-use std::{collections::HashMap, process::Command, time::Instant};
+use std::{collections::HashMap, time::Instant};
 
 use cairn_primitives::{
 	task::{step_trace_len, Uri},
@@ -18,7 +18,7 @@ use cairn_train::{
 	dataset_ref, evaluate, replay_segment, state_at_step, step_trace, train, Checkpoint, Dataset,
 	Job, Parent, Synthetic, TrainError, Trainer, Weights,
 };
-use common::{checkpoints, cnn, digits, spec, with_architecture};
+use common::{checkpoints, child_lines, cnn, digits, spec, with_architecture};
 
 const CHILD: &str = "CAIRN_TRAIN_CNN_CHILD";
 const PREFIX: &str = "checkpoint-hash ";
@@ -191,23 +191,8 @@ fn child() {
 /// Checkpoint hashes and first-step trace the child prints with `RAYON_NUM_THREADS` set to
 /// `threads`.
 fn run_child(threads: &str) -> (Vec<String>, Vec<String>) {
-	let exe = std::env::current_exe().expect("test binary path");
-	let output = Command::new(exe)
-		.args(["child", "--exact", "--nocapture", "--test-threads=1"])
-		.env(CHILD, "1")
-		.env("RAYON_NUM_THREADS", threads)
-		.output()
-		.expect("run the test binary");
-	let stdout = String::from_utf8_lossy(&output.stdout);
-	assert!(output.status.success(), "child failed: {stdout}");
-	let find = |prefix: &str| {
-		stdout
-			.lines()
-			.filter_map(|line| line.split_once(prefix))
-			.map(|(_, value)| value.to_owned())
-			.collect::<Vec<_>>()
-	};
-	(find(PREFIX), find(TRACE))
+	let [hashes, trace] = child_lines(CHILD, threads, [PREFIX, TRACE]);
+	(hashes, trace)
 }
 
 #[test]

@@ -11,11 +11,9 @@
 
 mod common;
 
-use std::process::Command;
-
 use cairn_primitives::Optimizer;
 use cairn_train::{kernel_threads, step_trace, Job, Trainer};
-use common::{checkpoint_hashes, digits, spec};
+use common::{checkpoint_hashes, child_lines, digits, spec};
 
 const CHILD: &str = "CAIRN_TRAIN_HASH_CHILD";
 const PREFIX: &str = "checkpoint-hash ";
@@ -58,28 +56,8 @@ struct Child {
 
 /// Runs the child with `RAYON_NUM_THREADS` set to `rayon_threads`.
 fn run_child(rayon_threads: &str) -> Child {
-	let exe = std::env::current_exe().expect("test binary path");
-	let output = Command::new(exe)
-		.args(["child", "--exact", "--nocapture", "--test-threads=1"])
-		.env(CHILD, "1")
-		.env("RAYON_NUM_THREADS", rayon_threads)
-		.output()
-		.expect("run the test binary");
-	let stdout = String::from_utf8_lossy(&output.stdout);
-	assert!(
-		output.status.success(),
-		"child failed: {stdout}\n{}",
-		String::from_utf8_lossy(&output.stderr)
-	);
-	// libtest prints `test child ... ` on the line the child's first output continues.
-	let find = |prefix: &str| {
-		stdout
-			.lines()
-			.filter_map(|line| line.split_once(prefix))
-			.map(|(_, value)| value.to_owned())
-			.collect::<Vec<_>>()
-	};
-	Child { hashes: find(PREFIX), trace: find(TRACE) }
+	let [hashes, trace] = child_lines(CHILD, rayon_threads, [PREFIX, TRACE]);
+	Child { hashes, trace }
 }
 
 #[test]

@@ -94,3 +94,34 @@ pub fn checkpoints(spec: &TaskSpec, dataset: &cairn_train::Dataset) -> Vec<Check
 pub fn checkpoint_hashes(spec: &TaskSpec, dataset: &cairn_train::Dataset) -> Vec<[u8; 32]> {
 	checkpoints(spec, dataset).iter().map(Checkpoint::hash).collect()
 }
+
+/// The lines a child run of this test binary prints after `prefixes`, one list per prefix: the
+/// test named `child` runs alone in a new process with `env` set and `RAYON_NUM_THREADS` at
+/// `rayon_threads` (libtest prints `test child ... ` on the line the child's first output
+/// continues, hence the split).
+pub fn child_lines<const N: usize>(
+	env: &str,
+	rayon_threads: &str,
+	prefixes: [&str; N],
+) -> [Vec<String>; N] {
+	let exe = std::env::current_exe().expect("test binary path");
+	let output = std::process::Command::new(exe)
+		.args(["child", "--exact", "--nocapture", "--test-threads=1"])
+		.env(env, "1")
+		.env("RAYON_NUM_THREADS", rayon_threads)
+		.output()
+		.expect("run the test binary");
+	let stdout = String::from_utf8_lossy(&output.stdout);
+	assert!(
+		output.status.success(),
+		"child failed: {stdout}\n{}",
+		String::from_utf8_lossy(&output.stderr)
+	);
+	prefixes.map(|prefix| {
+		stdout
+			.lines()
+			.filter_map(|line| line.split_once(prefix))
+			.map(|(_, value)| value.to_owned())
+			.collect()
+	})
+}
