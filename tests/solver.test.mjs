@@ -212,9 +212,15 @@ describe('solver worker on the dev chain', () => {
       } finally {
         rmSync(scratch, { recursive: true, force: true });
       }
-      // The operator sees the same on the metrics port.
-      const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-      const sample = (name) => Number(metrics.match(new RegExp(`^${name.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm'))?.[1]);
+      // The operator sees the same on the metrics port, from the block after the commitment's.
+      const scrape = async () => (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      const sampleOf = (text, name) => Number(text.match(new RegExp(`^${name.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm'))?.[1]);
+      let metrics = await scrape();
+      for (const end = Date.now() + 30_000; sampleOf(metrics, 'cairn_worker_tasks{phase="submitted"}') !== 1 && Date.now() < end; ) {
+        await sleep(200);
+        metrics = await scrape();
+      }
+      const sample = (name) => sampleOf(metrics, name);
       assert.equal(sample('cairn_worker_tasks{phase="submitted"}'), 1, metrics);
       assert.equal(sample('cairn_worker_training_steps_total'), 40, metrics);
       assert.ok(sample('cairn_worker_extrinsics_total{outcome="included"}') >= 2, metrics);

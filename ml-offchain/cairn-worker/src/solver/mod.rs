@@ -247,11 +247,11 @@ impl Solver {
 		let view = chain.tasks_at(block.hash).await?;
 		tracing::debug!(block = view.block.number, tasks = view.tasks.len(), "finalized block");
 		let mut busy = self.job.is_some();
-		let records = self.tasks.load_all()?;
-		metrics::set_tasks(records.iter().map(|state| state.phase.name()));
-		for mut state in records.into_iter().filter(|s| s.phase.is_active()) {
-			busy |= self.reconcile(chain, &view, &mut state).await?;
+		let mut records = self.tasks.load_all()?;
+		for state in records.iter_mut().filter(|s| s.phase.is_active()) {
+			busy |= self.reconcile(chain, &view, state).await?;
 		}
+		metrics::set_tasks(records.iter().map(|state| state.phase.name()));
 		if busy {
 			return Ok(());
 		}
