@@ -1,10 +1,13 @@
-//! The verifier's decisions as a pure function, the same shape as the solver's: a check of its
-//! own and a seat on a dispute's committee are both commit-reveal duties, and what to do for one
-//! at a finalized block follows from the window the chain is in, what the chain shows of this
-//! verifier's part, and what its record says it sent ([`duty`]). The loop in [`super`] gathers
-//! the facts and carries the duty out.
+//! The verifier's and whistleblower's decisions as pure functions, the same shape as the
+//! solver's: a check of its own and a seat on a dispute's committee are both commit-reveal
+//! duties, and what to do for one at a finalized block follows from the window the chain is in,
+//! what the chain shows of this verifier's part, and what its record says it sent ([`duty`]); what
+//! a whistleblower challenges in a watched check follows from what the verifier revealed and what
+//! re-execution gives ([`challenges`]). The loops in [`super`] gather the facts and act.
 
-use crate::provider::awaiting;
+use cairn_primitives::{Computed, Hash256};
+
+use crate::{chain::DisputeSubject, provider::awaiting};
 
 /// Blocks to wait for a sent extrinsic to show on chain before sending it again.
 pub const RESEND_AFTER: u64 = 3;
@@ -65,6 +68,29 @@ pub fn duty(window: Window, part: Part, record: Option<Sent>, now: u64) -> Duty 
 	}
 }
 
+/// What a whistleblower challenges of one target of a watched check: the verifier's revealed
+/// `witness` when re-execution's witness differs, and its agreement with the solver's leaf
+/// (`agreed`, the leaf it agreed with) when re-execution's hash differs. Nothing is challenged on
+/// a value re-execution does not give.
+pub fn challenges(
+	witness: Option<Hash256>,
+	agreed: Option<Hash256>,
+	truth: &Computed,
+) -> Vec<DisputeSubject> {
+	let differs = |claimed: Option<Hash256>, true_value: Option<Hash256>| {
+		claimed
+			.zip(true_value)
+			.is_some_and(|(claimed, true_value)| claimed != true_value)
+	};
+	[
+		(differs(witness, truth.witness()), DisputeSubject::Witness),
+		(differs(agreed, truth.hash()), DisputeSubject::Verdict),
+	]
+	.into_iter()
+	.filter_map(|(wrong, subject)| wrong.then_some(subject))
+	.collect()
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
@@ -122,5 +148,25 @@ mod tests {
 				assert_eq!(duty(Window::Closed, part, record, NOW), Duty::Wait);
 			}
 		}
+	}
+
+	#[test]
+	fn a_whistleblower_challenges_only_what_re_execution_contradicts() {
+		let (leaf, witness) = ([1; 32], [2; 32]);
+		let truth = Computed::Witnessed { hash: leaf, witness };
+		assert_eq!(challenges(Some(witness), Some(leaf), &truth), vec![]);
+		assert_eq!(challenges(Some([9; 32]), Some(leaf), &truth), vec![DisputeSubject::Witness]);
+		assert_eq!(challenges(Some(witness), Some([9; 32]), &truth), vec![DisputeSubject::Verdict]);
+		assert_eq!(
+			challenges(Some([9; 32]), Some([8; 32]), &truth),
+			vec![DisputeSubject::Witness, DisputeSubject::Verdict]
+		);
+		// No witness revealed, or the verifier disagreed: nothing of that subject to challenge.
+		assert_eq!(challenges(None, None, &truth), vec![]);
+		// An endpoint has no witness: only an agreement with a wrong leaf is challenged.
+		let endpoint = Computed::Hash(leaf);
+		assert_eq!(challenges(Some([9; 32]), Some(leaf), &endpoint), vec![]);
+		assert_eq!(challenges(None, Some([9; 32]), &endpoint), vec![DisputeSubject::Verdict]);
+		assert_eq!(challenges(Some(witness), Some([9; 32]), &Computed::Unavailable), vec![]);
 	}
 }

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use cairn_primitives::{merkle::blake2_256, ComputeClass, Computed, Hash256, TaskId, Verdict};
 use subxt::{ext::codec::Encode, utils::AccountId32};
 
-use super::{fresh_salt, replay, Verifier, RESEND_AFTER};
+use super::{fresh_salt, plan, replay, Verifier, RESEND_AFTER};
 use crate::{
 	chain::{self, Chain, DisputeSubject, Verification, VerificationPhase},
 	hardware,
@@ -117,20 +117,10 @@ impl Verifier {
 				let Some(truth) = self.true_value(chain, verification, target).await? else {
 					continue;
 				};
-				let wrong_witness = witness
-					.zip(truth.witness())
-					.is_some_and(|((_, revealed), true_witness)| *revealed != true_witness);
-				let wrong_agreement =
-					agreed.zip(truth.hash()).is_some_and(|(leaf, hash)| leaf != hash);
-				for (wrong, subject) in [
-					(wrong_witness, DisputeSubject::Witness),
-					(wrong_agreement, DisputeSubject::Verdict),
-				] {
-					if wrong {
-						let challenge = (position as u32, target, subject);
-						self.challenge(chain, verification, &check.verifier, challenge, now)
-							.await?;
-					}
+				let revealed = witness.map(|(_, revealed)| *revealed);
+				for subject in plan::challenges(revealed, agreed, &truth) {
+					let challenge = (position as u32, target, subject);
+					self.challenge(chain, verification, &check.verifier, challenge, now).await?;
 				}
 			}
 		}
