@@ -425,7 +425,7 @@ impl Solver {
 						"the commitment did not land; sending it again"
 					);
 				}
-				self.submit(chain, state, view.block, deadline).await?;
+				self.submit(chain, state, deadline).await?;
 				Ok(true)
 			},
 			Action::GiveUp { reason } => {
@@ -545,7 +545,7 @@ impl Solver {
 					continue;
 				},
 			};
-			return self.claim(chain, task, run, view.block).await;
+			return self.claim(chain, task, run).await;
 		}
 		Ok(())
 	}
@@ -578,9 +578,10 @@ impl Solver {
 		chain: &Chain,
 		task: &TaskRecord,
 		run: RunRecord,
-		block: BlockId,
 	) -> anyhow::Result<()> {
-		let now = block.number;
+		// Mortal from the newest finalized block: examining the task may have taken minutes.
+		let birth = chain.finalized_block().await?;
+		let now = birth.number;
 		let mut state = TaskState {
 			task_id: task.id,
 			run: reuse(self.tasks.load(task.id)?, run),
@@ -588,7 +589,7 @@ impl Solver {
 		};
 		self.tasks.save(&state)?;
 		tracing::info!(task = task.id, reward = format_cairn(task.reward), "claiming");
-		match chain.claim_task(&self.signer, task.id, block).await {
+		match chain.claim_task(&self.signer, task.id, birth).await {
 			Ok(claimed) => {
 				tracing::info!(
 					task = task.id,
@@ -714,7 +715,6 @@ impl Solver {
 		&mut self,
 		chain: &Chain,
 		state: &mut TaskState,
-		block: BlockId,
 		deadline: u32,
 	) -> anyhow::Result<()> {
 		#[cfg(feature = "dishonest")]
@@ -723,10 +723,12 @@ impl Solver {
 		}
 		let commitment = self.commitment(&state.run)?;
 		let root = hex0x(&commitment.checkpoint_root);
-		state.phase = Phase::Submitting { deadline, since: block.number };
+		// Mortal from the newest finalized block, which the block being handled may trail.
+		let birth = chain.finalized_block().await?;
+		state.phase = Phase::Submitting { deadline, since: birth.number };
 		self.tasks.save(state)?;
 		tracing::info!(task = state.task_id, root, "committing");
-		match chain.submit_result(&self.signer, state.task_id, commitment, block).await {
+		match chain.submit_result(&self.signer, state.task_id, commitment, birth).await {
 			Ok(block) => {
 				tracing::info!(task = state.task_id, root, block = ?block, "committed");
 				state.phase = Phase::Submitted { block: format!("{block:?}") };
