@@ -12,7 +12,7 @@ pub mod task;
 pub mod verification;
 
 pub use bounded_collections::{BoundedVec, ConstU32};
-pub use model::{Activation, Architecture, ArchitectureError, Cnn, Conv, Mlp};
+pub use model::{Activation, Architecture, ArchitectureError, Cnn, Conv, Mlp, Transformer};
 pub use provider::{Backend, ComputeClass, HardwareProfile, IsaClass, Role, Roles};
 pub use task::{
 	DatasetRef, Label, ModelInit, Optimizer, ResultCommitment, SpecError, TaskSpec, TrainingConfig,

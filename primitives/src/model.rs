@@ -20,6 +20,16 @@ pub const MAX_CHANNELS: u32 = 64;
 pub const MAX_IMAGE_SIDE: u32 = 64;
 /// Most features a [`Cnn`]'s last feature map may flatten to (the first dense layer's input).
 pub const MAX_FLAT_FEATURES: u32 = 4096;
+/// Largest vocabulary of a [`Transformer`]: tokens are bytes.
+pub const MAX_VOCAB: u32 = 256;
+/// Longest context (tokens per sequence) of a [`Transformer`].
+pub const MAX_CONTEXT: u32 = 1024;
+/// Widest embedding or feed-forward layer of a [`Transformer`].
+pub const MAX_MODEL_WIDTH: u32 = 4096;
+/// Most attention heads of a [`Transformer`].
+pub const MAX_HEADS: u32 = 64;
+/// Most blocks of a [`Transformer`].
+pub const MAX_BLOCKS: u32 = 16;
 
 /// Non-linearity applied after every hidden layer.
 #[derive(
@@ -104,6 +114,40 @@ pub struct Cnn {
 	pub activation: Activation,
 }
 
+/// A decoder-only transformer language model over byte tokens (GPT-2's pre-norm layout):
+/// token embedding plus learned position embedding, then `blocks` blocks of multi-head causal
+/// self-attention and a feed-forward layer, each behind a layer norm and added to its input,
+/// then a final layer norm and a linear head to `vocab` logits at every position. It is trained
+/// on next-token prediction: a sample is `context` tokens and the one that follows.
+#[derive(
+	Clone,
+	Copy,
+	Debug,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub struct Transformer {
+	/// Tokens the model reads and predicts: ids `0..vocab` (256 for bytes).
+	pub vocab: u32,
+	/// Tokens per sequence: the length of the learned position embedding.
+	pub context: u32,
+	/// Embedding width, divided evenly among the heads.
+	pub width: u32,
+	/// Attention heads per block.
+	pub heads: u32,
+	/// Transformer blocks.
+	pub blocks: u32,
+	/// Width of each block's feed-forward hidden layer.
+	pub feed_forward: u32,
+	/// Non-linearity of the feed-forward layer (GELU in GPT-2).
+	pub activation: Activation,
+}
+
 /// Shape of one convolution block of a [`Cnn`], derived from the spec.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ConvShape {
@@ -130,9 +174,12 @@ pub enum Architecture {
 	Mlp(Mlp),
 	/// A model trained elsewhere, described by its family name (for example `llama`) and size.
 	External { family: BoundedVec<u8, ConstU32<MAX_FAMILY_LEN>>, parameters: u64 },
-	/// A convolutional network the Cairn worker can build and train (last, so that the other
-	/// variants keep their encodings).
+	/// A convolutional network the Cairn worker can build and train (after the first two, so
+	/// that they keep their encodings).
 	Cnn(Cnn),
+	/// A transformer language model the Cairn worker can build and train (last, so that the
+	/// other variants keep their encodings).
+	Transformer(Transformer),
 }
 
 /// Why an [`Architecture`] is not acceptable.
@@ -146,6 +193,11 @@ pub enum ArchitectureError {
 	/// zero or more than [`MAX_IMAGE_SIDE`], a kernel other than 1, 3, 5 or 7, a pool over an odd
 	/// side, or more than [`MAX_FLAT_FEATURES`] flattened features.
 	Convolution,
+	/// A transformer has a vocabulary outside `2..=`[`MAX_VOCAB`], a context of zero or more than
+	/// [`MAX_CONTEXT`], a width or feed-forward width of zero or more than [`MAX_MODEL_WIDTH`],
+	/// zero or more than [`MAX_HEADS`] heads, a width the heads do not divide, or zero or more
+	/// than [`MAX_BLOCKS`] blocks.
+	Transformer,
 }
 
 impl Mlp {
@@ -266,6 +318,68 @@ impl Cnn {
 	}
 }
 
+impl Transformer {
+	/// Width of each attention head.
+	pub fn head_width(&self) -> u32 {
+		self.width.checked_div(self.heads).unwrap_or_default()
+	}
+
+	/// Parameters of one block: two layer norms (scale and shift), the fused query-key-value
+	/// projection, the attention output projection and the feed-forward layer's two linears.
+	fn block_parameters(&self) -> u64 {
+		let (d, f) = (u64::from(self.width), u64::from(self.feed_forward));
+		let norms = 4 * d;
+		let attention = layer_parameters(d, 3 * d).saturating_add(layer_parameters(d, d));
+		let feed_forward = layer_parameters(d, f).saturating_add(layer_parameters(f, d));
+		norms.saturating_add(attention).saturating_add(feed_forward)
+	}
+
+	/// Token and position embeddings, every block, the final layer norm and the head
+	/// (saturating).
+	pub fn parameter_count(&self) -> u64 {
+		let (v, t, d) = (u64::from(self.vocab), u64::from(self.context), u64::from(self.width));
+		let embeddings = v.saturating_add(t).saturating_mul(d);
+		let blocks = self.block_parameters().saturating_mul(u64::from(self.blocks));
+		embeddings
+			.saturating_add(blocks)
+			.saturating_add(2 * d)
+			.saturating_add(layer_parameters(d, v))
+	}
+
+	/// Multiply-adds of one sequence's forward pass: at each of its `context` positions, every
+	/// block's linear layers (a bias add counted as one) and attention over all `context`
+	/// positions (scores, then the weighted values; the causal mask is applied, not skipped),
+	/// then the head. Embedding lookups and layer norms are not counted (saturating).
+	pub fn forward_multiply_adds(&self) -> u64 {
+		let (t, d) = (u64::from(self.context), u64::from(self.width));
+		let linears = self
+			.block_parameters()
+			.saturating_sub(4 * d)
+			.saturating_add(t.saturating_mul(d).saturating_mul(2));
+		let per_position = linears
+			.saturating_mul(u64::from(self.blocks))
+			.saturating_add(layer_parameters(d, u64::from(self.vocab)));
+		per_position.saturating_mul(t)
+	}
+
+	/// The bounds of [`Architecture::validate`] for a transformer.
+	fn validate(&self) -> Result<(), ArchitectureError> {
+		let width = 1..=MAX_MODEL_WIDTH;
+		if (2..=MAX_VOCAB).contains(&self.vocab)
+			&& (1..=MAX_CONTEXT).contains(&self.context)
+			&& width.contains(&self.width)
+			&& width.contains(&self.feed_forward)
+			&& (1..=MAX_HEADS).contains(&self.heads)
+			&& self.width % self.heads == 0
+			&& (1..=MAX_BLOCKS).contains(&self.blocks)
+		{
+			Ok(())
+		} else {
+			Err(ArchitectureError::Transformer)
+		}
+	}
+}
+
 impl Architecture {
 	/// Checks the limits that the SCALE bounds alone do not express.
 	pub fn validate(&self) -> Result<(), ArchitectureError> {
@@ -285,6 +399,7 @@ impl Architecture {
 				}
 			},
 			Architecture::Cnn(cnn) => cnn.validate(),
+			Architecture::Transformer(transformer) => transformer.validate(),
 		}
 	}
 
@@ -294,15 +409,18 @@ impl Architecture {
 			Architecture::Mlp(mlp) => mlp.parameter_count(),
 			Architecture::External { parameters, .. } => *parameters,
 			Architecture::Cnn(cnn) => cnn.parameter_count(),
+			Architecture::Transformer(transformer) => transformer.parameter_count(),
 		}
 	}
 
 	/// Multiply-adds of one sample's forward pass: every parameter once for a network that uses
 	/// each weight once per sample (an MLP, an external model's estimate), every parameter at
-	/// every output position for a convolution.
+	/// every output position for a convolution, every linear parameter and the attention at
+	/// every position of a transformer's sequence.
 	pub fn forward_multiply_adds(&self) -> u64 {
 		match self {
 			Architecture::Cnn(cnn) => cnn.forward_multiply_adds(),
+			Architecture::Transformer(transformer) => transformer.forward_multiply_adds(),
 			_ => self.parameter_count(),
 		}
 	}
@@ -413,6 +531,60 @@ mod tests {
 		let net = Architecture::Cnn(cnn(&[(8, 3, true)], &[]));
 		assert_eq!(net.encode()[0], 2);
 		assert_eq!(Architecture::decode(&mut &net.encode()[..]), Ok(net));
+	}
+
+	fn transformer() -> Transformer {
+		Transformer {
+			vocab: 256,
+			context: 64,
+			width: 64,
+			heads: 4,
+			blocks: 2,
+			feed_forward: 256,
+			activation: Activation::Gelu,
+		}
+	}
+
+	#[test]
+	fn transformer_counts_embeddings_blocks_and_head() {
+		let net = transformer();
+		// Per block: norms 4·64, qkv 64·192+192, output 64·64+64, up 64·256+256, down 256·64+64.
+		let block = 256 + 12_480 + 4_160 + 16_640 + 16_448;
+		assert_eq!(net.parameter_count(), (256 + 64) * 64 + 2 * block + 128 + 16_640);
+		// At each of 64 positions: the blocks' linears and attention (2·64·64), then the head
+		// 64·256+256.
+		let per_position = 2 * (block - 256 + 2 * 64 * 64) + 16_640;
+		assert_eq!(Architecture::Transformer(net).forward_multiply_adds(), 64 * per_position);
+		assert_eq!(net.head_width(), 16);
+	}
+
+	#[test]
+	fn validate_bounds_transformers() {
+		let valid = |net: Transformer| Architecture::Transformer(net).validate();
+		assert_eq!(valid(transformer()), Ok(()));
+		let bad = ArchitectureError::Transformer;
+		assert_eq!(valid(Transformer { vocab: 1, ..transformer() }), Err(bad));
+		assert_eq!(valid(Transformer { vocab: MAX_VOCAB + 1, ..transformer() }), Err(bad));
+		assert_eq!(valid(Transformer { context: 0, ..transformer() }), Err(bad));
+		assert_eq!(valid(Transformer { context: MAX_CONTEXT + 1, ..transformer() }), Err(bad));
+		assert_eq!(valid(Transformer { heads: 0, ..transformer() }), Err(bad));
+		assert_eq!(valid(Transformer { heads: 3, ..transformer() }), Err(bad));
+		assert_eq!(valid(Transformer { width: 0, heads: 1, ..transformer() }), Err(bad));
+		assert_eq!(valid(Transformer { feed_forward: 0, ..transformer() }), Err(bad));
+		assert_eq!(valid(Transformer { blocks: 0, ..transformer() }), Err(bad));
+		assert_eq!(valid(Transformer { blocks: MAX_BLOCKS + 1, ..transformer() }), Err(bad));
+		let widest =
+			Transformer { width: MAX_MODEL_WIDTH, feed_forward: MAX_MODEL_WIDTH, ..transformer() };
+		assert_eq!(valid(widest), Ok(()));
+		assert_eq!(valid(Transformer { feed_forward: MAX_MODEL_WIDTH + 1, ..widest }), Err(bad));
+	}
+
+	#[test]
+	fn adding_transformers_keeps_the_other_encodings() {
+		let net = Architecture::Transformer(transformer());
+		assert_eq!(net.encode()[0], 3);
+		assert_eq!(Architecture::decode(&mut &net.encode()[..]), Ok(net));
+		assert_eq!(Architecture::Cnn(cnn(&[(8, 3, true)], &[])).encode()[0], 2);
 	}
 
 	#[test]

@@ -18,7 +18,8 @@ pub const MAX_SEGMENTS_PER_VERIFIER: u8 = 32;
 /// Above it, the CPU kernels split products into blocks sized by the machine's caches, so honest
 /// machines of one class could compute other bits; tasks stay at or below it.
 pub const MAX_EXACT_DIMENSION: u32 = 512;
-/// Largest batch a task may use: the batch is the inner dimension of the weight gradients.
+/// Largest batch a task may use: the batch is the inner dimension of the weight gradients. A
+/// transformer's is `batch * context` tokens, so its batch is smaller ([`max_batch_size`]).
 pub const MAX_BATCH_SIZE: u32 = MAX_EXACT_DIMENSION;
 
 /// Longest name or license of the model a task produces, in bytes.
@@ -242,6 +243,9 @@ impl TaskSpec {
 			if !trainable(architecture) {
 				return Err(SpecError::Architecture);
 			}
+			if self.training.batch_size > max_batch_size(architecture) {
+				return Err(SpecError::Training);
+			}
 		}
 		if self.dataset.size == 0 {
 			return Err(SpecError::Dataset);
@@ -290,8 +294,23 @@ pub fn trainable(architecture: &Architecture) -> bool {
 							<= u64::from(MAX_EXACT_DIMENSION)
 					})
 			},
+			Architecture::Transformer(net) => {
+				exact(net.width) && exact(net.feed_forward) && exact(net.context)
+			},
 			Architecture::External { .. } => false,
 		}
+}
+
+/// Largest batch a task training `architecture` may use: [`MAX_BATCH_SIZE`] samples, but for a
+/// transformer as many sequences as fit in [`MAX_EXACT_DIMENSION`] tokens (its weight gradients
+/// sum over every token of the batch).
+pub fn max_batch_size(architecture: &Architecture) -> u32 {
+	match architecture {
+		Architecture::Transformer(net) => {
+			MAX_EXACT_DIMENSION.checked_div(net.context).unwrap_or_default()
+		},
+		_ => MAX_BATCH_SIZE,
+	}
 }
 
 /// Positions of one training step's trace, from its input state (position 0) to its output
@@ -302,7 +321,14 @@ pub fn trainable(architecture: &Architecture) -> bool {
 /// CNN of `C` convolutions (`P` of them pooled) and `D` dense layers traces each convolution's
 /// output, activation and (when pooled) pool output, then its dense layers as an MLP's, the loss,
 /// the gradients and updated parameters of all `C + D` layers: `2 * C + P + 2 * D - 1 + 1 +
-/// 4 * (C + D)` tensors and the output state. `None` for architectures workers do not train.
+/// 4 * (C + D)` tensors and the output state. A transformer of `B` blocks traces its embedding
+/// (tokens plus positions), then in each block the first layer norm's output, the fused
+/// query-key-value projection, the attention probabilities, the heads' merged outputs, the
+/// attention's output projection, the residual sum, the second layer norm's output, the
+/// feed-forward layer's first linear output, its activation, its second linear output and the
+/// residual sum (11 per block), then the final layer norm's output and the logits; then the loss
+/// and the gradients and updates of its `6 * B + 3` parameter pairs: `11 * B + 3 + 1 + 4 * (6 * B
+/// + 3)` tensors and the output state. `None` for architectures workers do not train.
 pub fn step_trace_len(architecture: &Architecture) -> Option<u32> {
 	if !trainable(architecture) {
 		return None;
@@ -318,6 +344,7 @@ pub fn step_trace_len(architecture: &Architecture) -> Option<u32> {
 			let dense = cnn.hidden.len() as u32 + 1;
 			Some(2 * convs + pools + 2 * dense + 4 * (convs + dense) + 1)
 		},
+		Architecture::Transformer(net) => Some(35 * net.blocks + 17),
 		Architecture::External { .. } => None,
 	}
 }
@@ -339,7 +366,7 @@ pub fn task_flops(architecture: &Architecture, training: &TrainingConfig) -> u12
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use crate::{Activation, Cnn, Conv, Mlp};
+	use crate::{Activation, Cnn, Conv, Mlp, Transformer};
 
 	fn mlp() -> Architecture {
 		Architecture::Mlp(Mlp {
@@ -526,5 +553,50 @@ mod tests {
 			parameters: 7,
 		};
 		assert_eq!(step_trace_len(&external), None);
+	}
+
+	fn transformer(context: u32, width: u32, feed_forward: u32) -> Architecture {
+		Architecture::Transformer(Transformer {
+			vocab: 256,
+			context,
+			width,
+			heads: 4,
+			blocks: 2,
+			feed_forward,
+			activation: Activation::Gelu,
+		})
+	}
+
+	#[test]
+	fn transformers_train_exactly_within_the_exact_dimension() {
+		assert!(trainable(&transformer(64, 64, 256)));
+		assert!(trainable(&transformer(MAX_EXACT_DIMENSION, 512, 512)));
+		assert!(!trainable(&transformer(MAX_EXACT_DIMENSION + 1, 64, 256)));
+		assert!(!trainable(&transformer(64, 516, 256)));
+		assert!(!trainable(&transformer(64, 64, 513)));
+		assert!(!trainable(&transformer(64, 66, 256)), "invalid: 4 heads do not divide 66");
+	}
+
+	#[test]
+	fn a_transformer_batch_holds_at_most_the_exact_dimension_in_tokens() {
+		assert_eq!(max_batch_size(&transformer(64, 64, 256)), 8);
+		assert_eq!(max_batch_size(&transformer(100, 64, 256)), 5);
+		assert_eq!(max_batch_size(&mlp()), MAX_BATCH_SIZE);
+		let mut s = spec();
+		s.model = ModelInit::Fresh { architecture: transformer(64, 64, 256), init_seed: 1 };
+		s.training.batch_size = 8;
+		assert_eq!(s.validate(), Ok(()));
+		s.training.batch_size = 9;
+		assert_eq!(s.validate(), Err(SpecError::Training));
+	}
+
+	#[test]
+	fn a_transformer_step_traces_eleven_tensors_a_block() {
+		// Embedding; 11 per block; final norm and logits; loss; 15 pairs' gradients and updates
+		// (60); the output state.
+		assert_eq!(step_trace_len(&transformer(64, 64, 256)), Some(1 + 22 + 2 + 1 + 60 + 1));
+		assert_eq!(step_trace_len(&transformer(64, 64, 1024)), None);
+		let net = transformer(64, 64, 256);
+		assert_eq!(flops_per_step(&net, 8), 6 * u128::from(net.forward_multiply_adds()) * 8);
 	}
 }

@@ -33,7 +33,7 @@ pub mod weights;
 
 use cairn_primitives::{
 	merkle::{verify_checkpoint, CheckpointProof},
-	task::{step_trace_len, task_flops, trainable},
+	task::{max_batch_size, step_trace_len, task_flops, trainable},
 	Architecture, ModelId, ModelInit, ResultCommitment, Role, SpecError, TaskId, TaskSpec,
 };
 use frame_support::{
@@ -270,7 +270,8 @@ pub mod pallet {
 		/// widths are at most `MAX_EXACT_DIMENSION`).
 		InvalidArchitecture,
 		/// Batch size, steps or checkpoint interval are zero, too large (the batch at most
-		/// `MAX_EXACT_DIMENSION`), or do not divide.
+		/// `MAX_EXACT_DIMENSION` samples, a transformer's at most `MAX_EXACT_DIMENSION` tokens),
+		/// or do not divide.
 		InvalidTrainingConfig,
 		/// The task would produce more checkpoints than allowed.
 		TooManyCheckpoints,
@@ -285,8 +286,8 @@ pub mod pallet {
 		InvalidOptimizer,
 		/// The model to continue training is not registered.
 		UnknownModel,
-		/// The model to continue training has an architecture Cairn workers cannot train (not an
-		/// MLP, or a layer wider than `MAX_EXACT_DIMENSION`).
+		/// The model to continue training has an architecture Cairn workers cannot train (an
+		/// external model, or a layer wider than `MAX_EXACT_DIMENSION`).
 		ModelNotTrainable,
 		/// The free balance cannot cover the reward and deposit, or the solver's bond.
 		InsufficientBalance,
@@ -455,6 +456,11 @@ impl<T: Config> Pallet<T> {
 		spec.validate().map_err(Error::<T>::from)?;
 		ensure!(spec.training.checkpoint_interval >= 2, Error::<T>::SegmentWithoutWitness);
 		let architecture = Self::architecture_of(&spec)?;
+		// A continuation's batch is checked against the architecture it inherits.
+		ensure!(
+			spec.training.batch_size <= max_batch_size(&architecture),
+			Error::<T>::InvalidTrainingConfig
+		);
 		let params = Params::<T>::get();
 		ensure!(!reward.is_zero() && reward >= params.min_reward, Error::<T>::RewardTooLow);
 		let flops = task_flops(&architecture, &spec.training);

@@ -262,6 +262,33 @@ fn continuing_a_registered_model_needs_a_trainable_architecture() {
 		let mut wide = spec();
 		wide.model = ModelInit::FromRegistry { model: 2 };
 		assert_noop!(create(ALICE, wide, REWARD), Error::<Test>::ModelNotTrainable);
+		// A registered transformer of context 64 is continued in batches of at most 8
+		// sequences (512 tokens), which a continuation's spec alone cannot tell.
+		assert_ok!(ModelRegistry::register_model(
+			RuntimeOrigin::signed(CHARLIE),
+			[4; 32],
+			b"bytes".to_vec(),
+			Architecture::Transformer(cairn_primitives::Transformer {
+				vocab: 256,
+				context: 64,
+				width: 32,
+				heads: 2,
+				blocks: 1,
+				feed_forward: 64,
+				activation: cairn_primitives::Activation::Gelu,
+			}),
+			None,
+			None,
+			vec![],
+			vec![],
+		));
+		let mut language = spec();
+		language.model = ModelInit::FromRegistry { model: 3 };
+		language.training.batch_size = 9;
+		assert_noop!(create(ALICE, language.clone(), REWARD), Error::<Test>::InvalidTrainingConfig);
+		language.training.batch_size = 8;
+		assert_ok!(create(ALICE, language, REWARD));
+		assert_eq!(Tasks::<Test>::get(NextTaskId::<Test>::get() - 1).unwrap().trace_len, Some(52));
 	});
 }
 
