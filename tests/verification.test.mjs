@@ -13,6 +13,9 @@
 //    second (never claimed; Alice cancels it) and trains the first from the parent's weights,
 //    checked against the registry; the verifiers fetch the parent from Bob and replay; the result
 //    is registered as the parent's child.
+// 2b. Other workloads: a convolutional network, and a transformer language model trained on bytes
+//    that Alice serves from her own HTTP server, each posted with polkadot-js, trained by Bob,
+//    replayed by the verifiers, registered with its architecture and exported with named layers.
 // 3. A cheating solver (Ferdie, a worker built with the test-only `dishonest` feature, run with
 //    `--cheat perturb`): a drawn verifier contradicts its first checkpoint, Ferdie defends in the
 //    dispute game, which bisects the segment's steps and then the last step's trace down to one
@@ -30,7 +33,9 @@
 
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -41,7 +46,7 @@ import { Keyring } from '@polkadot/api';
 
 import { NodeGroup, freePort } from './lib/node.mjs';
 import { decodeDispatchError, signSendFinalized } from './lib/tx.mjs';
-import { UNIT, WORKER_BIN, Worker, digitsSpec } from './lib/worker.mjs';
+import { UNIT, WORKER_BIN, Worker, blake2, digitsSpec, f32Bits } from './lib/worker.mjs';
 
 const execFileAsync = promisify(execFile);
 
@@ -70,6 +75,8 @@ describe('verification on the dev chain', () => {
     });
   const startVerifier = (name) => (verifiers[name] = startWorker(name, { role: 'verifier' }));
 
+  const workerCli = async (...args) => (await execFileAsync(WORKER_BIN, args, { env: { ...process.env, RUST_LOG: 'warn' } })).stdout;
+
   async function ok(tx, signer) {
     const result = await signSendFinalized(api, tx, signer);
     assert.equal(result.dispatchError, undefined, JSON.stringify(decodeDispatchError(api, result.dispatchError)));
@@ -80,9 +87,10 @@ describe('verification on the dev chain', () => {
    * Alice posts a digits task checked by `verifiers` verifiers of `segments` segments each (of a
    * fresh network, or of `model` given); returns its id and block.
    */
-  async function createTask(seed, verifiers = 2, segments = 2, model = undefined) {
+  async function createTask(seed, verifiers = 2, segments = 2, model = undefined, edit = (spec) => spec) {
     const spec = digitsSpec({ port: solverPort, steps: 40, interval: 10, seed, verifiers, segments });
     if (model) spec.model = model;
+    edit(spec);
     const result = await ok(api.tx.tasks.createTask(spec, REWARD), keys.alice);
     const event = result.events.find(({ event }) => api.events.tasks.TaskCreated.is(event)).event;
     return { taskId: event.data.taskId.toNumber(), from: (await api.rpc.chain.getHeader(result.blockHash)).number.toNumber() };
@@ -199,10 +207,9 @@ describe('verification on the dev chain', () => {
       // Anyone can fetch it from where its record says, checked against the on-chain hash, as
       // safetensors whose weights hash to the registered identity.
       const file = join(scratch, 'model.safetensors');
-      const cli = async (...args) => (await execFileAsync(WORKER_BIN, args, { env: { ...process.env, RUST_LOG: 'warn' } })).stdout;
-      const exported = await cli('export', '--url', node.rpcUrl, '--model', modelId.toString(), '--out', file, '--allow-private-addresses');
+      const exported = await workerCli('export', '--url', node.rpcUrl, '--model', modelId.toString(), '--out', file, '--allow-private-addresses');
       assert.match(exported, new RegExp(`weights hash: ${model.weightsHash.toHex()}`));
-      assert.match(await cli('weights-hash', file), new RegExp(`weights hash: ${model.weightsHash.toHex()}\nwidths: +64-32-10`));
+      assert.match(await workerCli('weights-hash', file), new RegExp(`weights hash: ${model.weightsHash.toHex()}\nwidths: +64-32-10`));
 
       // Bob was paid; the two drawn verifiers served the task, the third was not drawn.
       const bob1 = (await api.query.system.account(keys.bob.address)).data.free.toBigInt();
@@ -284,8 +291,7 @@ describe('verification on the dev chain', () => {
       assert.ok(Object.values(verifiers).some((worker) => new RegExp(`checked task=${taskId} `).test(worker.log())));
 
       const file = join(scratch, 'cnn.safetensors');
-      const cli = async (...args) => (await execFileAsync(WORKER_BIN, args, { env: { ...process.env, RUST_LOG: 'warn' } })).stdout;
-      const exported = await cli('export', '--url', node.rpcUrl, '--model', settled.data.modelId.toString(), '--out', file, '--allow-private-addresses');
+      const exported = await workerCli('export', '--url', node.rpcUrl, '--model', settled.data.modelId.toString(), '--out', file, '--allow-private-addresses');
       assert.match(exported, new RegExp(`weights hash: ${model.weightsHash.toHex()}`));
       const bytes = readFileSync(file);
       const header = JSON.parse(bytes.subarray(8, 8 + Number(bytes.readBigUInt64LE(0))).toString('utf8'));
@@ -294,6 +300,57 @@ describe('verification on the dev chain', () => {
       assert.deepEqual(header['dense.0.weight'].shape, [10, 64]);
       const accuracy = solver.log().match(new RegExp(`trained task=${taskId} .*accuracy="(\\d+/\\d+)"`))?.[1];
       process.stderr.write(`cnn figures: task ${taskId} trained to ${accuracy} held-out accuracy in 40 steps\n`);
+    }),
+  );
+
+  test(
+    'a transformer language model posted from polkadot-js trains on bytes Alice serves, is verified by replay and registered; its export names its blocks',
+    run(async () => {
+      // Alice's dataset: windows of 17 bytes of this repository's README (16 tokens of context
+      // and the next), in Cairn's dataset format, served by her own HTTP server.
+      const [context, windows] = [16, 120];
+      const text = readFileSync(join(import.meta.dirname, '..', 'README.md')).subarray(0, (context + 1) * windows);
+      const header = Buffer.alloc(28);
+      header.write('CAIRNDAT', 0, 'latin1');
+      [1, windows, context, 256].forEach((word, i) => header.writeUInt32LE(word, 8 + 4 * i));
+      header[24] = 255;
+      const data = Buffer.concat([header, text]);
+      const server = createServer((_, response) => response.end(data)).listen(0, '127.0.0.1');
+      await once(server, 'listening');
+      try {
+        const transformer = { vocab: 256, context, width: 16, heads: 2, blocks: 1, feedForward: 32, activation: 'Gelu' };
+        const { taskId, from } = await createTask(7, 2, 2, { Fresh: { architecture: { Transformer: transformer }, initSeed: 7 } }, (spec) => {
+          spec.name = 'readme-bytes';
+          spec.dataset = {
+            hash: '0x' + Buffer.from(blake2(data)).toString('hex'),
+            size: data.length,
+            uri: `http://127.0.0.1:${server.address().port}/readme.bin`,
+          };
+          // At most 512 tokens a step: 32 sequences of 16.
+          spec.training.batchSize = 8;
+          spec.training.optimizer = { Adam: { learningRateBits: f32Bits(0.003), beta1Bits: f32Bits(0.9), beta2Bits: f32Bits(0.999), epsilonBits: f32Bits(1e-8) } };
+        });
+        const settled = await acceptedAndSettled(taskId, from);
+        const model = (await api.query.modelRegistry.models(settled.data.modelId)).unwrap();
+        assert.equal(model.architecture.isTransformer, true);
+        assert.equal(model.architecture.asTransformer.feedForward.toNumber(), 32);
+        assert.ok(Object.values(verifiers).some((worker) => new RegExp(`checked task=${taskId} `).test(worker.log())));
+
+        const file = join(scratch, 'transformer.safetensors');
+        const exported = await workerCli('export', '--url', node.rpcUrl, '--model', settled.data.modelId.toString(), '--out', file, '--allow-private-addresses');
+        assert.match(exported, new RegExp(`weights hash: ${model.weightsHash.toHex()}`));
+        const bytes = readFileSync(file);
+        const tensors = JSON.parse(bytes.subarray(8, 8 + Number(bytes.readBigUInt64LE(0))).toString('utf8'));
+        assert.equal(tensors.__metadata__['cairn.transformer'], 'v256-t16-d16-h2-b1-f32');
+        assert.deepEqual(tensors['embed.tokens'].shape, [256, 16]);
+        assert.deepEqual(tensors['blocks.0.attention.qkv.weight'].shape, [48, 16]);
+        assert.deepEqual(tensors['head.weight'].shape, [256, 16]);
+        const trained = solver.log().match(new RegExp(`trained task=${taskId} .*perplexity=(\\S+)`))?.[1];
+        assert.ok(Number(trained) > 1, `held-out perplexity ${trained}`);
+        process.stderr.write(`transformer figures: task ${taskId} trained to held-out perplexity ${trained} in 40 steps\n`);
+      } finally {
+        server.close();
+      }
     }),
   );
 

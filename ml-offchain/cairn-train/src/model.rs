@@ -81,7 +81,7 @@ impl Network {
 		match architecture {
 			Architecture::Mlp(mlp) => Some(Network::Mlp(mlp.clone())),
 			Architecture::Cnn(cnn) => Some(Network::Cnn(cnn.clone())),
-			Architecture::External { .. } => None,
+			Architecture::Transformer(_) | Architecture::External { .. } => None,
 		}
 	}
 

@@ -7,7 +7,7 @@ use std::{net::SocketAddr, path::PathBuf};
 
 use anyhow::{anyhow, bail, Context};
 use cairn_primitives::{
-	model::{Cnn, Conv},
+	model::{Cnn, Conv, Transformer},
 	Activation, Architecture, BoundedVec, Hash256, Mlp, ModelId, TaskId,
 };
 use cairn_train::client::AddressPolicy;
@@ -342,42 +342,51 @@ pub enum ActivationArg {
 	Gelu,
 }
 
-/// The network a model is: `--mlp` or `--cnn`, with `--activation`.
+/// The network a model is: `--mlp`, `--cnn` or `--transformer`, with `--activation`.
 #[derive(Debug, Args)]
 pub struct NetworkArgs {
 	/// Layer widths of an MLP from input to output, for example 64-32-10.
-	#[arg(long, value_name = "WIDTHS", conflicts_with = "cnn")]
+	#[arg(long, value_name = "WIDTHS", conflicts_with_all = ["cnn", "transformer"])]
 	pub mlp: Option<String>,
 
 	/// A convolutional network: the input CxHxW, each convolution as c<channels>k<kernel> (with
 	/// `p` for a 2x2 max-pool after it), then the dense widths down to the output, for example
 	/// 1x28x28-c8k3p-c16k3p-10.
-	#[arg(long, value_name = "LAYERS")]
+	#[arg(long, value_name = "LAYERS", conflicts_with = "transformer")]
 	pub cnn: Option<String>,
 
-	/// Non-linearity after each hidden layer (and each convolution).
+	/// A decoder-only transformer language model: v<vocab>-t<context>-d<width>-h<heads>-
+	/// b<blocks>-f<feed-forward width>, for example v256-t64-d64-h4-b2-f256 (bytes, 64 tokens
+	/// of context, width 64, 4 heads, 2 blocks, feed-forward 256; use --activation gelu as
+	/// GPT-2 does).
+	#[arg(long, value_name = "SHAPE")]
+	pub transformer: Option<String>,
+
+	/// Non-linearity after each hidden layer (each convolution, each feed-forward layer).
 	#[arg(long, value_enum, default_value_t = ActivationArg::Relu)]
 	pub activation: ActivationArg,
 }
 
 impl NetworkArgs {
-	/// The network of `--mlp` or `--cnn` and `--activation`, checked by the runtime's rules, if
-	/// either is given.
+	/// The network of `--mlp`, `--cnn` or `--transformer` and `--activation`, checked by the
+	/// runtime's rules, if one is given.
 	pub fn architecture(&self) -> Option<anyhow::Result<Architecture>> {
-		match (&self.mlp, &self.cnn) {
-			(Some(mlp), _) => Some(mlp_architecture(mlp, self.activation)),
-			(None, Some(cnn)) => Some(cnn_architecture(cnn, self.activation)),
-			(None, None) => None,
+		match (&self.mlp, &self.cnn, &self.transformer) {
+			(Some(mlp), ..) => Some(mlp_architecture(mlp, self.activation)),
+			(None, Some(cnn), _) => Some(cnn_architecture(cnn, self.activation)),
+			(None, None, Some(shape)) => Some(transformer_architecture(shape, self.activation)),
+			(None, None, None) => None,
 		}
 	}
 }
 
 impl RegisterModelArgs {
-	/// The network of `--mlp` or `--cnn`, checked by the same rules as the runtime.
+	/// The network of `--mlp`, `--cnn` or `--transformer`, checked by the same rules as the
+	/// runtime.
 	pub fn architecture(&self) -> anyhow::Result<Architecture> {
-		self.network
-			.architecture()
-			.unwrap_or_else(|| Err(anyhow!("name the network: --mlp WIDTHS or --cnn LAYERS")))
+		self.network.architecture().unwrap_or_else(|| {
+			Err(anyhow!("name the network: --mlp WIDTHS, --cnn LAYERS or --transformer SHAPE"))
+		})
 	}
 }
 
@@ -470,6 +479,59 @@ pub fn cnn_text(cnn: &Cnn) -> String {
 	});
 	let dense = cnn.hidden.iter().chain([&cnn.output]).map(u32::to_string);
 	std::iter::once(input).chain(convs).chain(dense).collect::<Vec<_>>().join("-")
+}
+
+/// The transformer described by `--transformer` and `--activation`, checked by the runtime's
+/// rules: `v<vocab>-t<context>-d<width>-h<heads>-b<blocks>-f<feed-forward>`, each once, in any
+/// order.
+pub fn transformer_architecture(
+	text: &str,
+	activation: ActivationArg,
+) -> anyhow::Result<Architecture> {
+	let bad = |what: &str| {
+		anyhow!("--transformer {text:?}: {what} (expected e.g. v256-t64-d64-h4-b2-f256)")
+	};
+	let mut sizes = [None; 6];
+	for token in text.split('-').map(str::trim) {
+		let mut chars = token.chars();
+		let key = chars.next().unwrap_or_default();
+		let slot = TRANSFORMER_KEYS.iter().position(|&k| k == key).ok_or_else(|| {
+			bad(&format!("{token:?} is not one of v, t, d, h, b, f and a number"))
+		})?;
+		let value: u32 =
+			chars.as_str().parse().map_err(|_| bad(&format!("{token:?} has no number")))?;
+		if sizes[slot].replace(value).is_some() {
+			return Err(bad(&format!("{key} is given twice")));
+		}
+	}
+	let [Some(vocab), Some(context), Some(width), Some(heads), Some(blocks), Some(feed_forward)] =
+		sizes
+	else {
+		return Err(bad("every one of v, t, d, h, b and f is needed"));
+	};
+	let architecture = Architecture::Transformer(Transformer {
+		vocab,
+		context,
+		width,
+		heads,
+		blocks,
+		feed_forward,
+		activation: activation.into(),
+	});
+	architecture
+		.validate()
+		.map_err(|error| bad(&format!("not a valid network ({error:?})")))?;
+	Ok(architecture)
+}
+
+/// The letters of `--transformer`, in the order `transformer_text` writes them.
+const TRANSFORMER_KEYS: [char; 6] = ['v', 't', 'd', 'h', 'b', 'f'];
+
+/// `net` as `--transformer` spells it.
+pub fn transformer_text(net: &Transformer) -> String {
+	let sizes = [net.vocab, net.context, net.width, net.heads, net.blocks, net.feed_forward];
+	let tokens = TRANSFORMER_KEYS.iter().zip(sizes).map(|(key, size)| format!("{key}{size}"));
+	tokens.collect::<Vec<_>>().join("-")
 }
 
 impl From<ActivationArg> for Activation {
@@ -591,6 +653,43 @@ mod tests {
 	}
 
 	#[test]
+	fn transformer_flag_becomes_the_runtime_architecture_and_reads_back() {
+		let args =
+			register_args(&["--transformer", "t64-v256-d64-h4-b2-f256", "--activation", "gelu"]);
+		let Architecture::Transformer(net) = args.unwrap().architecture().unwrap() else {
+			panic!("not a transformer")
+		};
+		let expected = Transformer {
+			vocab: 256,
+			context: 64,
+			width: 64,
+			heads: 4,
+			blocks: 2,
+			feed_forward: 256,
+			activation: Activation::Gelu,
+		};
+		assert_eq!(net, expected);
+		assert_eq!(transformer_text(&net), "v256-t64-d64-h4-b2-f256");
+	}
+
+	#[test]
+	fn bad_transformer_flags_are_explained() {
+		for (shape, expected) in [
+			("v256-t64-d64-h4-b2", "every one of v, t, d, h, b and f is needed"),
+			("v256-t64-d64-h4-b2-f256-t32", "t is given twice"),
+			("v256-t64-d64-h4-b2-x256", "\"x256\" is not one of"),
+			("v256-t64-d64-h4-b2-f", "\"f\" has no number"),
+			("v256-t64-d66-h4-b2-f256", "not a valid network"),
+		] {
+			let error =
+				register_args(&["--transformer", shape]).unwrap().architecture().unwrap_err();
+			assert!(error.to_string().contains(expected), "{shape}: {error}");
+		}
+		let both = register_args(&["--transformer", "v256-t64-d64-h4-b2-f256", "--mlp", "4-2"]);
+		assert!(both.unwrap_err().to_string().contains("cannot be used with"));
+	}
+
+	#[test]
 	fn bad_cnn_flags_are_explained() {
 		for (cnn, expected) in [
 			("28x28-c8k3-10", "the input is not CxHxW"),
@@ -607,7 +706,7 @@ mod tests {
 		}
 		assert!(register_args(&["--cnn", "1x8x8-c8k3-10", "--mlp", "64-10"]).is_err());
 		let none = register_args(&[]).unwrap().architecture().unwrap_err();
-		assert!(none.to_string().contains("--mlp WIDTHS or --cnn LAYERS"), "{none}");
+		assert!(none.to_string().contains("--mlp WIDTHS, --cnn LAYERS or --transformer"), "{none}");
 	}
 
 	#[test]

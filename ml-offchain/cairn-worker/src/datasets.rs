@@ -60,12 +60,14 @@ pub async fn obtain(
 }
 
 /// The model must read the dataset's features and output one score per class (the rule
-/// cairn-train applies when it starts training; checked here before a task is claimed).
+/// cairn-train applies when it starts training; checked here before a task is claimed). A
+/// transformer reads `context` tokens and scores every token of its vocabulary.
 fn check_shape(architecture: &Architecture, dataset: &Dataset) -> anyhow::Result<()> {
 	let (input, output) = match architecture {
 		Architecture::Mlp(mlp) => (u64::from(mlp.input), mlp.output),
 		Architecture::Cnn(cnn) => (cnn.input_features(), cnn.output),
-		Architecture::External { .. } => bail!("only MLP and CNN models can be trained"),
+		Architecture::Transformer(net) => (u64::from(net.context), net.vocab),
+		Architecture::External { .. } => bail!("external models cannot be trained"),
 	};
 	let header = dataset.header();
 	if input != u64::from(header.features) || output != header.classes {

@@ -211,6 +211,11 @@ fn describe_architecture(architecture: &Architecture) -> String {
 			let (c, h, w, activation) = (cnn.channels, cnn.height, cnn.width, name(cnn.activation));
 			format!("CNN {c}x{h}x{w} {} {activation} ({parameters} parameters)", layers.join("-"))
 		},
+		Architecture::Transformer(net) => {
+			let activation = name(net.activation);
+			let shape = cli::transformer_text(net);
+			format!("transformer {shape} {activation} ({parameters} parameters)")
+		},
 		Architecture::External { family, .. } => {
 			format!("{} ({parameters} parameters)", String::from_utf8_lossy(family))
 		},

@@ -14,7 +14,8 @@ use clap::ValueEnum;
 use crate::{
 	chain::{Chain, ModelRecord},
 	cli::{
-		cnn_architecture, cnn_text, mlp_architecture, ActivationArg, ExportArgs, WeightsHashArgs,
+		cnn_architecture, cnn_text, mlp_architecture, transformer_architecture, transformer_text,
+		ActivationArg, ExportArgs, WeightsHashArgs,
 	},
 	offline::store_in,
 	record::{hex0x, read_json, ParentRecord, RunRecord},
@@ -25,6 +26,8 @@ use crate::{
 const MLP_KEY: &str = "cairn.mlp";
 /// Metadata key of a CNN's layers, as `--cnn` spells them.
 const CNN_KEY: &str = "cairn.cnn";
+/// Metadata key of a transformer's shape, as `--transformer` spells it.
+const TRANSFORMER_KEY: &str = "cairn.transformer";
 const ACTIVATION_KEY: &str = "cairn.activation";
 
 /// The weights in `path`, safetensors or CAIRNWTS.
@@ -64,18 +67,20 @@ pub fn parent_from_file(
 			let metadata = safetensors_metadata(&bytes).unwrap_or_default();
 			let unnamed = || {
 				anyhow!(
-					"{} does not name its architecture: pass the parent's --mlp or --cnn and \
-					 --activation",
+					"{} does not name its architecture: pass the parent's --mlp, --cnn or \
+					 --transformer and --activation",
 					path.display()
 				)
 			};
 			let activation = metadata.get(ACTIVATION_KEY).ok_or_else(unnamed)?;
 			let activation = ActivationArg::from_str(activation, true)
 				.map_err(|e| anyhow!("{}: activation {activation:?}: {e}", path.display()))?;
-			match (metadata.get(MLP_KEY), metadata.get(CNN_KEY)) {
-				(Some(mlp), _) => mlp_architecture(mlp, activation)?,
-				(None, Some(cnn)) => cnn_architecture(cnn, activation)?,
-				(None, None) => return Err(unnamed()),
+			let named = |key| metadata.get(key);
+			match (named(MLP_KEY), named(CNN_KEY), named(TRANSFORMER_KEY)) {
+				(Some(mlp), ..) => mlp_architecture(mlp, activation)?,
+				(None, Some(cnn), _) => cnn_architecture(cnn, activation)?,
+				(None, None, Some(shape)) => transformer_architecture(shape, activation)?,
+				(None, None, None) => return Err(unnamed()),
 			}
 		},
 	};
@@ -302,6 +307,9 @@ fn describe(architecture: &Architecture) -> anyhow::Result<[(String, String); 2]
 			((MLP_KEY, self::widths(&widths)), mlp.activation)
 		},
 		Architecture::Cnn(cnn) => ((CNN_KEY, cnn_text(cnn)), cnn.activation),
+		Architecture::Transformer(net) => {
+			((TRANSFORMER_KEY, transformer_text(net)), net.activation)
+		},
 		Architecture::External { .. } => bail!("only Cairn's own networks can be exported"),
 	};
 	let activation = match activation {

@@ -125,7 +125,9 @@ impl SpecArgs {
 			(None, Some(architecture)) => {
 				ModelInit::Fresh { architecture: architecture?, init_seed: self.init_seed }
 			},
-			(None, None) => bail!("name the model: --mlp WIDTHS, --cnn LAYERS or --from-model ID"),
+			(None, None) => bail!(
+				"name the model: --mlp WIDTHS, --cnn LAYERS, --transformer SHAPE or --from-model ID"
+			),
 		};
 		let spec = TaskSpec {
 			name: label("--name", &self.name)?,
@@ -148,7 +150,7 @@ impl SpecArgs {
 		Ok(spec)
 	}
 
-	/// The network of `--mlp` or `--cnn` and `--activation`, when either is given.
+	/// The network of `--mlp`, `--cnn` or `--transformer` and `--activation`, when one is given.
 	pub fn architecture(&self) -> Option<anyhow::Result<Architecture>> {
 		self.network.architecture()
 	}
@@ -241,21 +243,28 @@ fn label(flag: &str, text: &str) -> anyhow::Result<Label> {
 /// Why the runtime would refuse `spec`, in terms of flags.
 fn explain(error: SpecError, spec: &TaskSpec) -> anyhow::Error {
 	use cairn_primitives::task::{
-		MAX_BATCH_SIZE, MAX_CHECKPOINTS, MAX_EXACT_DIMENSION, MAX_SEGMENTS_PER_VERIFIER,
-		MAX_VERIFIERS,
+		max_batch_size, MAX_BATCH_SIZE, MAX_CHECKPOINTS, MAX_EXACT_DIMENSION,
+		MAX_SEGMENTS_PER_VERIFIER, MAX_VERIFIERS,
 	};
 	match error {
 		SpecError::Name => anyhow!("--name must not be empty"),
 		SpecError::Architecture => anyhow!(
 			"--mlp must describe a valid MLP whose widths are at most {MAX_EXACT_DIMENSION}, and \
              --cnn a valid CNN whose flattened features, dense widths and convolution inputs \
-             (channels x kernel x kernel) are at most {MAX_EXACT_DIMENSION} (larger matrix \
-             products are not computed bit-exactly across machines)"
+             (channels x kernel x kernel) are at most {MAX_EXACT_DIMENSION}, and --transformer \
+             a valid transformer whose context, width and feed-forward width are at most \
+             {MAX_EXACT_DIMENSION} (larger matrix products are not computed bit-exactly across \
+             machines)"
 		),
 		SpecError::Dataset => anyhow!("the dataset is empty (size 0)"),
 		SpecError::Training => anyhow!(
-			"--batch-size must be 1 to {MAX_BATCH_SIZE}, --steps and --checkpoint-interval \
-             positive, and --steps a multiple of --checkpoint-interval"
+			"--batch-size must be 1 to {} ({MAX_BATCH_SIZE}, or for a transformer \
+             {MAX_EXACT_DIMENSION} tokens: {MAX_EXACT_DIMENSION} / context sequences), --steps and \
+             --checkpoint-interval positive, and --steps a multiple of --checkpoint-interval",
+			match &spec.model {
+				ModelInit::Fresh { architecture, .. } => max_batch_size(architecture),
+				ModelInit::FromRegistry { .. } => MAX_BATCH_SIZE,
+			}
 		),
 		SpecError::TooManyCheckpoints => anyhow!(
 			"--steps / --checkpoint-interval gives {} checkpoints; at most {MAX_CHECKPOINTS} are \
@@ -304,6 +313,23 @@ mod tests {
 		let argv = hashed(extra);
 		let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
 		spec_args(&argv).map_err(anyhow::Error::from)?.spec(false)
+	}
+
+	#[test]
+	fn a_transformer_batch_is_bounded_in_tokens() {
+		let argv = |batch: &'static str| {
+			let mut argv = vec!["cairn-worker", "train", "--dir", "/tmp/x", "--name", "bytes"];
+			argv.extend(["--transformer", "v256-t64-d64-h4-b2-f256", "--activation", "gelu"]);
+			argv.extend(["--dataset-hash", HASH, "--dataset-size", "100", "--batch-size", batch]);
+			argv.extend(["--steps", "40", "--checkpoint-interval", "10"]);
+			match Cli::try_parse_from(argv).unwrap().command {
+				Command::Train(args) => args.spec.spec(false),
+				_ => unreachable!("parsed train"),
+			}
+		};
+		assert!(argv("8").is_ok());
+		let error = argv("9").unwrap_err().to_string();
+		assert!(error.contains("--batch-size must be 1 to 8"), "{error}");
 	}
 
 	#[test]
@@ -485,7 +511,9 @@ mod tests {
 		let spec = parse(&["--from-model", "3"]).unwrap().task_spec().unwrap();
 		assert_eq!(spec.model, ModelInit::FromRegistry { model: 3 });
 		let unnamed = parse(&[]).unwrap().task_spec().unwrap_err();
-		assert!(unnamed.to_string().contains("--mlp WIDTHS, --cnn LAYERS or --from-model ID"));
+		assert!(unnamed
+			.to_string()
+			.contains("--mlp WIDTHS, --cnn LAYERS, --transformer SHAPE or --from-model ID"));
 		assert!(parse(&["--from-model", "3", "--init-seed", "1"]).is_err(), "a seed is moot");
 	}
 }

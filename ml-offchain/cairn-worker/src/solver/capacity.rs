@@ -84,7 +84,10 @@ pub fn check(spec: &TaskSpec, architecture: &Architecture, limits: &Limits) -> R
 /// decoded samples), every parameter four times (weights, gradients and up to two optimizer
 /// moments) and every activation of a batch three times (forward, backward, slack), in `f32`s. A
 /// CNN's activations are its input and, per convolution, its output, activation and pool output
-/// (counted at full size), then its dense layers' outputs.
+/// (counted at full size), then its dense layers' outputs. A transformer's, per sequence, are at
+/// every position its embedding, then per block its nine width-sized tensors, two
+/// feed-forward-sized ones and three of attention scores per head (scores, mask, probabilities)
+/// over the context, then the final norm and two vocabulary-sized ones (logits, softmax).
 fn training_memory(spec: &TaskSpec, architecture: &Architecture) -> u64 {
 	let dataset = spec.dataset.size.saturating_mul(2);
 	let per_sample: u64 = match architecture {
@@ -94,6 +97,13 @@ fn training_memory(spec: &TaskSpec, architecture: &Architecture) -> u64 {
 				.conv_shapes()
 				.map(|c| 3 * u64::from(c.out_channels) * u64::from(c.height) * u64::from(c.width));
 			cnn.input_features() + maps.sum::<u64>() + cnn.dense_widths().sum::<u64>()
+		},
+		Architecture::Transformer(net) => {
+			let (t, d, f) =
+				(u64::from(net.context), u64::from(net.width), u64::from(net.feed_forward));
+			let attention = 3 * u64::from(net.heads) * t;
+			let block = 9 * d + 2 * f + attention;
+			t.saturating_mul(2 * d + u64::from(net.blocks) * block + 2 * u64::from(net.vocab))
 		},
 		// Not trained by this worker: nothing of the model to hold.
 		Architecture::External { .. } => return dataset,
