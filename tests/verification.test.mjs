@@ -315,26 +315,33 @@ describe('verification on the dev chain', () => {
       [1, windows, context, 256].forEach((word, i) => header.writeUInt32LE(word, 8 + 4 * i));
       header[24] = 255;
       const data = Buffer.concat([header, text]);
+      const hex = Buffer.from(blake2(data)).toString('hex');
       const server = createServer((_, response) => response.end(data)).listen(0, '127.0.0.1');
       await once(server, 'listening');
+      const stopServing = () => {
+        server.close();
+        server.closeAllConnections();
+      };
       try {
         const transformer = { vocab: 256, context, width: 16, heads: 2, blocks: 1, feedForward: 32, activation: 'Gelu' };
         const { taskId, from } = await createTask(7, 2, 2, { Fresh: { architecture: { Transformer: transformer }, initSeed: 7 } }, (spec) => {
           spec.name = 'readme-bytes';
-          spec.dataset = {
-            hash: '0x' + Buffer.from(blake2(data)).toString('hex'),
-            size: data.length,
-            uri: `http://127.0.0.1:${server.address().port}/readme.bin`,
-          };
-          // At most 512 tokens a step: 32 sequences of 16.
+          spec.dataset = { hash: `0x${hex}`, size: data.length, uri: `http://127.0.0.1:${server.address().port}/readme.bin` };
+          // At most 512 tokens a step: at most 32 sequences of 16.
           spec.training.batchSize = 8;
           spec.training.optimizer = { Adam: { learningRateBits: f32Bits(0.003), beta1Bits: f32Bits(0.9), beta2Bits: f32Bits(0.999), epsilonBits: f32Bits(1e-8) } };
         });
+        // Alice's host goes down once Bob has the bytes: the verifiers fetch them from Bob.
+        await solver.waitForLog(new RegExp(`dataset downloaded.*hash="?0x${hex}`), 120_000);
+        stopServing();
         const settled = await acceptedAndSettled(taskId, from);
         const model = (await api.query.modelRegistry.models(settled.data.modelId)).unwrap();
         assert.equal(model.architecture.isTransformer, true);
         assert.equal(model.architecture.asTransformer.feedForward.toNumber(), 32);
-        assert.ok(Object.values(verifiers).some((worker) => new RegExp(`checked task=${taskId} `).test(worker.log())));
+        const checked = Object.values(verifiers).filter((worker) => new RegExp(`checked task=${taskId} `).test(worker.log()));
+        assert.ok(checked.length > 0);
+        const fromBob = new RegExp(`dataset downloaded uri="?http://127.0.0.1:${solverPort}/artifacts/${hex}`);
+        assert.ok(checked.every((worker) => fromBob.test(worker.log())), 'the verifiers downloaded the dataset from Bob');
 
         const file = join(scratch, 'transformer.safetensors');
         const exported = await workerCli('export', '--url', node.rpcUrl, '--model', settled.data.modelId.toString(), '--out', file, '--allow-private-addresses');
@@ -345,11 +352,11 @@ describe('verification on the dev chain', () => {
         assert.deepEqual(tensors['embed.tokens'].shape, [256, 16]);
         assert.deepEqual(tensors['blocks.0.attention.qkv.weight'].shape, [48, 16]);
         assert.deepEqual(tensors['head.weight'].shape, [256, 16]);
-        const trained = solver.log().match(new RegExp(`trained task=${taskId} .*perplexity=(\\S+)`))?.[1];
+        const trained = solver.log().match(new RegExp(`trained task=${taskId} .*perplexity="?([\\d.]+)`))?.[1];
         assert.ok(Number(trained) > 1, `held-out perplexity ${trained}`);
         process.stderr.write(`transformer figures: task ${taskId} trained to held-out perplexity ${trained} in 40 steps\n`);
       } finally {
-        server.close();
+        stopServing();
       }
     }),
   );

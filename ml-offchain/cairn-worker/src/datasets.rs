@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context};
 use cairn_primitives::{Architecture, TaskSpec};
-use cairn_train::{ArtifactClient, ArtifactStore, Dataset};
+use cairn_train::{client::artifact_url, ArtifactClient, ArtifactStore, Dataset};
 
 use crate::record::hex0x;
 
@@ -24,20 +24,28 @@ pub fn import(store: &ArtifactStore, files: &[PathBuf]) -> anyhow::Result<()> {
 	Ok(())
 }
 
-/// The dataset `spec` names, from `store` or else downloaded from its URI with `client` (streamed
-/// into the store as it arrives), checked against its hash and size and against the shape of
-/// `architecture`, the network trained.
+/// The dataset `spec` names, from `store` or else downloaded (streamed into the store as it
+/// arrives) with `client` from its URI or, failing that, from `mirror`, the artifact server of the
+/// solver whose run a verifier checks: the solver trained on these bytes and serves them, so a
+/// submitter's host gone down after the claim costs no verifier its bond. Checked against the
+/// hash and size and against the shape of `architecture`, the network trained.
 pub async fn obtain(
 	client: &ArtifactClient,
 	store: &ArtifactStore,
 	spec: &TaskSpec,
 	architecture: &Architecture,
+	mirror: Option<&str>,
 ) -> anyhow::Result<Dataset> {
 	let reference = spec.dataset.clone();
 	if !store.contains(&reference.hash) {
 		let uri = String::from_utf8(reference.uri.to_vec())
 			.map_err(|_| anyhow!("the dataset URI is not UTF-8"))?;
-		if uri.is_empty() {
+		let sources: Vec<String> = (!uri.is_empty())
+			.then_some(uri)
+			.into_iter()
+			.chain(mirror.map(|base| artifact_url(base, &reference.hash)))
+			.collect();
+		if sources.is_empty() {
 			bail!(
 				"dataset {} is not in the store and the task names no URI",
 				hex0x(&reference.hash)
@@ -45,11 +53,29 @@ pub async fn obtain(
 		}
 		let limit =
 			usize::try_from(reference.size).context("the dataset is too large for this machine")?;
-		let size = client
-			.limited(limit, DOWNLOAD_TIMEOUT)
-			.fetch_into(&uri, &reference.hash, store)
-			.await?;
-		tracing::info!(uri, hash = hex0x(&reference.hash), size, "dataset downloaded");
+		let client = client.limited(limit, DOWNLOAD_TIMEOUT);
+		let mut failures = Vec::new();
+		for source in &sources {
+			match client.fetch_into(source, &reference.hash, store).await {
+				Ok(size) => {
+					tracing::info!(
+						uri = source,
+						hash = hex0x(&reference.hash),
+						size,
+						"dataset downloaded"
+					);
+					failures.clear();
+					break;
+				},
+				Err(error) => {
+					tracing::warn!(uri = source, "dataset download failed: {error:#}");
+					failures.push(format!("{source}: {error:#}"));
+				},
+			}
+		}
+		if !failures.is_empty() {
+			bail!("cannot download dataset {}: {}", hex0x(&reference.hash), failures.join("; "));
+		}
 	}
 	let bytes = store.get(&reference.hash)?;
 	let dataset = tokio::task::spawn_blocking(move || Dataset::from_bytes(&bytes, &reference))
@@ -88,6 +114,16 @@ mod tests {
 
 	use super::*;
 
+	/// A network that reads the digits: 64 features, 10 classes.
+	fn digits_mlp() -> Architecture {
+		Architecture::Mlp(Mlp {
+			input: 64,
+			hidden: BoundedVec::new(),
+			output: 10,
+			activation: cairn_primitives::Activation::Relu,
+		})
+	}
+
 	#[tokio::test]
 	async fn a_dataset_on_a_private_address_is_downloaded_only_if_allowed() {
 		let served = tempfile::tempdir().unwrap();
@@ -103,25 +139,56 @@ mod tests {
 				.unwrap();
 		let mut spec = crate::record::tests::spec();
 		spec.dataset = digits::reference(Uri::truncate_from(uri.into_bytes()));
-		let architecture = Architecture::Mlp(Mlp {
-			input: 64,
-			hidden: BoundedVec::new(),
-			output: 10,
-			activation: cairn_primitives::Activation::Relu,
-		});
+		let architecture = digits_mlp();
 		spec.model = ModelInit::Fresh { architecture: architecture.clone(), init_seed: 1 };
 		let dir = tempfile::tempdir().unwrap();
 		let store = ArtifactStore::open(dir.path()).unwrap();
 
 		let public = ArtifactClient::new(AddressPolicy::PublicOnly);
-		let refused = obtain(&public, &store, &spec, &architecture).await.unwrap_err().to_string();
+		let refused = obtain(&public, &store, &spec, &architecture, None)
+			.await
+			.unwrap_err()
+			.to_string();
 		assert!(refused.contains("127.0.0.1 is a loopback address"), "{refused}");
 		assert!(refused.contains("--allow-private-addresses"), "{refused}");
 		assert!(!store.contains(&hash));
 
 		let private = ArtifactClient::new(AddressPolicy::AllowPrivate);
-		let dataset = obtain(&private, &store, &spec, &architecture).await.unwrap();
+		let dataset = obtain(&private, &store, &spec, &architecture, None).await.unwrap();
 		assert_eq!(dataset.header().features, 64);
 		assert_eq!(store.get(&hash).unwrap(), digits::BYTES, "kept in the store");
+	}
+
+	#[tokio::test]
+	async fn a_verifier_falls_back_to_the_solver_when_the_dataset_uri_is_down() {
+		let served = tempfile::tempdir().unwrap();
+		let source = ArtifactStore::open(served.path()).unwrap();
+		source.put(digits::BYTES).unwrap();
+		let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+		let solver = format!("http://{}", listener.local_addr().unwrap());
+		let _server =
+			server::Server::start(listener, server::router(source), server::Limits::default())
+				.unwrap();
+		// A port nothing listens on: the submitter's host, gone.
+		let gone = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+		let gone_uri = format!("http://{}/digits.bin", gone.local_addr().unwrap());
+		drop(gone);
+		let mut spec = crate::record::tests::spec();
+		spec.dataset = digits::reference(Uri::truncate_from(gone_uri.clone().into_bytes()));
+		let architecture = digits_mlp();
+		let client = ArtifactClient::new(AddressPolicy::AllowPrivate);
+		let dir = tempfile::tempdir().unwrap();
+		let store = ArtifactStore::open(dir.path()).unwrap();
+
+		let alone = obtain(&client, &store, &spec, &architecture, None).await.unwrap_err();
+		assert!(alone.to_string().contains(&gone_uri), "{alone}");
+		let nowhere = Some("http://127.0.0.1:1");
+		let both = obtain(&client, &store, &spec, &architecture, nowhere).await.unwrap_err();
+		assert!(both.to_string().contains("http://127.0.0.1:1/artifacts/"), "{both}");
+		assert!(!store.contains(&spec.dataset.hash), "nothing kept from failed downloads");
+
+		let dataset = obtain(&client, &store, &spec, &architecture, Some(&solver)).await.unwrap();
+		assert_eq!(dataset.header().features, 64);
+		assert!(store.contains(&spec.dataset.hash));
 	}
 }

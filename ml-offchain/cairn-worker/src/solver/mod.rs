@@ -362,9 +362,14 @@ impl Solver {
 			.get(target.saturating_sub(1) as usize)
 			.ok_or_else(|| anyhow!("the dispute is past the checkpoints on record"))?;
 		let start = load_checkpoint(&self.store, start)?;
-		let dataset =
-			datasets::obtain(&self.client, &self.store, &state.run.spec, state.run.architecture()?)
-				.await?;
+		let dataset = datasets::obtain(
+			&self.client,
+			&self.store,
+			&state.run.spec,
+			state.run.architecture()?,
+			None,
+		)
+		.await?;
 		let parent = run_parent(&self.store, &state.run)?;
 		value_at(cairn_train::Job::new(&state.run.spec, parent.as_ref()), &dataset, &start, point)
 	}
@@ -566,7 +571,7 @@ impl Solver {
 		let run = RunRecord { parent, ..RunRecord::new(task.spec.clone()) };
 		let architecture = run.architecture()?;
 		capacity::check(&task.spec, architecture, limits)?;
-		datasets::obtain(&self.client, &self.store, &task.spec, architecture)
+		datasets::obtain(&self.client, &self.store, &task.spec, architecture, None)
 			.await
 			.context("cannot obtain the dataset")?;
 		Ok(run)
@@ -617,7 +622,8 @@ impl Solver {
 	async fn start_job(&mut self, mut state: TaskState) -> anyhow::Result<()> {
 		let architecture = state.run.architecture()?.clone();
 		let dataset =
-			match datasets::obtain(&self.client, &self.store, &state.run.spec, &architecture).await
+			match datasets::obtain(&self.client, &self.store, &state.run.spec, &architecture, None)
+				.await
 			{
 				Ok(dataset) => dataset,
 				// Held: a download cut short may pass, and giving up would not save the bond.

@@ -349,7 +349,8 @@ impl Verifier {
 			.cloned()
 			.ok_or_else(|| anyhow!("task {task_id} trains no known network"))?;
 		let dataset =
-			datasets::obtain(&self.client, &self.store, &task.spec, &architecture).await?;
+			datasets::obtain(&self.client, &self.store, &task.spec, &architecture, Some(&base))
+				.await?;
 		Ok(SubmittedRun { spec: task.spec, parent, dataset, commitment, base })
 	}
 
