@@ -1,8 +1,11 @@
 //! What the solver takes on: before claiming, a task is refused when its declared dataset is
 //! larger than the provider allows (`--max-dataset-bytes`), when training it would not fit in
 //! half the memory this machine has available, or when this machine, at the training throughput
-//! it measured at start ([`Throughput`]), would need more than half the training window for it. So a task posted to exhaust solvers cannot crash one, and none is claimed that
-//! would cost the bond at the deadline. Checked from the spec alone, before anything is fetched.
+//! it measured at start ([`Throughput`]), would need more than half the training window for it.
+//! So a task posted to exhaust solvers cannot crash one, and none is claimed that would cost the
+//! bond at the deadline. Checked from the spec alone, before anything is fetched ([`check`]);
+//! once the dataset is here, a [`trial`] of the task's own first steps checks the time again,
+//! since a convolution or an attention layer does fewer FLOP/s than the MLP measured at start.
 
 use std::{fmt, time::Instant};
 
@@ -11,7 +14,7 @@ use cairn_primitives::{
 	task::task_flops, Activation, Architecture, BoundedVec, DatasetRef, Mlp, ModelInit, Optimizer,
 	TaskSpec, TrainingConfig, VerificationPolicy,
 };
-use cairn_train::{dataset_ref, Dataset, Synthetic, Trainer};
+use cairn_train::{dataset_ref, on_kernel_threads, Dataset, Job, Synthetic, Trainer};
 
 /// Training may take at most this share of the window: the rest absorbs a slower patch of the
 /// machine, downloads, checkpoints and the commitment.
@@ -147,6 +150,33 @@ impl Throughput {
 	}
 }
 
+/// Steps of a [`trial`] that are timed, after one untimed step that warms the kernels up.
+const TRIAL_STEPS: u32 = 2;
+
+/// Trains the first steps of `job` on `dataset` (on the threads training would use) and refuses
+/// the task when its steps at that pace need more than half of `window_seconds`.
+pub fn trial(job: Job<'_>, dataset: &Dataset, window_seconds: f64) -> anyhow::Result<()> {
+	let steps = job.spec().training.steps;
+	let seconds_per_step = on_kernel_threads(job, || -> anyhow::Result<f64> {
+		let mut trainer = Trainer::new(job, dataset).context("cannot start a trial run")?;
+		if steps > 1 {
+			trainer.step().context("cannot train a trial step")?;
+		}
+		let timed = TRIAL_STEPS.min(steps - trainer.current_step()).max(1);
+		let started = Instant::now();
+		for _ in 0..timed {
+			trainer.step().context("cannot train a trial step")?;
+		}
+		Ok(started.elapsed().as_secs_f64() / f64::from(timed))
+	})?;
+	let seconds = seconds_per_step * f64::from(steps);
+	if seconds > window_seconds * WINDOW_SHARE {
+		let window = window_seconds as u64;
+		return Err(Refusal::TooSlow { seconds: seconds.ceil() as u64, window }.into());
+	}
+	Ok(())
+}
+
 /// Seconds to train `spec` on `dataset` here.
 fn timed(spec: &TaskSpec, dataset: &Dataset) -> anyhow::Result<f64> {
 	let mut trainer = Trainer::new(spec, dataset).context("cannot build the calibration run")?;
@@ -226,6 +256,19 @@ mod tests {
 		throughput: FAST,
 		window_seconds: 3600.0,
 	};
+
+	#[test]
+	fn a_trial_of_the_task_itself_refuses_it_when_its_steps_are_too_slow() {
+		let data = cairn_train::dataset::digits::load().unwrap();
+		let mut digits = spec(vec![32], 0);
+		digits.dataset = cairn_train::dataset::digits::reference(BoundedVec::new());
+		assert!(trial(Job::from(&digits), &data, 3600.0).is_ok());
+		let refusal = trial(Job::from(&digits), &data, 1e-6).unwrap_err();
+		assert!(
+			matches!(refusal.downcast_ref(), Some(Refusal::TooSlow { window: 0, .. })),
+			"{refusal:#}"
+		);
+	}
 
 	#[test]
 	fn the_digits_task_fits() {

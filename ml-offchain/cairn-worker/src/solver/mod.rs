@@ -556,24 +556,31 @@ impl Solver {
 	}
 
 	/// The run this solver would train for `task`, if it can serve it: a continuation's parent
-	/// weights are here and checked, the task fits `limits`, and the dataset is here (fetched if
-	/// need be) and fits the network.
+	/// weights are here and checked, the task fits `limits`, the dataset is here (fetched if need
+	/// be) and fits the network, and a trial of its first steps finishes it in time.
 	async fn examine(
 		&self,
 		chain: &Chain,
 		task: &TaskRecord,
 		limits: &capacity::Limits,
 	) -> anyhow::Result<RunRecord> {
-		let parent = models::parent_of(chain, &self.client, &self.store, &task.spec, None)
-			.await
-			.context("cannot get the parent model")?
-			.map(|(record, _)| record);
+		let (parent, weights) =
+			models::parent_of(chain, &self.client, &self.store, &task.spec, None)
+				.await
+				.context("cannot get the parent model")?
+				.unzip();
 		let run = RunRecord { parent, ..RunRecord::new(task.spec.clone()) };
 		let architecture = run.architecture()?;
 		capacity::check(&task.spec, architecture, limits)?;
-		datasets::obtain(&self.client, &self.store, &task.spec, architecture, None)
+		let dataset = datasets::obtain(&self.client, &self.store, &task.spec, architecture, None)
 			.await
 			.context("cannot obtain the dataset")?;
+		let (spec, window) = (task.spec.clone(), limits.window_seconds);
+		tokio::task::spawn_blocking(move || {
+			capacity::trial(cairn_train::Job::new(&spec, weights.as_ref()), &dataset, window)
+		})
+		.await
+		.context("the trial run panicked")??;
 		Ok(run)
 	}
 
