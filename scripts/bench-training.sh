@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Training throughput of cairn-train (burn 0.22, `flex` CPU backend) against PyTorch CPU on the
-# reference MLP (64-256-256-10, ReLU, Adam 1e-3, batch 128, the same synthetic data for both) or,
-# with WORKLOAD=cnn, the reference CNN of the Fashion-MNIST workload (1x28x28-c8k3p-c8k3p-10),
+# reference MLP (64-256-256-10, ReLU, Adam 1e-3, batch 128, the same synthetic data for both),
+# with WORKLOAD=cnn the reference CNN of the Fashion-MNIST workload (1x28x28-c8k3p-c8k3p-10), or
+# with WORKLOAD=transformer the reference byte-level transformer (context 64, width 64, 4 heads,
+# 2 layers, feed-forward 256; batch 8 sequences, 512 tokens a step; also reported in tokens/s),
 # plus the cost of a checkpoint (canonical encoding + BLAKE2b-256) as a share of training time.
 #
 #   scripts/bench-training.sh            # STEPS=500 timed steps after 100 warm-up steps
 #   STEPS=1000 THREADS=1 scripts/bench-training.sh
 #   WORKLOAD=cnn scripts/bench-training.sh
+#   WORKLOAD=transformer scripts/bench-training.sh
 #
 # STEPS + 100 must be a multiple of INTERVAL (default 100). THREADS (default: every core) is
 # given to both rayon and PyTorch. PyTorch is installed once into a virtualenv under ~/.cache
@@ -19,7 +22,9 @@ steps=${STEPS:-500}
 case ${WORKLOAD:-mlp} in
 mlp) network=() ;;
 cnn) network=(--cnn) ;;
-*) echo "WORKLOAD must be mlp or cnn" >&2 && exit 2 ;;
+# Both benches default to the reference shape; the batch (sequences) is given explicitly.
+transformer) network=(--transformer --batch 8) ;;
+*) echo "WORKLOAD must be mlp, cnn or transformer" >&2 && exit 2 ;;
 esac
 interval=${INTERVAL:-100}
 threads=${THREADS:-$(nproc)}
@@ -60,6 +65,11 @@ share=$(value checkpoint_share "$burn")
 echo "threads:                   $threads (PyTorch OMP_WAIT_POLICY=$omp_wait)"
 echo "burn (flex) samples/s:     $burn_rate"
 echo "torch (CPU) samples/s:     $torch_rate"
+if [ "${WORKLOAD:-mlp}" = transformer ]; then
+	# Tokens per step: batch x context (512 for the reference shape).
+	echo "burn (flex) tokens/s:      $(value burn_tokens_per_second "$burn")"
+	echo "torch (CPU) tokens/s:      $(value torch_tokens_per_second "$torch")"
+fi
 echo "burn/torch ratio:          $(python3 -c "print(f'{$burn_rate / $torch_rate:.2f}')")"
 echo "checkpoint + hash:         $(value checkpoint_ms "$burn") ms for $(value checkpoint_bytes "$burn") bytes, every $interval steps"
 echo "checkpoint share of time:  $(python3 -c "print(f'{100 * $share:.2f}%')")"
