@@ -68,8 +68,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Verification::Agenda` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
 	fn commit() -> Weight {
 		// Proof size: measured `9129`, estimated `83658` bytes.
-		// Minimum execution time: 111_956_000 picoseconds.
-		Weight::from_parts(122_822_000, 83658)
+		// Minimum execution time: 115_081_000 picoseconds.
+		Weight::from_parts(133_949_000, 83658)
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -80,26 +80,26 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ComputeStaking::Params` (r:1 w:0)
 	/// Proof: `ComputeStaking::Params` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(1033), added: 3508, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(1038), added: 3513, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Agenda` (r:9 w:2)
 	/// Proof: `Verification::Agenda` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
 	fn reveal() -> Weight {
-		// Proof size: measured `27766`, estimated `83658` bytes.
-		// Minimum execution time: 532_692_000 picoseconds.
-		Weight::from_parts(566_482_000, 83658)
+		// Proof size: measured `27771`, estimated `83658` bytes.
+		// Minimum execution time: 552_211_000 picoseconds.
+		Weight::from_parts(584_109_000, 83658)
 			.saturating_add(T::DbWeight::get().reads(13_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Verification::Verifications` (r:1 w:1)
 	/// Proof: `Verification::Verifications` (`max_values`: None, `max_size`: Some(80193), added: 82668, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(1033), added: 3508, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(1038), added: 3513, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Agenda` (r:9 w:2)
 	/// Proof: `Verification::Agenda` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
 	fn post_leaves() -> Weight {
-		// Proof size: measured `8280`, estimated `83658` bytes.
-		// Minimum execution time: 457_089_000 picoseconds.
-		Weight::from_parts(468_367_000, 83658)
+		// Proof size: measured `8285`, estimated `83658` bytes.
+		// Minimum execution time: 475_577_000 picoseconds.
+		Weight::from_parts(504_099_000, 83658)
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -107,22 +107,22 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Verification::Params` (`max_values`: Some(1), `max_size`: Some(83), added: 578, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		// Proof size: measured `0`, estimated `0` bytes.
-		// Minimum execution time: 6_149_000 picoseconds.
-		Weight::from_parts(6_880_000, 0)
+		// Minimum execution time: 6_109_000 picoseconds.
+		Weight::from_parts(6_840_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `Verification::Agenda` (r:1 w:0)
 	/// Proof: `Verification::Agenda` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
 	fn on_initialize_empty() -> Weight {
 		// Proof size: measured `43`, estimated `3542` bytes.
-		// Minimum execution time: 3_244_000 picoseconds.
-		Weight::from_parts(3_585_000, 3542)
+		// Minimum execution time: 3_174_000 picoseconds.
+		Weight::from_parts(3_556_000, 3542)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 	}
 	/// Storage: `Verification::Verifications` (r:1 w:1)
 	/// Proof: `Verification::Verifications` (`max_values`: None, `max_size`: Some(80193), added: 82668, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(1033), added: 3508, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(1038), added: 3513, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Params` (r:1 w:0)
 	/// Proof: `Verification::Params` (`max_values`: Some(1), `max_size`: Some(83), added: 578, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeStaking::Params` (r:1 w:0)
@@ -138,16 +138,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Verification::Agenda` (r:8 w:1)
 	/// Proof: `Verification::Agenda` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
 	fn draw() -> Weight {
-		// Proof size: measured `54515`, estimated `763870` bytes.
-		// Minimum execution time: 3_665_250_000 picoseconds.
-		Weight::from_parts(3_736_145_000, 763870)
+		// Proof size: measured `54520`, estimated `763870` bytes.
+		// Minimum execution time: 3_700_883_000 picoseconds.
+		Weight::from_parts(4_921_728_000, 763870)
 			.saturating_add(T::DbWeight::get().reads(526_u64))
 			.saturating_add(T::DbWeight::get().writes(19_u64))
 	}
 	/// Storage: `Verification::Verifications` (r:1 w:1)
 	/// Proof: `Verification::Verifications` (`max_values`: None, `max_size`: Some(80193), added: 82668, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(1033), added: 3508, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(1038), added: 3513, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Params` (r:1 w:0)
 	/// Proof: `Verification::Params` (`max_values`: Some(1), `max_size`: Some(83), added: 578, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeStaking::Providers` (r:38 w:38)
@@ -163,9 +163,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ModelRegistry::Models` (r:0 w:1)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(617), added: 3092, mode: `MaxEncodedLen`)
 	fn decide() -> Weight {
-		// Proof size: measured `64887`, estimated `114230` bytes.
-		// Minimum execution time: 2_585_654_000 picoseconds.
-		Weight::from_parts(2_681_608_000, 114230)
+		// Proof size: measured `64892`, estimated `114230` bytes.
+		// Minimum execution time: 2_709_509_000 picoseconds.
+		Weight::from_parts(3_910_454_000, 114230)
 			.saturating_add(T::DbWeight::get().reads(85_u64))
 			.saturating_add(T::DbWeight::get().writes(85_u64))
 	}
@@ -176,26 +176,26 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Verification::Agenda` (r:9 w:2)
 	/// Proof: `Verification::Agenda` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(1033), added: 3508, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(1038), added: 3513, mode: `MaxEncodedLen`)
 	fn bisect() -> Weight {
-		// Proof size: measured `8503`, estimated `83658` bytes.
-		// Minimum execution time: 101_110_000 picoseconds.
-		Weight::from_parts(114_410_000, 83658)
+		// Proof size: measured `8508`, estimated `83658` bytes.
+		// Minimum execution time: 99_357_000 picoseconds.
+		Weight::from_parts(123_634_000, 83658)
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `Verification::Verifications` (r:1 w:1)
 	/// Proof: `Verification::Verifications` (`max_values`: None, `max_size`: Some(80193), added: 82668, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:1)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(1033), added: 3508, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(1038), added: 3513, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Params` (r:1 w:0)
 	/// Proof: `Verification::Params` (`max_values`: Some(1), `max_size`: Some(83), added: 578, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Agenda` (r:9 w:2)
 	/// Proof: `Verification::Agenda` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
 	fn respond() -> Weight {
-		// Proof size: measured `8535`, estimated `83658` bytes.
-		// Minimum execution time: 98_116_000 picoseconds.
-		Weight::from_parts(106_468_000, 83658)
+		// Proof size: measured `8540`, estimated `83658` bytes.
+		// Minimum execution time: 100_029_000 picoseconds.
+		Weight::from_parts(115_521_000, 83658)
 			.saturating_add(T::DbWeight::get().reads(12_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -207,15 +207,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Verification::Agenda` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
 	fn concede() -> Weight {
 		// Proof size: measured `7711`, estimated `83658` bytes.
-		// Minimum execution time: 85_557_000 picoseconds.
-		Weight::from_parts(102_031_000, 83658)
+		// Minimum execution time: 88_181_000 picoseconds.
+		Weight::from_parts(103_734_000, 83658)
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `Verification::Verifications` (r:1 w:1)
 	/// Proof: `Verification::Verifications` (`max_values`: None, `max_size`: Some(80193), added: 82668, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(1033), added: 3508, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(1038), added: 3513, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Params` (r:1 w:0)
 	/// Proof: `Verification::Params` (`max_values`: Some(1), `max_size`: Some(83), added: 578, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeStaking::Providers` (r:8 w:8)
@@ -227,9 +227,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Verification::Agenda` (r:8 w:1)
 	/// Proof: `Verification::Agenda` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
 	fn arbitrate() -> Weight {
-		// Proof size: measured `15693`, estimated `83658` bytes.
-		// Minimum execution time: 528_747_000 picoseconds.
-		Weight::from_parts(552_662_000, 83658)
+		// Proof size: measured `15698`, estimated `83658` bytes.
+		// Minimum execution time: 529_898_000 picoseconds.
+		Weight::from_parts(574_995_000, 83658)
 			.saturating_add(T::DbWeight::get().reads(28_u64))
 			.saturating_add(T::DbWeight::get().writes(19_u64))
 	}
@@ -243,8 +243,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Verification::Agenda` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
 	fn result_submitted() -> Weight {
 		// Proof size: measured `678`, estimated `83658` bytes.
-		// Minimum execution time: 35_333_000 picoseconds.
-		Weight::from_parts(37_336_000, 83658)
+		// Minimum execution time: 35_192_000 picoseconds.
+		Weight::from_parts(37_405_000, 83658)
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -254,8 +254,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ComputeStaking::Providers` (`max_values`: None, `max_size`: Some(505), added: 2980, mode: `MaxEncodedLen`)
 	fn verification_expired() -> Weight {
 		// Proof size: measured `11684`, estimated `83658` bytes.
-		// Minimum execution time: 117_054_000 picoseconds.
-		Weight::from_parts(122_792_000, 83658)
+		// Minimum execution time: 119_237_000 picoseconds.
+		Weight::from_parts(136_513_000, 83658)
 			.saturating_add(T::DbWeight::get().reads(17_u64))
 			.saturating_add(T::DbWeight::get().writes(17_u64))
 	}
@@ -267,8 +267,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Verification::Secrets` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	fn commit_secret() -> Weight {
 		// Proof size: measured `2203`, estimated `3970` bytes.
-		// Minimum execution time: 41_562_000 picoseconds.
-		Weight::from_parts(48_472_000, 3970)
+		// Minimum execution time: 49_333_000 picoseconds.
+		Weight::from_parts(68_873_000, 3970)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -280,15 +280,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ComputeStaking::Params` (`max_values`: Some(1), `max_size`: Some(52), added: 547, mode: `MaxEncodedLen`)
 	fn challenge() -> Weight {
 		// Proof size: measured `44838`, estimated `83658` bytes.
-		// Minimum execution time: 100_599_000 picoseconds.
-		Weight::from_parts(113_348_000, 83658)
+		// Minimum execution time: 114_160_000 picoseconds.
+		Weight::from_parts(151_315_000, 83658)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `Verification::Verifications` (r:1 w:1)
 	/// Proof: `Verification::Verifications` (`max_values`: None, `max_size`: Some(80193), added: 82668, mode: `MaxEncodedLen`)
 	/// Storage: `Tasks::Tasks` (r:1 w:0)
-	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(1033), added: 3508, mode: `MaxEncodedLen`)
+	/// Proof: `Tasks::Tasks` (`max_values`: None, `max_size`: Some(1038), added: 3513, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Secrets` (r:1 w:1)
 	/// Proof: `Verification::Secrets` (`max_values`: None, `max_size`: Some(85), added: 2560, mode: `MaxEncodedLen`)
 	/// Storage: `Verification::Params` (r:1 w:0)
@@ -300,9 +300,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Verification::Agenda` (r:9 w:2)
 	/// Proof: `Verification::Agenda` (`max_values`: None, `max_size`: Some(77), added: 2552, mode: `MaxEncodedLen`)
 	fn reveal_secret() -> Weight {
-		// Proof size: measured `57484`, estimated `83658` bytes.
-		// Minimum execution time: 1_133_505_000 picoseconds.
-		Weight::from_parts(1_192_293_000, 83658)
+		// Proof size: measured `57489`, estimated `83658` bytes.
+		// Minimum execution time: 1_104_512_000 picoseconds.
+		Weight::from_parts(1_164_201_000, 83658)
 			.saturating_add(T::DbWeight::get().reads(48_u64))
 			.saturating_add(T::DbWeight::get().writes(39_u64))
 	}
@@ -311,80 +311,80 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 // For tests: the same figures against RocksDB's database weights.
 impl WeightInfo for () {
 	fn commit() -> Weight {
-		Weight::from_parts(122_822_000, 83658)
+		Weight::from_parts(133_949_000, 83658)
 			.saturating_add(RocksDbWeight::get().reads(12_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn reveal() -> Weight {
-		Weight::from_parts(566_482_000, 83658)
+		Weight::from_parts(584_109_000, 83658)
 			.saturating_add(RocksDbWeight::get().reads(13_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn post_leaves() -> Weight {
-		Weight::from_parts(468_367_000, 83658)
+		Weight::from_parts(504_099_000, 83658)
 			.saturating_add(RocksDbWeight::get().reads(11_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn set_params() -> Weight {
-		Weight::from_parts(6_880_000, 0)
+		Weight::from_parts(6_840_000, 0)
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn on_initialize_empty() -> Weight {
-		Weight::from_parts(3_585_000, 3542)
+		Weight::from_parts(3_556_000, 3542)
 			.saturating_add(RocksDbWeight::get().reads(1_u64))
 	}
 	fn draw() -> Weight {
-		Weight::from_parts(3_736_145_000, 763870)
+		Weight::from_parts(4_921_728_000, 763870)
 			.saturating_add(RocksDbWeight::get().reads(526_u64))
 			.saturating_add(RocksDbWeight::get().writes(19_u64))
 	}
 	fn decide() -> Weight {
-		Weight::from_parts(2_681_608_000, 114230)
+		Weight::from_parts(3_910_454_000, 114230)
 			.saturating_add(RocksDbWeight::get().reads(85_u64))
 			.saturating_add(RocksDbWeight::get().writes(85_u64))
 	}
 	fn bisect() -> Weight {
-		Weight::from_parts(114_410_000, 83658)
+		Weight::from_parts(123_634_000, 83658)
 			.saturating_add(RocksDbWeight::get().reads(12_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	fn respond() -> Weight {
-		Weight::from_parts(106_468_000, 83658)
+		Weight::from_parts(115_521_000, 83658)
 			.saturating_add(RocksDbWeight::get().reads(12_u64))
 			.saturating_add(RocksDbWeight::get().writes(4_u64))
 	}
 	fn concede() -> Weight {
-		Weight::from_parts(102_031_000, 83658)
+		Weight::from_parts(103_734_000, 83658)
 			.saturating_add(RocksDbWeight::get().reads(11_u64))
 			.saturating_add(RocksDbWeight::get().writes(3_u64))
 	}
 	fn arbitrate() -> Weight {
-		Weight::from_parts(552_662_000, 83658)
+		Weight::from_parts(574_995_000, 83658)
 			.saturating_add(RocksDbWeight::get().reads(28_u64))
 			.saturating_add(RocksDbWeight::get().writes(19_u64))
 	}
 	fn result_submitted() -> Weight {
-		Weight::from_parts(37_336_000, 83658)
+		Weight::from_parts(37_405_000, 83658)
 			.saturating_add(RocksDbWeight::get().reads(10_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	fn verification_expired() -> Weight {
-		Weight::from_parts(122_792_000, 83658)
+		Weight::from_parts(136_513_000, 83658)
 			.saturating_add(RocksDbWeight::get().reads(17_u64))
 			.saturating_add(RocksDbWeight::get().writes(17_u64))
 	}
 	fn commit_secret() -> Weight {
-		Weight::from_parts(48_472_000, 3970)
+		Weight::from_parts(68_873_000, 3970)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(1_u64))
 	}
 	fn challenge() -> Weight {
-		Weight::from_parts(113_348_000, 83658)
+		Weight::from_parts(151_315_000, 83658)
 			.saturating_add(RocksDbWeight::get().reads(3_u64))
 			.saturating_add(RocksDbWeight::get().writes(2_u64))
 	}
 	fn reveal_secret() -> Weight {
-		Weight::from_parts(1_192_293_000, 83658)
+		Weight::from_parts(1_164_201_000, 83658)
 			.saturating_add(RocksDbWeight::get().reads(48_u64))
 			.saturating_add(RocksDbWeight::get().writes(39_u64))
 	}
