@@ -95,6 +95,9 @@ fn network_name(args: &Args) -> String {
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
+	if !cairn_train::alloc::retain_freed_memory() {
+		eprintln!("warning: glibc refused to retain freed memory, so steps run slower");
+	}
 	let args = Args::parse();
 	if args.interval == 0 || (args.warmup + args.steps) % args.interval != 0 {
 		// A task's steps are a multiple of its checkpoint interval; the warm-up steps count.

@@ -30,6 +30,7 @@
 /// crate, burn, or any kernel) changes a checkpoint hash: `tests/golden.rs` fails until then.
 pub const ARITHMETIC_VERSION: u32 = 1;
 
+pub mod alloc;
 pub mod batches;
 pub mod checkpoint;
 pub mod client;

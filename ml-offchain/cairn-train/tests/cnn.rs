@@ -1,5 +1,6 @@
 //! Convolutional networks: they learn, every segment replays, a run resumes, and the bits are the
-//! same across processes and rayon pools of one and two threads.
+//! same across processes, rayon pools of one and two threads, and processes that retain freed
+//! memory (as the worker does) or not.
 //!
 //! The digits are 8x8 images, so a CNN trains on them in a debug build in seconds; a 28x28 CNN
 //! (the Fashion-MNIST shape) trains on synthetic images of 784 features. With
@@ -15,12 +16,13 @@ use cairn_primitives::{
 	Architecture, ModelInit, Optimizer, TaskSpec,
 };
 use cairn_train::{
-	dataset_ref, evaluate, replay_segment, state_at_step, step_trace, train, Checkpoint, Dataset,
-	Job, Parent, Synthetic, TrainError, Trainer, Weights,
+	alloc::retain_freed_memory, dataset_ref, evaluate, replay_segment, state_at_step, step_trace,
+	train, Checkpoint, Dataset, Job, Parent, Synthetic, TrainError, Trainer, Weights,
 };
 use common::{checkpoints, child_lines, cnn, digits, spec, with_architecture};
 
 const CHILD: &str = "CAIRN_TRAIN_CNN_CHILD";
+const RETAINING_CHILD: &str = "CAIRN_TRAIN_CNN_RETAINING_CHILD";
 const PREFIX: &str = "checkpoint-hash ";
 const TRACE: &str = "trace-value ";
 
@@ -175,8 +177,12 @@ fn checkpoints_of(job: Job<'_>, data: &Dataset) -> Vec<Checkpoint> {
 
 #[test]
 fn child() {
-	if std::env::var_os(CHILD).is_none() {
+	let retaining = std::env::var_os(RETAINING_CHILD).is_some();
+	if !retaining && std::env::var_os(CHILD).is_none() {
 		return;
+	}
+	if retaining {
+		assert!(retain_freed_memory(), "glibc took the setting");
 	}
 	let (data, spec) = synthetic_images(4, 2);
 	for checkpoint in checkpoints(&spec, &data) {
@@ -188,18 +194,19 @@ fn child() {
 	}
 }
 
-/// Checkpoint hashes and first-step trace the child prints with `RAYON_NUM_THREADS` set to
-/// `threads`.
-fn run_child(threads: &str) -> (Vec<String>, Vec<String>) {
-	let [hashes, trace] = child_lines(CHILD, threads, [PREFIX, TRACE]);
+/// Checkpoint hashes and first-step trace the child run of `env` prints with
+/// `RAYON_NUM_THREADS` set to `threads`.
+fn run_child(env: &str, threads: &str) -> (Vec<String>, Vec<String>) {
+	let [hashes, trace] = child_lines(env, threads, [PREFIX, TRACE]);
 	(hashes, trace)
 }
 
 #[test]
 fn cnn_hashes_and_traces_agree_across_processes() {
-	let (one, two) = (run_child("1"), run_child("2"));
+	let (one, two) = (run_child(CHILD, "1"), run_child(CHILD, "2"));
 	assert_eq!(one.0.len(), 3);
 	assert_eq!(one, two);
+	assert_eq!(run_child(RETAINING_CHILD, "2"), two, "with freed memory retained");
 	let (data, spec) = synthetic_images(4, 2);
 	let here: Vec<String> =
 		checkpoints(&spec, &data).iter().map(|c| hex::encode(c.hash())).collect();

@@ -2,15 +2,23 @@
 //! largest sizes tasks may use, pinned to the bits this build computes (`ARITHMETIC_VERSION`). A
 //! dependency update or code change that alters one bit of training fails here, in CI, instead of
 //! letting providers of one version slash each other: bump `ARITHMETIC_VERSION` with the new
-//! roots, so that old and new workers are never drawn to judge each other.
+//! roots, so that old and new workers are never drawn to judge each other. The roots are the same
+//! in processes that retain freed memory (`alloc::retain_freed_memory`, as the worker does) and
+//! in processes that do not.
 
 mod common;
 
 use cairn_primitives::{
 	merkle::checkpoint_root, task::MAX_EXACT_DIMENSION, Activation, Optimizer, TaskSpec,
 };
-use cairn_train::ARITHMETIC_VERSION;
-use common::{checkpoint_hashes, cnn, digits, spec, with_activation, with_architecture};
+use cairn_train::{alloc::retain_freed_memory, ARITHMETIC_VERSION};
+use common::{
+	checkpoint_hashes, child_lines, cnn, digits, spec, with_activation, with_architecture,
+};
+
+const CHILD: &str = "CAIRN_TRAIN_GOLDEN_CHILD";
+const RETAINING_CHILD: &str = "CAIRN_TRAIN_GOLDEN_RETAINING_CHILD";
+const PREFIX: &str = "golden-root ";
 
 fn root_of(spec: &TaskSpec) -> String {
 	let (data, _) = digits();
@@ -71,4 +79,27 @@ fn training_computes_the_pinned_bits_of_its_arithmetic_version() {
 		"training now computes other bits; bump cairn_train::ARITHMETIC_VERSION and pin:\n{}",
 		changed.join("\n")
 	);
+}
+
+#[test]
+fn child() {
+	let retaining = std::env::var_os(RETAINING_CHILD).is_some();
+	if !retaining && std::env::var_os(CHILD).is_none() {
+		return;
+	}
+	if retaining {
+		assert!(retain_freed_memory(), "glibc took the setting");
+	}
+	for (_, spec, _) in cases() {
+		println!("{PREFIX}{}", root_of(&spec));
+	}
+}
+
+#[test]
+fn retaining_freed_memory_computes_the_same_bits() {
+	let pinned: Vec<String> = cases().iter().map(|(_, _, root)| root.to_string()).collect();
+	let [plain] = child_lines(CHILD, "2", [PREFIX]);
+	let [retaining] = child_lines(RETAINING_CHILD, "2", [PREFIX]);
+	assert_eq!(plain, pinned, "glibc's defaults");
+	assert_eq!(retaining, pinned, "freed memory retained");
 }

@@ -31,6 +31,7 @@ use cli::{Cli, Command, RegisterModelArgs, RoleArg, RunArgs, SubmitTaskArgs};
 
 #[tokio::main]
 async fn main() -> ExitCode {
+	let retaining = cairn_train::alloc::retain_freed_memory();
 	tracing_subscriber::fmt()
 		.with_env_filter(
 			EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
@@ -38,6 +39,9 @@ async fn main() -> ExitCode {
 		.with_writer(std::io::stderr)
 		.with_ansi(std::io::stderr().is_terminal())
 		.init();
+	if !retaining {
+		tracing::warn!("glibc refused to retain freed memory, so training runs slower");
+	}
 
 	let cli = Cli::parse();
 	let done = |result: anyhow::Result<()>| result.map(|()| ExitCode::SUCCESS);
