@@ -65,7 +65,11 @@ fn check_shape(architecture: &Architecture, dataset: &Dataset) -> anyhow::Result
 	let (input, output) = match architecture {
 		Architecture::Mlp(mlp) => (u64::from(mlp.input), mlp.output),
 		Architecture::Cnn(cnn) => (cnn.input_features(), cnn.output),
-		Architecture::External { .. } => bail!("only MLP and CNN models can be trained"),
+		// A window of `context` tokens; the next token is one of `vocab`.
+		Architecture::Transformer(net) => (u64::from(net.context), net.vocab),
+		Architecture::External { .. } => {
+			bail!("only MLP, CNN and transformer models can be trained")
+		},
 	};
 	let header = dataset.header();
 	if input != u64::from(header.features) || output != header.classes {

@@ -211,6 +211,17 @@ fn describe_architecture(architecture: &Architecture) -> String {
 			let (c, h, w, activation) = (cnn.channels, cnn.height, cnn.width, name(cnn.activation));
 			format!("CNN {c}x{h}x{w} {} {activation} ({parameters} parameters)", layers.join("-"))
 		},
+		Architecture::Transformer(net) => format!(
+			"transformer vocab {} context {} width {} heads {} blocks {} feed-forward {} {} \
+			 ({parameters} parameters)",
+			net.vocab,
+			net.context,
+			net.width,
+			net.heads,
+			net.blocks,
+			net.feed_forward,
+			name(net.activation)
+		),
 		Architecture::External { family, .. } => {
 			format!("{} ({parameters} parameters)", String::from_utf8_lossy(family))
 		},

@@ -302,6 +302,7 @@ fn describe(architecture: &Architecture) -> anyhow::Result<[(String, String); 2]
 			((MLP_KEY, self::widths(&widths)), mlp.activation)
 		},
 		Architecture::Cnn(cnn) => ((CNN_KEY, cnn_text(cnn)), cnn.activation),
+		Architecture::Transformer(_) => bail!("transformers cannot be exported with metadata yet"),
 		Architecture::External { .. } => bail!("only Cairn's own networks can be exported"),
 	};
 	let activation = match activation {

@@ -95,6 +95,15 @@ fn training_memory(spec: &TaskSpec, architecture: &Architecture) -> u64 {
 				.map(|c| 3 * u64::from(c.out_channels) * u64::from(c.height) * u64::from(c.width));
 			cnn.input_features() + maps.sum::<u64>() + cnn.dense_widths().sum::<u64>()
 		},
+		// At each position: every block's 11 traced tensors (8 of width d, 2 of the feed-forward
+		// width, the attention probabilities over the context), the embedding, the final norm's
+		// output and the logits.
+		Architecture::Transformer(net) => {
+			let (t, d, f) =
+				(u64::from(net.context), u64::from(net.width), u64::from(net.feed_forward));
+			let block = 8 * d + 2 * f + u64::from(net.heads) * t;
+			t * (u64::from(net.blocks) * block + 2 * d + u64::from(net.vocab))
+		},
 		// Not trained by this worker: nothing of the model to hold.
 		Architecture::External { .. } => return dataset,
 	};
