@@ -47,7 +47,12 @@ pub mod weights;
 
 pub use checkpoint::Checkpoint;
 pub use client::{ArtifactClient, FetchError};
-pub use dataset::{dataset_ref, synthetic::Synthetic, Dataset, DatasetError};
+pub use dataset::{
+	dataset_ref,
+	synthetic::Synthetic,
+	text::{windows, SyntheticText},
+	Dataset, DatasetError,
+};
 pub use encoding::MalformedCheckpoint;
 pub use store::{ArtifactStore, StoreError};
 pub use trace::{step_trace, trace_value};

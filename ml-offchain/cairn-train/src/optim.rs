@@ -102,7 +102,7 @@ fn zeros(network: &Network, device: &Device) -> Vec<Layer> {
 		.into_iter()
 		.map(|shape| Layer {
 			weight: Tensor::zeros(shape.matrix(), device),
-			bias: Tensor::zeros([shape.outputs], device),
+			bias: Tensor::zeros([shape.flat()], device),
 		})
 		.collect()
 }

@@ -174,12 +174,7 @@ impl Weights {
 		let expected: Vec<(String, Vec<usize>)> = network
 			.layer_shapes()
 			.into_iter()
-			.flat_map(|l| {
-				[
-					(format!("{}.weight", l.name), l.weight),
-					(format!("{}.bias", l.name), vec![l.outputs]),
-				]
-			})
+			.flat_map(|pair| pair.names.into_iter().zip(pair.shapes))
 			.collect();
 		let found: Vec<(String, Vec<usize>)> =
 			self.tensors.iter().map(|t| (t.name.clone(), t.shape.clone())).collect();

@@ -11,15 +11,15 @@ mod common;
 
 use std::{collections::HashMap, time::Instant};
 
-use cairn_primitives::{
-	task::{step_trace_len, Uri},
-	Architecture, ModelInit, Optimizer, TaskSpec,
-};
+use cairn_primitives::{task::Uri, Architecture, ModelInit, Optimizer, TaskSpec};
 use cairn_train::{
-	alloc::retain_freed_memory, dataset_ref, evaluate, replay_segment, state_at_step, step_trace,
-	train, Checkpoint, Dataset, Job, Parent, Synthetic, TrainError, Trainer, Weights,
+	alloc::retain_freed_memory, dataset_ref, evaluate, replay_segment, step_trace, Dataset, Job,
+	Parent, Synthetic, TrainError, Trainer, Weights,
 };
-use common::{checkpoints, child_lines, cnn, digits, spec, with_architecture};
+use common::{
+	checkpoints, child_lines, cnn, digits, ends, losses, one_and_two_threads_agree, replays, spec,
+	with_architecture,
+};
 
 const CHILD: &str = "CAIRN_TRAIN_CNN_CHILD";
 const RETAINING_CHILD: &str = "CAIRN_TRAIN_CNN_RETAINING_CHILD";
@@ -59,22 +59,6 @@ fn synthetic_images(steps: u32, interval: u32) -> (Dataset, TaskSpec) {
 	(data, with_architecture(spec, image_cnn()))
 }
 
-/// Trains `spec` to the end; returns the loss of every step and the final checkpoint.
-fn losses(spec: &TaskSpec, data: &Dataset) -> (Vec<f32>, Checkpoint) {
-	let mut trainer = Trainer::new(spec, data).unwrap();
-	let mut losses = Vec::new();
-	while !trainer.is_finished() {
-		losses.push(trainer.step().unwrap());
-	}
-	(losses, trainer.checkpoint().unwrap())
-}
-
-/// Mean of the first and of the last `n` values.
-fn ends(values: &[f32], n: usize) -> (f32, f32) {
-	let mean = |v: &[f32]| v.iter().sum::<f32>() / v.len() as f32;
-	(mean(&values[..n]), mean(&values[values.len() - n..]))
-}
-
 #[test]
 fn a_cnn_learns_the_digits() {
 	let (data, _) = digits();
@@ -95,32 +79,6 @@ fn a_cnn_learns_the_digits() {
 	assert!(final_ < first / 3.0, "loss {first} -> {final_}");
 	assert!(accuracy.fraction() > 0.8, "held-out accuracy {accuracy:?}");
 	assert!(untrained.fraction() < 0.5, "untrained accuracy {untrained:?}");
-}
-
-/// What a verifier and a dispute check: every segment replays to the next checkpoint, a run
-/// resumed mid-way ends on the same checkpoint, `state_at_step` reaches the loop's state, and a
-/// step's trace spans `step_trace_len` positions from its input state to its output state.
-fn replays(spec: &TaskSpec, data: &Dataset) {
-	let run = checkpoints(spec, data);
-	assert_eq!(run.len() as u32, spec.training.checkpoint_count());
-	let len = Job::from(spec).checkpoint_len().unwrap();
-	for (i, pair) in run.windows(2).enumerate() {
-		assert_eq!(pair[0].bytes().len(), len);
-		let start = Checkpoint::from_bytes(pair[0].bytes().to_vec()).unwrap();
-		assert_eq!(replay_segment(spec, data, &start).unwrap(), pair[1], "segment {i}");
-	}
-	let resumed = train(spec, data, Some(&run[1]), |_| Ok::<_, TrainError>(())).unwrap();
-	assert_eq!(resumed.hash(), run.last().unwrap().hash());
-	let interval = spec.training.checkpoint_interval;
-	let mid = state_at_step(spec, data, &run[0], interval + 1).unwrap();
-	let trace = step_trace(spec, data, &mid).unwrap();
-	let architecture = Job::from(spec).architecture().unwrap();
-	assert_eq!(trace.len() as u32, step_trace_len(architecture).unwrap() + 1);
-	assert_eq!(trace[0], mid.hash());
-	assert_eq!(
-		*trace.last().unwrap(),
-		state_at_step(spec, data, &mid, interval + 2).unwrap().hash()
-	);
 }
 
 #[test]
@@ -154,7 +112,7 @@ fn a_cnn_continues_from_its_safetensors_weights() {
 	let mut child = digits_spec(digits_cnn(), Optimizer::sgd(0.05, 0.0), 16, 6, 3);
 	child.model = ModelInit::FromRegistry { model: 3 };
 	let job = Job::continuing(&child, &parent);
-	let run = checkpoints_of(job, &data);
+	let run = checkpoints(job, &data);
 	assert_eq!(run[0].weights().unwrap(), weights.canonical(), "step 0 holds the parent's weights");
 	assert_eq!(replay_segment(job, &data, &run[1]).unwrap(), run[2]);
 	let other = cnn(8, &[(8, 3, true), (8, 3, true)], &[]);
@@ -162,17 +120,6 @@ fn a_cnn_continues_from_its_safetensors_weights() {
 	// A parent whose shapes do not hold together (an even kernel) is refused, not built.
 	let even = cnn(8, &[(8, 4, true)], &[]);
 	assert!(matches!(Parent::without_weights(&even), Err(TrainError::Unsupported)));
-}
-
-/// Every checkpoint of `job`'s run.
-fn checkpoints_of(job: Job<'_>, data: &Dataset) -> Vec<Checkpoint> {
-	let mut run = Vec::new();
-	train(job, data, None, |c| {
-		run.push(c.clone());
-		Ok::<_, TrainError>(())
-	})
-	.unwrap();
-	run
 }
 
 #[test]
@@ -215,51 +162,10 @@ fn cnn_hashes_and_traces_agree_across_processes() {
 	assert_eq!(one.1.len(), 22);
 }
 
-/// CPU ticks (user and system) of each thread of this process named `prefix…`.
-fn cpu_ticks_of_threads(prefix: &str) -> Vec<u64> {
-	let mut ticks = Vec::new();
-	for task in std::fs::read_dir("/proc/self/task").expect("procfs").flatten() {
-		let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
-		if comm.starts_with(prefix) {
-			let stat = std::fs::read_to_string(task.path().join("stat")).expect("thread stat");
-			let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
-			ticks.push(fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap());
-		}
-	}
-	ticks
-}
-
-/// CPU ticks a pool's threads work before their shares are compared.
-const MEASURABLE_TICKS: u64 = 40;
-
 #[test]
 fn cnn_kernels_run_on_two_threads_and_give_the_same_bits() {
 	let (data, spec) = synthetic_images(4, 2);
-	let in_pool = |threads: usize, name: &'static str| {
-		let pool = rayon::ThreadPoolBuilder::new()
-			.num_threads(threads)
-			.thread_name(move |i| format!("{name}{i}"))
-			.build()
-			.unwrap();
-		let (run_losses, last) = pool.install(|| losses(&spec, &data));
-		// Runs again until the pool has worked long enough for the tick counts to tell (a
-		// release build trains the run in a few ticks).
-		for _ in 0..1000 {
-			if cpu_ticks_of_threads(name).iter().sum::<u64>() >= MEASURABLE_TICKS {
-				break;
-			}
-			assert_eq!(pool.install(|| losses(&spec, &data)).1, last, "the same run again");
-		}
-		let ticks = cpu_ticks_of_threads(name);
-		drop(pool);
-		(run_losses.iter().map(|l| l.to_bits()).collect::<Vec<_>>(), last.hash(), ticks)
-	};
-	let (alone, alone_hash, _) = in_pool(1, "cnn-one-");
-	let (shared, shared_hash, ticks) = in_pool(2, "cnn-two-");
-	assert_eq!((alone, alone_hash), (shared, shared_hash), "one thread and two agree");
-	let total: u64 = ticks.iter().sum();
-	println!("CPU ticks of the two pool threads: {ticks:?}");
-	assert!(ticks.iter().all(|&t| t * 10 >= total), "both threads worked: {ticks:?}");
+	one_and_two_threads_agree(&spec, &data, "cnn");
 }
 
 #[test]

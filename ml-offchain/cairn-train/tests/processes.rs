@@ -1,35 +1,55 @@
 //! Checkpoint hashes and step traces agree between separate processes and across thread counts,
 //! and the multi-threaded kernels really run on several threads.
 //!
-//! The test binary runs itself twice as `child`, with `RAYON_NUM_THREADS` 1 and 2: the child
+//! The test binary runs itself twice as `child`, with `RAYON_NUM_THREADS` 1 and 2. The child
 //! trains a wide MLP (64-512-512-10, batch 512, whose 512×512 products by 512 rows are given
-//! every core, `kernel_threads`), prints its checkpoint hashes and the trace of the run's first
-//! step. In process, the kernels run inside rayon pools of one and of two named threads give the
-//! same bits, and the CPU time of each pool thread, read from procfs, shows that the second
-//! thread worked on the wide network and idled on one too small for parallel kernels (which
-//! `kernel_threads` gives one thread).
+//! every core, `kernel_threads`) and prints its checkpoint hashes and the trace of the run's
+//! first step. It also trains a transformer step by step on rayon's global pool, whose
+//! `RAYON_NUM_THREADS` threads share its larger matrix products, attention's per-head products
+//! and softmax rows, and prints every step's loss, the last checkpoint's hash and the first
+//! step's trace. In process, the kernels run inside rayon pools of one and of two named threads
+//! give the same bits, and the CPU time of each pool thread, read from procfs, shows that the
+//! second thread worked on the wide networks and idled on one too small for parallel kernels
+//! (which `kernel_threads` gives one thread).
 
 mod common;
 
-use cairn_primitives::Optimizer;
-use cairn_train::{kernel_threads, step_trace, Job, Trainer};
-use common::{checkpoint_hashes, child_lines, digits, spec};
+use cairn_primitives::{Optimizer, TaskSpec};
+use cairn_train::{kernel_threads, step_trace, Dataset, Job, Trainer};
+use common::{
+	checkpoint_hashes, checkpoints, child_lines, cpu_ticks_of_threads, digits, losses,
+	one_and_two_threads_agree, spec, text, transformer, with_architecture,
+};
 
 const CHILD: &str = "CAIRN_TRAIN_HASH_CHILD";
 const PREFIX: &str = "checkpoint-hash ";
 const TRACE: &str = "trace-value ";
+const TRANSFORMER_LOSS: &str = "transformer-loss ";
+// No prefix contains another: `child_lines` finds them anywhere in a line.
+const TRANSFORMER_LAST: &str = "transformer-final ";
+const TRANSFORMER_TRACE: &str = "transformer-trace ";
 
-fn reference_spec() -> cairn_primitives::TaskSpec {
+fn reference_spec() -> TaskSpec {
 	let (_, reference) = digits();
 	spec(&reference, &[512, 512], Optimizer::adam(1e-3), 512, 4, 2)
 }
 
-/// The trace of the reference run's first step, in hex.
-fn first_step_trace() -> Vec<String> {
-	let (data, _) = digits();
-	let spec = reference_spec();
-	let start = Trainer::new(&spec, &data).unwrap().checkpoint().unwrap();
-	step_trace(&spec, &data, &start).unwrap().iter().map(hex::encode).collect()
+/// The trace of the first step of `spec`'s run on `data`, in hex.
+fn first_step_trace(spec: &TaskSpec, data: &Dataset) -> Vec<String> {
+	let start = Trainer::new(spec, data).unwrap().checkpoint().unwrap();
+	step_trace(spec, data, &start).unwrap().iter().map(hex::encode).collect()
+}
+
+/// Tokens per window of the reference transformer.
+const CONTEXT: u32 = 64;
+
+/// A transformer of 64 tokens, width 64, 4 heads, 1 block and feed-forward 256, 8 windows a
+/// step, on synthetic text: its feed-forward and head products (512 tokens by 64 by 256) and
+/// its 32 attention products per step are large enough for `flex` to share among threads.
+fn transformer_spec() -> (Dataset, TaskSpec) {
+	let (data, reference) = text(CONTEXT);
+	let spec = spec(&reference, &[], Optimizer::adam(1e-3), 8, 4, 2);
+	(data, with_architecture(spec, transformer(CONTEXT, 64, 4, 1, 256)))
 }
 
 #[test]
@@ -41,54 +61,69 @@ fn child() {
 	for hash in checkpoint_hashes(&reference_spec(), &data) {
 		println!("{PREFIX}{}", hex::encode(hash));
 	}
-	for value in first_step_trace() {
+	for value in first_step_trace(&reference_spec(), &data) {
 		println!("{TRACE}{value}");
+	}
+	let (data, spec) = transformer_spec();
+	let (losses, last) = losses(&spec, &data);
+	for loss in losses {
+		println!("{TRANSFORMER_LOSS}{:08x}", loss.to_bits());
+	}
+	println!("{TRANSFORMER_LAST}{}", hex::encode(last.hash()));
+	for value in first_step_trace(&spec, &data) {
+		println!("{TRANSFORMER_TRACE}{value}");
 	}
 }
 
-/// What a child printed.
+/// What a child printed, in hex.
+#[derive(Debug, PartialEq)]
 struct Child {
-	/// Checkpoint hashes, in hex.
+	/// The MLP's checkpoint hashes.
 	hashes: Vec<String>,
-	/// The trace of the first step, in hex.
+	/// The trace of the MLP's first step.
 	trace: Vec<String>,
+	/// The bit patterns of the transformer's losses, step by step.
+	transformer_losses: Vec<String>,
+	/// The hash of the transformer's last checkpoint.
+	transformer_last: Vec<String>,
+	/// The trace of the transformer's first step.
+	transformer_trace: Vec<String>,
 }
 
 /// Runs the child with `RAYON_NUM_THREADS` set to `rayon_threads`.
 fn run_child(rayon_threads: &str) -> Child {
-	let [hashes, trace] = child_lines(CHILD, rayon_threads, [PREFIX, TRACE]);
-	Child { hashes, trace }
+	let prefixes = [PREFIX, TRACE, TRANSFORMER_LOSS, TRANSFORMER_LAST, TRANSFORMER_TRACE];
+	let [hashes, trace, transformer_losses, transformer_last, transformer_trace] =
+		child_lines(CHILD, rayon_threads, prefixes);
+	Child { hashes, trace, transformer_losses, transformer_last, transformer_trace }
 }
 
 #[test]
 fn hashes_and_traces_agree_across_processes() {
 	let (one, two) = (run_child("1"), run_child("2"));
 	assert_eq!(one.hashes.len() as u32, reference_spec().training.checkpoint_count());
-	assert_eq!(one.hashes, two.hashes);
 	// Three linear layers: 6 · 3 positions after the input.
 	assert_eq!(one.trace.len(), 20);
-	assert_eq!(one.trace, two.trace);
+	assert_eq!(one.transformer_losses.len(), 4);
+	// One block: 35 · 1 + 17 positions after the input.
+	assert_eq!(one.transformer_trace.len(), 53);
+	assert_eq!(one, two);
 	let (data, _) = digits();
 	let here: Vec<String> =
 		checkpoint_hashes(&reference_spec(), &data).iter().map(hex::encode).collect();
 	assert_eq!(here, one.hashes, "and in this process");
-	assert_eq!(first_step_trace(), one.trace, "and in this process");
+	assert_eq!(first_step_trace(&reference_spec(), &data), one.trace, "and in this process");
+	// Trained by `train`, on the threads `kernel_threads` gives it.
+	let (data, spec) = transformer_spec();
+	let last = checkpoints(&spec, &data).pop().unwrap();
+	assert_eq!([hex::encode(last.hash())], *one.transformer_last, "and in this process");
+	assert_eq!(first_step_trace(&spec, &data), one.transformer_trace, "and in this process");
 }
 
-/// CPU time (clock ticks, user and system) of each thread of this process named `prefix…`.
-fn cpu_ticks_of_threads(prefix: &str) -> Vec<u64> {
-	let mut ticks = Vec::new();
-	for task in std::fs::read_dir("/proc/self/task").expect("procfs").flatten() {
-		let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
-		if !comm.starts_with(prefix) {
-			continue;
-		}
-		let stat = std::fs::read_to_string(task.path().join("stat")).expect("thread stat");
-		// Fields after the parenthesised name: state is field 3, utime 14 and stime 15.
-		let fields: Vec<&str> = stat.rsplit_once(')').expect("stat").1.split_whitespace().collect();
-		ticks.push(fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap());
-	}
-	ticks
+#[test]
+fn transformer_kernels_run_on_two_threads_and_give_the_same_bits() {
+	let (data, spec) = transformer_spec();
+	one_and_two_threads_agree(&spec, &data, "gpt");
 }
 
 /// Runs the kernels of `spec`'s training in a new pool of `threads` threads named `name…` (the

@@ -86,11 +86,18 @@ pub fn train(args: TrainArgs) -> anyhow::Result<()> {
 	}
 	println!("checkpoint root:  {}", hex0x(&run.root()));
 	println!("weights hash:     {}", hex0x(&outcome.weights_hash));
+	let held_out = &outcome.accuracy;
 	println!(
 		"held-out accuracy: {}/{} ({:.2}%)",
-		outcome.accuracy.correct,
-		outcome.accuracy.total,
-		100.0 * outcome.accuracy.fraction()
+		held_out.correct,
+		held_out.total,
+		100.0 * held_out.fraction()
+	);
+	println!(
+		"held-out loss:     {:.4} nats a prediction ({:.4} bits), perplexity {:.2}",
+		held_out.loss,
+		held_out.loss / std::f64::consts::LN_2,
+		held_out.perplexity()
 	);
 	Ok(())
 }

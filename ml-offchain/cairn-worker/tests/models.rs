@@ -83,6 +83,41 @@ fn a_trained_model_is_exported_hashed_and_continued() {
 }
 
 #[test]
+fn a_transformer_trains_on_bytes_exports_its_blocks_and_continues() {
+	let tmp = tempfile::tempdir().unwrap();
+	let path = |name: &str| tmp.path().join(name).to_str().unwrap().to_owned();
+	let text = cairn_train::dataset::text::SyntheticText { seed: 5, len: 4000 }.generate();
+	let data = path("text.bin");
+	std::fs::write(&data, cairn_train::dataset::text::windows(&text, 16, 17).unwrap()).unwrap();
+	let shape = ["--transformer", "v256-t16-d16-h2-b1-f32", "--activation", "gelu"];
+	fn with<'a>(model: &[&'a str]) -> Vec<&'a str> {
+		[model, &["--batch-size", "8"]].concat()
+	}
+
+	let trained = ok(&train_args(&path("first"), &data, &with(&shape)));
+	let loss: f64 = line(&trained, "held-out loss:").split(' ').next().unwrap().parse().unwrap();
+	assert!(loss > 0.0 && loss < (256f64).ln(), "below a uniform guess: {trained}");
+	assert!(trained.contains("perplexity"), "{trained}");
+	let file = path("first.safetensors");
+	let exported = ok(&["export", "--dir", &path("first"), "--out", &file]);
+	assert_eq!(line(&exported, "weights hash:"), line(&trained, "weights hash:"));
+	assert_eq!(
+		line(&ok(&["weights-hash", &file]), "weights hash:"),
+		line(&trained, "weights hash:")
+	);
+	let continued =
+		ok(&train_args(&path("second"), &data, &with(&["--from-model", "3", "--parent", &file])));
+	assert_ne!(line(&continued, "weights hash:"), line(&trained, "weights hash:"));
+	let replayed =
+		ok(&["replay", "--dir", &path("second"), "--dataset-file", &data, "--segment", "1"]);
+	assert!(replayed.ends_with("match\n"), "{replayed}");
+	// A batch of more than 512 tokens is refused before anything is trained.
+	let error =
+		fails(&train_args(&path("wide"), &data, &[&shape[..], &["--batch-size", "33"]].concat()));
+	assert!(error.contains("--batch-size must be 1 to 32"), "{error}");
+}
+
+#[test]
 fn wrong_weights_and_flags_are_clear_errors() {
 	let tmp = tempfile::tempdir().unwrap();
 	let path = |name: &str| tmp.path().join(name).to_str().unwrap().to_owned();

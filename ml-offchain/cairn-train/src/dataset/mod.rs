@@ -27,6 +27,7 @@
 
 pub mod digits;
 pub mod synthetic;
+pub mod text;
 
 use std::path::Path;
 
@@ -142,8 +143,8 @@ impl Header {
 pub struct Dataset {
 	header: Header,
 	hash: Hash256,
-	/// Features of every sample as the model sees them, row-major `[samples, features]`.
-	inputs: Vec<f32>,
+	/// Feature bytes of every sample, row-major `[samples, features]`.
+	features: Vec<u8>,
 	labels: Vec<u8>,
 }
 
@@ -183,8 +184,7 @@ impl Dataset {
 			return Err(DatasetError::TooSmall(header.samples));
 		}
 		let features = header.features as usize;
-		let scale = f32::from(header.max_value);
-		let mut inputs = Vec::with_capacity(header.samples as usize * features);
+		let mut feature_bytes = Vec::with_capacity(header.samples as usize * features);
 		let mut labels = Vec::with_capacity(header.samples as usize);
 		for record in bytes[HEADER_LEN..].chunks_exact(features + 1) {
 			let (values, label) = record.split_at(features);
@@ -194,10 +194,10 @@ impl Dataset {
 			if u32::from(label[0]) >= header.classes {
 				return Err(DatasetError::Malformed("a label is not below the class count"));
 			}
-			inputs.extend(values.iter().map(|&v| f32::from(v) / scale));
+			feature_bytes.extend_from_slice(values);
 			labels.push(label[0]);
 		}
-		Ok(Self { header, hash, inputs, labels })
+		Ok(Self { header, hash, features: feature_bytes, labels })
 	}
 
 	/// The header: sample count, features, classes, value range.
@@ -220,13 +220,20 @@ impl Dataset {
 		self.train_len()..self.labels.len()
 	}
 
-	/// Model inputs of the samples at `indices`, row-major `[indices.len(), features]`.
+	/// Model inputs of the samples at `indices`, row-major `[indices.len(), features]`: each
+	/// feature `v` as `v / max_value`.
 	pub fn gather_inputs(&self, indices: impl IntoIterator<Item = usize>) -> Vec<f32> {
-		let features = self.header.features as usize;
+		let scale = f32::from(self.header.max_value);
 		indices
 			.into_iter()
-			.flat_map(|i| self.inputs[i * features..(i + 1) * features].iter().copied())
+			.flat_map(|i| self.features(i).iter().map(move |&v| f32::from(v) / scale))
 			.collect()
+	}
+
+	/// Feature bytes of sample `index`, as in the file: a language model's window of token ids.
+	pub fn features(&self, index: usize) -> &[u8] {
+		let features = self.header.features as usize;
+		&self.features[index * features..(index + 1) * features]
 	}
 
 	/// Label of sample `index`.
@@ -260,6 +267,7 @@ mod tests {
 		assert_eq!(data.train_len(), 11);
 		assert_eq!(data.held_out(), 11..13);
 		assert_eq!(data.gather_inputs([1, 0]), vec![0.25, 1.0, 0.0, 1.0]);
+		assert_eq!(data.features(1), [1, 4]);
 		assert_eq!(data.label(2), 2);
 	}
 

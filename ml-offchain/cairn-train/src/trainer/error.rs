@@ -11,8 +11,8 @@ pub enum TrainError {
 	/// The spec does not pass `TaskSpec::validate`.
 	#[error("invalid task spec: {0:?}")]
 	Spec(SpecError),
-	/// The model is neither an MLP nor a CNN, the architectures trained so far.
-	#[error("only MLP and CNN models can be trained")]
+	/// The model is not an MLP, a CNN or a transformer, the architectures trained so far.
+	#[error("only MLP, CNN and transformer models can be trained")]
 	Unsupported,
 	/// The spec continues a registered model, whose weights were not given.
 	#[error("the task continues registered model {0}: its weights are needed")]
@@ -34,6 +34,15 @@ pub enum TrainError {
 		features: u32,
 		/// Classes in the dataset.
 		classes: u32,
+	},
+	/// A transformer's dataset has token ids (feature values up to `max_value`) outside its
+	/// vocabulary.
+	#[error("the dataset's tokens go up to {max_value}; the model's vocabulary is {vocab}")]
+	Vocabulary {
+		/// `Transformer::vocab`.
+		vocab: u32,
+		/// The dataset's largest feature value.
+		max_value: u8,
 	},
 	/// The checkpoint bytes are not a checkpoint.
 	#[error(transparent)]

@@ -15,23 +15,29 @@ use crate::{
 	checkpoint::Checkpoint,
 	dataset::Dataset,
 	encoding::Contents,
-	model::{Intermediate, Layer, Model, Network},
+	model::{Input, Intermediate, Layer, Model, Network},
 	optim::{Kind, OptimizerState},
 	weights::Weights,
 };
 use error::backend_error;
 use state::{capture, layers_to_host, restore, to_host, HostTensor};
 
-/// Held-out samples evaluated per forward pass.
+/// Held-out predictions evaluated per forward pass (a transformer's windows make `context` each).
 const EVAL_CHUNK: usize = 1024;
 
-/// Held-out accuracy: exact counts, so every party reports the same figure.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Held-out accuracy and loss. A prediction is a sample's class (an MLP's or a CNN's) or the
+/// next token at one position of a window (a transformer's, each window making `context`
+/// predictions); the predicted class is the one of the largest logit, ties going to the lower.
+/// The counts are exact, so every party reports the same figure.
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Accuracy {
-	/// Held-out samples classified correctly.
+	/// Held-out predictions that were right.
 	pub correct: u32,
-	/// Held-out samples.
+	/// Held-out predictions.
 	pub total: u32,
+	/// Mean cross-entropy of the held-out predictions, in nats: computed from the logits in
+	/// `f64` on the host, so informative rather than exact across machines.
+	pub loss: f64,
 }
 
 impl Accuracy {
@@ -42,6 +48,11 @@ impl Accuracy {
 		} else {
 			f64::from(self.correct) / f64::from(self.total)
 		}
+	}
+
+	/// `exp(loss)`: the perplexity of a language model's next-token predictions.
+	pub fn perplexity(&self) -> f64 {
+		self.loss.exp()
 	}
 }
 
@@ -140,7 +151,7 @@ pub fn kernel_threads(job: Job<'_>) -> usize {
 	let largest = network
 		.layer_shapes()
 		.iter()
-		.map(|l| (batch * l.positions * l.fan_in * l.outputs) as u64)
+		.map(|l| (batch * l.multiply_adds) as u64)
 		.max()
 		.unwrap_or(0);
 	if largest >= PARALLEL_PRODUCT {
@@ -215,7 +226,43 @@ fn plan<'j>(job: Job<'j>, dataset: &Dataset) -> Result<(Network, Init<'j>), Trai
 			classes: header.classes,
 		});
 	}
+	if let Network::Transformer(net) = &network {
+		if u32::from(header.max_value) >= net.vocab {
+			return Err(TrainError::Vocabulary { vocab: net.vocab, max_value: header.max_value });
+		}
+	}
 	Ok((network, init))
+}
+
+/// The input `network` reads for `samples` of `dataset`, and the class each row of its logits
+/// should predict: a sample's label, or, for a transformer, the token after each position of
+/// the sample's window (the window's next byte, and the sample's label after the last).
+fn examples(
+	network: &Network,
+	dataset: &Dataset,
+	samples: &[usize],
+	device: &Device,
+) -> (Input, Vec<u8>) {
+	let shape = [samples.len(), network.inputs()];
+	match network {
+		Network::Transformer(_) => {
+			let mut ids = Vec::with_capacity(shape[0] * shape[1]);
+			let mut targets = Vec::with_capacity(shape[0] * shape[1]);
+			for &sample in samples {
+				let tokens = dataset.features(sample);
+				ids.extend(tokens.iter().map(|&token| i64::from(token)));
+				targets.extend_from_slice(&tokens[1..]);
+				targets.push(dataset.label(sample));
+			}
+			let ids = Tensor::from_data(TensorData::new(ids, shape), device);
+			(Input::Tokens(ids), targets)
+		},
+		Network::Mlp(_) | Network::Cnn(_) => {
+			let features = dataset.gather_inputs(samples.iter().copied());
+			let features = Tensor::from_data(TensorData::new(features, shape), device);
+			(Input::Features(features), samples.iter().map(|&s| dataset.label(s)).collect())
+		},
+	}
 }
 
 fn device_for(backend: Backend) -> Result<Device, TrainError> {
@@ -331,17 +378,16 @@ impl<'a> Trainer<'a> {
 			return Err(TrainError::Finished(self.spec.training.steps));
 		}
 		let batch = self.order.batch(self.step, self.spec.training.batch_size);
-		let network = &self.model.network;
-		let (rows, features, classes) = (batch.len(), network.inputs(), network.outputs());
-		let mut targets = vec![0f32; rows * classes];
-		for (row, &sample) in batch.iter().enumerate() {
-			targets[row * classes + usize::from(self.dataset.label(sample))] = 1.0;
+		let classes = self.model.network.outputs();
+		let (input, targets) = examples(&self.model.network, self.dataset, &batch, &self.device);
+		let mut one_hot = vec![0f32; targets.len() * classes];
+		for (row, &target) in targets.iter().enumerate() {
+			one_hot[row * classes + usize::from(target)] = 1.0;
 		}
-		let inputs = self.dataset.gather_inputs(batch.iter().copied());
-		let inputs = Tensor::from_data(TensorData::new(inputs, [rows, features]), &self.device);
-		let targets = Tensor::from_data(TensorData::new(targets, [rows, classes]), &self.device);
+		let shape = [targets.len(), classes];
+		let targets = Tensor::from_data(TensorData::new(one_hot, shape), &self.device);
 		self.model
-			.loss_and_gradients(inputs, targets, intermediates)
+			.loss_and_gradients(input, targets, intermediates)
 			.ok_or_else(|| TrainError::Backend("a parameter received no gradient".into()))
 	}
 
@@ -360,24 +406,34 @@ impl<'a> Trainer<'a> {
 		Ok(Checkpoint::from_contents(&self.contents()?))
 	}
 
-	/// Accuracy of the current model on the dataset's held-out samples (ties go to the lower
-	/// class).
+	/// Accuracy and loss of the current model on the dataset's held-out samples.
 	pub fn evaluate(&self) -> Result<Accuracy, TrainError> {
 		let held_out: Vec<usize> = self.dataset.held_out().collect();
-		let (features, classes) = (self.model.network.inputs(), self.model.network.outputs());
-		let mut correct = 0u32;
-		for chunk in held_out.chunks(EVAL_CHUNK) {
-			let inputs = self.dataset.gather_inputs(chunk.iter().copied());
-			let inputs =
-				Tensor::from_data(TensorData::new(inputs, [chunk.len(), features]), &self.device);
-			let logits = self.model.forward(inputs).try_into_data().map_err(backend_error)?;
+		let network = &self.model.network;
+		let classes = network.outputs();
+		let (mut correct, mut total, mut loss) = (0u32, 0u32, 0f64);
+		for chunk in held_out.chunks((EVAL_CHUNK / network.predictions()).max(1)) {
+			let (input, targets) = examples(network, self.dataset, chunk, &self.device);
+			let logits = self.model.forward(input).try_into_data().map_err(backend_error)?;
 			let logits = logits.as_slice::<f32>().map_err(backend_error)?;
-			for (row, &sample) in logits.chunks_exact(classes).zip(chunk) {
+			for (row, &target) in logits.chunks_exact(classes).zip(&targets) {
+				let target = usize::from(target);
 				let predicted =
 					(1..classes).fold(0, |best, c| if row[c] > row[best] { c } else { best });
-				correct += u32::from(predicted == usize::from(self.dataset.label(sample)));
+				correct += u32::from(predicted == target);
+				loss += cross_entropy(row, target);
 			}
+			total += targets.len() as u32;
 		}
-		Ok(Accuracy { correct, total: held_out.len() as u32 })
+		let loss = if total == 0 { 0.0 } else { loss / f64::from(total) };
+		Ok(Accuracy { correct, total, loss })
 	}
+}
+
+/// `−log softmax(logits)[target]` in `f64`, shifted by the largest logit so that no `exp`
+/// overflows.
+fn cross_entropy(logits: &[f32], target: usize) -> f64 {
+	let max = logits.iter().fold(f64::NEG_INFINITY, |max, &l| max.max(f64::from(l)));
+	let sum: f64 = logits.iter().map(|&l| (f64::from(l) - max).exp()).sum();
+	max + sum.ln() - f64::from(logits[target])
 }

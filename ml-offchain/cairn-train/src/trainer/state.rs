@@ -6,7 +6,7 @@ use crate::{
 	model::{Layer, LayerShape, Model, Network},
 	optim::{Kind, OptimizerState},
 };
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::{Device, Tensor};
 
 /// A tensor's shape and its values in row-major order, on the host.
 pub(crate) type HostTensor = (Vec<usize>, Vec<f32>);
@@ -22,16 +22,17 @@ pub(super) fn to_host<const D: usize>(tensor: &Tensor<D>) -> Result<HostTensor, 
 	Ok((tensor.dims().to_vec(), values))
 }
 
-/// Every layer's weight, in its canonical shape, then bias, layer by layer, read back to the
-/// host; `shapes` are the network's layers, repeated when `layers` holds several groups of them.
+/// Every pair's first tensor, then its second, pair by pair, in their canonical shapes, read
+/// back to the host; `shapes` are the network's pairs, repeated when `layers` holds several
+/// groups of them.
 pub(super) fn layers_to_host<'l>(
 	layers: impl IntoIterator<Item = &'l Layer>,
 	shapes: &[LayerShape],
 ) -> Result<Vec<HostTensor>, TrainError> {
 	let mut host = Vec::new();
 	for (layer, shape) in layers.into_iter().zip(shapes.iter().cycle()) {
-		host.push((shape.weight.clone(), to_host(&layer.weight)?.1));
-		host.push(to_host(&layer.bias)?);
+		host.push((shape.shapes[0].clone(), to_host(&layer.weight)?.1));
+		host.push((shape.shapes[1].clone(), to_host(&layer.bias)?.1));
 	}
 	Ok(host)
 }
@@ -48,10 +49,10 @@ fn layout(network: &Network, kind: Kind) -> Vec<(String, Vec<usize>)> {
 	groups
 		.flat_map(|(prefix, suffix)| {
 			shapes.iter().flat_map(move |shape| {
-				let name = &shape.name;
+				let [first, second] = &shape.names;
 				[
-					(format!("{prefix}{name}.weight{suffix}"), shape.weight.clone()),
-					(format!("{prefix}{name}.bias{suffix}"), vec![shape.outputs]),
+					(format!("{prefix}{first}{suffix}"), shape.shapes[0].clone()),
+					(format!("{prefix}{second}{suffix}"), shape.shapes[1].clone()),
 				]
 			})
 		})
@@ -71,8 +72,7 @@ pub(super) fn checkpoint_len(network: &Network, kind: Kind) -> usize {
 	header + tensors
 }
 
-/// Rebuilds `[weight, bias]` pairs of layers of `shapes` from host tensors already checked
-/// against [`layout`].
+/// Rebuilds the pairs of `shapes` from host tensors already checked against [`layout`].
 fn layers_from(
 	tensors: &mut impl Iterator<Item = NamedTensor>,
 	shapes: &[LayerShape],
@@ -81,12 +81,9 @@ fn layers_from(
 	shapes
 		.iter()
 		.filter_map(|shape| {
-			let weight = tensors.next()?;
-			let bias = tensors.next()?;
-			Some(Layer {
-				weight: Tensor::from_data(TensorData::new(weight.values, shape.matrix()), device),
-				bias: Tensor::from_data(TensorData::new(bias.values, bias.shape), device),
-			})
+			let first = tensors.next()?;
+			let second = tensors.next()?;
+			Some(Layer::from_values(shape, first.values, second.values, device))
 		})
 		.collect()
 }

@@ -679,6 +679,8 @@ impl Solver {
 					root = hex0x(&state.run.root()),
 					weights = hex0x(&outcome.weights_hash),
 					accuracy = format!("{}/{}", outcome.accuracy.correct, outcome.accuracy.total),
+					loss = format!("{:.4}", outcome.accuracy.loss),
+					perplexity = format!("{:.2}", outcome.accuracy.perplexity()),
 					steps = outcome.steps_taken,
 					samples_per_s = format!("{:.0}", outcome.samples_per_second),
 					"trained"
