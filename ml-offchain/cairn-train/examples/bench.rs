@@ -1,6 +1,8 @@
 //! Training throughput of cairn-train (burn, `flex` CPU backend) on the reference MLP (or, with
-//! `--cnn`, the reference CNN 1x28x28-c8k3p-c8k3p-10 of the Fashion-MNIST workload), and the cost
-//! of checkpointing (canonical encoding + BLAKE2b-256) as a share of training time.
+//! `--cnn`, the reference CNN 1x28x28-c8k3p-c8k3p-10 of the Fashion-MNIST workload; with
+//! `--transformer`, the reference byte-level transformer: 64 tokens, width 64, 4 heads, 2 blocks,
+//! feed-forward 256, GELU, on windows of synthetic text), and the cost of checkpointing
+//! (canonical encoding + BLAKE2b-256) as a share of training time.
 //!
 //! `cargo run --release --example bench -- --steps 500` (or `scripts/bench-training.sh`, which
 //! also runs PyTorch on the same shape). Prints human-readable figures on stderr and
@@ -12,9 +14,9 @@ use cairn_primitives::{
 	model::{Cnn, Conv},
 	task::Uri,
 	Activation, Architecture, BoundedVec, Mlp, ModelInit, Optimizer, TaskSpec, TrainingConfig,
-	VerificationPolicy,
+	Transformer, VerificationPolicy,
 };
-use cairn_train::{dataset_ref, Dataset, Synthetic, Trainer};
+use cairn_train::{dataset_ref, windows, Dataset, Synthetic, SyntheticText, Trainer};
 use clap::Parser;
 
 /// Benchmark of deterministic training on synthetic data.
@@ -29,21 +31,46 @@ struct Args {
 	/// Steps between checkpoints.
 	#[arg(long, default_value_t = 100)]
 	interval: u32,
-	/// Samples per step.
-	#[arg(long, default_value_t = 128)]
-	batch: u32,
+	/// Samples per step (windows for the transformer, whose default is 8).
+	#[arg(long)]
+	batch: Option<u32>,
 	/// Hidden layer widths.
 	#[arg(long, value_delimiter = ',', default_value = "256,256")]
 	hidden: Vec<u32>,
 	/// Train the reference CNN on 28x28 inputs instead of the MLP.
-	#[arg(long)]
+	#[arg(long, conflicts_with = "transformer")]
 	cnn: bool,
-	/// Samples in the synthetic dataset.
+	/// Train the reference transformer on windows of synthetic text instead of the MLP.
+	#[arg(long)]
+	transformer: bool,
+	/// Samples in the synthetic dataset (windows of 65 bytes, one after the other, for the
+	/// transformer).
 	#[arg(long, default_value_t = 60_000)]
 	samples: u32,
 	/// Also write the synthetic dataset here (for the PyTorch baseline to train on the same data).
 	#[arg(long)]
 	dataset_out: Option<std::path::PathBuf>,
+}
+
+/// Tokens per window of the reference transformer.
+const CONTEXT: u32 = 64;
+
+impl Args {
+	/// Samples per step.
+	fn batch(&self) -> u32 {
+		self.batch.unwrap_or(if self.transformer { 8 } else { 128 })
+	}
+
+	/// The synthetic dataset's bytes.
+	fn dataset(&self) -> Result<Vec<u8>, cairn_train::DatasetError> {
+		if self.transformer {
+			let window = CONTEXT as usize + 1;
+			let text = SyntheticText { seed: 1, len: self.samples as usize * window }.generate();
+			return windows(&text, CONTEXT, CONTEXT + 1);
+		}
+		let features = if self.cnn { 784 } else { 64 };
+		Synthetic { seed: 1, samples: self.samples, features, classes: 10 }.generate()
+	}
 }
 
 fn spec(args: &Args, dataset: &[u8]) -> TaskSpec {
@@ -54,7 +81,7 @@ fn spec(args: &Args, dataset: &[u8]) -> TaskSpec {
 		dataset: dataset_ref(dataset, Uri::default()),
 		training: TrainingConfig {
 			optimizer: Optimizer::adam(1e-3),
-			batch_size: args.batch,
+			batch_size: args.batch(),
 			steps: args.warmup + args.steps,
 			data_order_seed: 2,
 			checkpoint_interval: args.interval,
@@ -63,8 +90,19 @@ fn spec(args: &Args, dataset: &[u8]) -> TaskSpec {
 	}
 }
 
-/// The network benchmarked: the reference CNN or the MLP of `--hidden`.
+/// The network benchmarked: the reference CNN or transformer, or the MLP of `--hidden`.
 fn architecture(args: &Args) -> Architecture {
+	if args.transformer {
+		return Architecture::Transformer(Transformer {
+			vocab: 256,
+			context: CONTEXT,
+			width: 64,
+			heads: 4,
+			blocks: 2,
+			feed_forward: 256,
+			activation: Activation::Gelu,
+		});
+	}
 	if args.cnn {
 		let conv = Conv { channels: 8, kernel: 3, pool: true };
 		return Architecture::Cnn(Cnn {
@@ -87,6 +125,11 @@ fn architecture(args: &Args) -> Architecture {
 
 /// A short description of the network benchmarked.
 fn network_name(args: &Args) -> String {
+	if args.transformer {
+		return format!(
+			"transformer vocabulary 256, context {CONTEXT}, width 64, 4 heads, 2 blocks, ff 256, GELU"
+		);
+	}
 	if args.cnn {
 		return "CNN 1x28x28-c8k3p-c8k3p-10".into();
 	}
@@ -103,8 +146,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 		// A task's steps are a multiple of its checkpoint interval; the warm-up steps count.
 		return Err("--warmup plus --steps must be a multiple of --interval".into());
 	}
-	let features = if args.cnn { 784 } else { 64 };
-	let bytes = Synthetic { seed: 1, samples: args.samples, features, classes: 10 }.generate()?;
+	let bytes = args.dataset()?;
 	if let Some(path) = &args.dataset_out {
 		std::fs::write(path, &bytes)?;
 	}
@@ -131,13 +173,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 	}
 
 	let threads = std::env::var("RAYON_NUM_THREADS").unwrap_or_else(|_| "all cores".into());
-	let samples_per_second = f64::from(args.steps * args.batch) / training.as_secs_f64();
+	let samples_per_second = f64::from(args.steps * args.batch()) / training.as_secs_f64();
 	let per_checkpoint = checkpointing.as_secs_f64() / f64::from(checkpoints.max(1));
 	let share = checkpointing.as_secs_f64() / training.as_secs_f64();
 	eprintln!(
 		"burn flex: {}, Adam, batch {}, {} steps, rayon threads: {threads}",
 		network_name(&args),
-		args.batch,
+		args.batch(),
 		args.steps,
 	);
 	eprintln!(
@@ -152,6 +194,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 		100.0 * share
 	);
 	println!("burn_samples_per_second={samples_per_second:.1}");
+	if args.transformer {
+		// Every position of every window is a prediction.
+		let tokens_per_second = samples_per_second * f64::from(CONTEXT);
+		eprintln!("  {tokens_per_second:.0} tokens/s");
+		println!("burn_tokens_per_second={tokens_per_second:.1}");
+	}
 	println!("checkpoint_ms={:.3}", 1e3 * per_checkpoint);
 	println!("checkpoint_bytes={checkpoint_bytes}");
 	println!("checkpoint_share={share:.6}");

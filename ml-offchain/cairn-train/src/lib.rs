@@ -19,8 +19,10 @@
 //! every core (burn's `rayon` feature: gemm splits the output into tiles, each dot product keeps
 //! its order), and `tests/processes.rs` shows one thread and two computing the same bits.
 //! Convolutions and their gradients split the same way (by sample, output tile and channel
-//! plane; max-pooling by plane), as `tests/cnn.rs` shows for a CNN. How many
-//! threads a run gets is a speed choice ([`kernel_threads`]).
+//! plane; max-pooling by plane), as `tests/cnn.rs` shows for a CNN, and a transformer's
+//! attention products, softmax and layer norm rows split by head and row, its embedding's
+//! gradient adding token rows in batch order (`tests/processes.rs`). How many threads a run gets
+//! is a speed choice ([`kernel_threads`]).
 
 #![warn(missing_docs)]
 

@@ -9,7 +9,7 @@
 //! The trace of the step taken from state `S` has the positions `0..=K`, where
 //! `K = cairn_primitives::task::step_trace_len(architecture)` (`6·L + 1` for an MLP of `L`
 //! linear layers, `6·(C + D) + P + 1` for a CNN of `C` convolutions, `P` of them pooled,
-//! and `D` dense layers):
+//! and `D` dense layers, `35·B + 17` for a transformer of `B` blocks):
 //!
 //! * position 0 is `S`'s checkpoint hash;
 //! * positions 1 to `K − 1` are the links of a hash chain over the tensors the step computes,
@@ -18,11 +18,21 @@
 //!      its activation output and, when pooled, the max-pool's output (`[batch, out, h/2, w/2]`);
 //!      then, for each linear layer from the input up (an MLP's or a CNN's dense layers), its
 //!      linear output `x·W + b` (`[batch, out]`), then, but for the last layer, its activation
-//!      output;
-//!   2. the loss (the batch's mean cross-entropy, shape `[1]`);
-//!   3. for each layer (convolutions first), the gradient of its weight, then of its bias, in
-//!      the parameters' canonical shapes (a convolution's weight `[out, in, k, k]`);
-//!   4. for each layer, its weight, then its bias, after the optimizer's update.
+//!      output; for a transformer, the embedding sum (`[batch, context, width]`), then for each
+//!      block its first layer norm's output, the fused query-key-value projection, the
+//!      attention probabilities (`[batch, heads, context, context]`), the heads' merged
+//!      outputs, the attention's output projection, the residual sum, the second layer norm's
+//!      output, the feed-forward layer's first linear output, its activation, its second
+//!      linear output and the residual sum, then the final layer norm's output and the logits
+//!      (each `[batch, context, columns]` but the probabilities; see
+//!      `crate::model::transformer`);
+//!   2. the loss (the batch's mean cross-entropy, over every position of a transformer's
+//!      windows, shape `[1]`);
+//!   3. for each parameter pair in canonical order (see `crate::model`; convolutions first),
+//!      the gradient of its first tensor (a weight), then of its second (a bias), in the
+//!      tensors' canonical shapes (a convolution's weight `[out, in, k, k]`, a transformer's
+//!      position embedding `[context, width]`);
+//!   4. for each pair, its first tensor, then its second, after the optimizer's update.
 //!
 //!   With `c₀ = S.hash()` and `hₖ` the [tensor hash](tensor_hash) of the `k`-th tensor, link `k`
 //!   is `cₖ = BLAKE2b-256("cairn/trace" ‖ cₖ₋₁ ‖ hₖ)`: `K − 1` links, one per tensor;

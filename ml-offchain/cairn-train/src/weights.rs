@@ -2,22 +2,28 @@
 //! [`crate::encoding`]) and safetensors, the format open models are published in.
 //!
 //! In safetensors every tensor keeps its canonical name (`layers.{i}.weight`, `layers.{i}.bias`
-//! for an MLP; `convs.{i}.*` then `dense.{j}.*` for a CNN) and each linear weight is stored as
-//! PyTorch's `nn.Linear` stores it, `[out, in]`: the transpose of Cairn's `[in, out]`, so the file
-//! loads into a PyTorch stack of `Linear` layers as it is. Convolution weights are
-//! `[out, in, k, k]` in both, as PyTorch's `nn.Conv2d` holds them. The transpose moves values
-//! without changing a bit, so the same weights have the same hash in either file. The header's metadata (the caller's, plus `format: pt`) is informative only: a
-//! file's hash is always computed from its tensors.
+//! for an MLP; `convs.{i}.*` then `dense.{j}.*` for a CNN; `embed.tokens`, `embed.positions`,
+//! `blocks.{i}.*`, `norm.*` and `head.*` for a transformer, see [`crate::model`]) and each linear
+//! weight is stored as PyTorch's `nn.Linear` stores it, `[out, in]`: the transpose of Cairn's
+//! `[in, out]`, so the file loads into a PyTorch stack of `Linear` layers as it is. Convolution
+//! weights are `[out, in, k, k]` in both, as PyTorch's `nn.Conv2d` holds them; embeddings
+//! `[vocab, width]` and `[context, width]` as `nn.Embedding`, and layer norms `[width]` as
+//! `nn.LayerNorm`. The transpose moves values without changing a bit, so the same weights have
+//! the same hash in either file. The header's metadata (the caller's, plus `format: pt`) is
+//! informative only: a file's hash is always computed from its tensors.
 
 use std::collections::HashMap;
 
-use cairn_primitives::{merkle::blake2_256, Architecture, Hash256};
+use cairn_primitives::{merkle::blake2_256, Activation, Architecture, Hash256, Transformer};
 use safetensors::{tensor::TensorView, Dtype, SafeTensors};
 use thiserror::Error;
 
 use crate::{
 	encoding::{decode_weights, encode_weights, NamedTensor},
-	model::Network,
+	model::{
+		transformer::{BLOCK_PAIRS, EMBEDDINGS},
+		Network,
+	},
 };
 
 const WEIGHTS_MAGIC: &[u8; 8] = b"CAIRNWTS";
@@ -25,8 +31,8 @@ const WEIGHTS_MAGIC: &[u8; 8] = b"CAIRNWTS";
 /// Why bytes are not usable weights.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum WeightsError {
-	/// Neither a canonical weights encoding nor a safetensors file of `f32` MLP or CNN
-	/// parameters.
+	/// Neither a canonical weights encoding nor a safetensors file of `f32` MLP, CNN or
+	/// transformer parameters.
 	#[error("not a weights file: {0}")]
 	Malformed(String),
 	/// Well-formed weights of another network.
@@ -34,11 +40,14 @@ pub enum WeightsError {
 	Mismatch(String),
 }
 
-/// The parameters of an MLP or a CNN, in canonical order: an MLP's `layers.0.weight`,
-/// `layers.0.bias`, `layers.1.weight`, ..., each weight `[in, out]`; a CNN's `convs.{i}` weights
-/// `[out, in, k, k]` and biases, then its `dense.{j}` layers as an MLP's. Each layer's input is
-/// the previous one's output (but for the first dense layer of a CNN, which reads the flattened
-/// feature map: [`fit`](Self::fit) checks it against the architecture).
+/// The parameters of an MLP, a CNN or a transformer, in canonical order: an MLP's
+/// `layers.0.weight`, `layers.0.bias`, `layers.1.weight`, ..., each weight `[in, out]`; a CNN's
+/// `convs.{i}` weights `[out, in, k, k]` and biases, then its `dense.{j}` layers as an MLP's.
+/// Each layer's input is the previous one's output (but for the first dense layer of a CNN,
+/// which reads the flattened feature map: [`fit`](Self::fit) checks it against the
+/// architecture). A transformer's (see [`crate::model`]) have the shapes its embeddings' vocabulary,
+/// context and width and its first feed-forward layer's width give every pair (its heads are
+/// not visible in its weights: [`fit`](Self::fit) takes them from the architecture).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Weights {
 	tensors: Vec<NamedTensor>,
@@ -64,9 +73,9 @@ impl Weights {
 	pub fn from_safetensors(bytes: &[u8]) -> Result<Self, WeightsError> {
 		let file = SafeTensors::deserialize(bytes)
 			.map_err(|e| WeightsError::Malformed(format!("safetensors: {e}")))?;
-		let mut named: Vec<(u8, usize, u8, NamedTensor)> = Vec::new();
+		let mut named: Vec<(CanonicalPlace, NamedTensor)> = Vec::new();
 		for (name, view) in file.iter() {
-			let (group, layer, part) = parse_name(name)?;
+			let place = parse_name(name)?;
 			if view.dtype() != Dtype::F32 {
 				return Err(WeightsError::Malformed(format!(
 					"{name} is {:?}; only F32 tensors are weights",
@@ -78,23 +87,27 @@ impl Weights {
 				.chunks_exact(4)
 				.map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
 				.collect();
-			let tensor = match (part, view.shape()) {
-				(WEIGHT, &[out, inp]) => NamedTensor {
+			let tensor = match (place.part, view.shape()) {
+				(Part::Weight, &[out, inp]) => NamedTensor {
 					name: name.to_owned(),
 					shape: vec![inp, out],
 					values: transpose(&values, out, inp),
 				},
 				_ => NamedTensor { name: name.to_owned(), shape: view.shape().to_vec(), values },
 			};
-			named.push((group, layer, part, tensor));
+			named.push((place, tensor));
 		}
-		named.sort_by_key(|(group, layer, part, _)| (*group, *layer, *part));
-		Self::checked(named.into_iter().map(|(_, _, _, tensor)| tensor).collect())
+		named.sort_by_key(|(place, _)| *place);
+		Self::checked(named.into_iter().map(|(_, tensor)| tensor).collect())
 	}
 
 	/// Checks the canonical order, names, ranks and chaining of `tensors`.
 	fn checked(tensors: Vec<NamedTensor>) -> Result<Self, WeightsError> {
-		if tensors.is_empty() || tensors.len() % 2 != 0 {
+		if tensors.first().is_some_and(|first| first.name == EMBEDDINGS[0]) {
+			check_transformer(&tensors)?;
+			return Ok(Self { tensors });
+		}
+		if tensors.is_empty() || !tensors.len().is_multiple_of(2) {
 			return Err(WeightsError::Malformed(format!(
 				"{} tensors: a network has a weight and a bias per layer",
 				tensors.len()
@@ -157,13 +170,22 @@ impl Weights {
 	}
 
 	/// Widths of the linear layers, from the first one's input to the output (an MLP's layer
-	/// widths; a CNN's dense layers from its flattened features).
+	/// widths; a CNN's dense layers from its flattened features); none for a transformer, whose
+	/// linear layers are not one chain.
 	pub fn widths(&self) -> Vec<usize> {
+		if self.is_transformer() {
+			return Vec::new();
+		}
 		let matrices: Vec<&NamedTensor> =
 			self.tensors.iter().filter(|t| t.shape.len() == 2).collect();
 		let mut widths: Vec<usize> = matrices.first().map(|t| t.shape[0]).into_iter().collect();
 		widths.extend(matrices.iter().map(|t| t.shape[1]));
 		widths
+	}
+
+	/// Whether these are a transformer's parameters.
+	fn is_transformer(&self) -> bool {
+		self.tensors[0].name == EMBEDDINGS[0]
 	}
 
 	/// Checks that these are parameters of `architecture`: every name and shape is its own.
@@ -212,7 +234,10 @@ impl Weights {
 			.iter()
 			.map(|tensor| {
 				let (shape, values) = match tensor.shape.as_slice() {
-					&[inp, out] => (vec![out, inp], transpose(&tensor.values, inp, out)),
+					// A linear weight; embeddings are stored as they are held.
+					&[inp, out] if tensor.name.ends_with(".weight") => {
+						(vec![out, inp], transpose(&tensor.values, inp, out))
+					},
 					_ => (tensor.shape.clone(), tensor.values.clone()),
 				};
 				let bytes = values.iter().flat_map(|v| v.to_le_bytes()).collect();
@@ -244,25 +269,150 @@ pub fn safetensors_metadata(bytes: &[u8]) -> Result<HashMap<String, String>, Wei
 	Ok(metadata.metadata().clone().unwrap_or_default())
 }
 
-const WEIGHT: u8 = 0;
-const BIAS: u8 = 1;
+/// Checks that `tensors`, which start with a token embedding, are a transformer's parameters:
+/// the names, order and shapes of the transformer whose vocabulary and width the token
+/// embedding gives, whose context the position embedding gives, whose feed-forward width
+/// `blocks.0.feed_forward.up.weight` gives, and whose blocks the number of tensors gives.
+fn check_transformer(tensors: &[NamedTensor]) -> Result<(), WeightsError> {
+	let malformed =
+		|why: String| WeightsError::Malformed(format!("a transformer's weights: {why}"));
+	let pairs = tensors.len() / 2;
+	let per_block = BLOCK_PAIRS.len();
+	if !tensors.len().is_multiple_of(2)
+		|| pairs < per_block + 3
+		|| !(pairs - 3).is_multiple_of(per_block)
+	{
+		return Err(malformed(format!(
+			"{} tensors are not the embeddings, blocks, final norm and head",
+			tensors.len()
+		)));
+	}
+	let matrix = |name: &str| -> Result<[u32; 2], WeightsError> {
+		match tensors.iter().find(|t| t.name == name).map(|t| t.shape.as_slice()) {
+			Some(&[rows, cols]) => match (u32::try_from(rows), u32::try_from(cols)) {
+				(Ok(rows), Ok(cols)) => Ok([rows, cols]),
+				_ => Err(malformed(format!("{name} is too large"))),
+			},
+			_ => Err(malformed(format!("no matrix {name}"))),
+		}
+	};
+	let [vocab, width] = matrix(EMBEDDINGS[0])?;
+	let [context, _] = matrix(EMBEDDINGS[1])?;
+	let [_, feed_forward] = matrix(&format!("blocks.0.{}.weight", BLOCK_PAIRS[4]))?;
+	let network = Network::Transformer(Transformer {
+		vocab,
+		context,
+		width,
+		// Not visible in weights, and no shape depends on them.
+		heads: 1,
+		blocks: ((pairs - 3) / per_block) as u32,
+		feed_forward,
+		activation: Activation::Gelu,
+	});
+	let expected = network
+		.layer_shapes()
+		.into_iter()
+		.flat_map(|p| p.names.into_iter().zip(p.shapes));
+	for (tensor, (name, shape)) in tensors.iter().zip(expected) {
+		if tensor.name != name || tensor.shape != shape {
+			return Err(malformed(format!(
+				"{} {:?} where {name} {shape:?} belongs",
+				tensor.name, tensor.shape
+			)));
+		}
+	}
+	Ok(())
+}
 
-/// Layer group (canonical order: an MLP's `layers`, a CNN's `convs` then `dense`), layer index
-/// and part (weight or bias) of a canonical parameter name.
-fn parse_name(name: &str) -> Result<(u8, usize, u8), WeightsError> {
+/// A parameter pair's tensor: a weight, a bias, or an embedding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Part {
+	/// `.weight`: a linear layer's is stored transposed.
+	Weight,
+	/// `.bias`.
+	Bias,
+	/// `embed.tokens` (0) or `embed.positions` (1).
+	Embedding(u8),
+}
+
+/// Where a canonical parameter name sorts: its group (an MLP's `layers`; a CNN's `convs`, then
+/// `dense`; a transformer's `embed`, `blocks`, `norm`, then `head`), its layer or block, its
+/// pair within a block, then its part.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct CanonicalPlace {
+	group: u8,
+	index: usize,
+	pair: usize,
+	part: Part,
+}
+
+/// How the names of a group go on after its prefix.
+#[derive(Clone, Copy)]
+enum Naming {
+	/// `{i}.weight`, `{i}.bias`.
+	Layer,
+	/// `tokens`, `positions`.
+	Embedding,
+	/// `{i}.{pair}.weight`, `{i}.{pair}.bias`, with `pair` one of a block's.
+	Block,
+	/// `weight`, `bias`.
+	Single,
+}
+
+/// Name prefixes of the groups, in canonical order, and how their names go on.
+const GROUPS: [(&str, Naming); 7] = [
+	("layers.", Naming::Layer),
+	("convs.", Naming::Layer),
+	("dense.", Naming::Layer),
+	("embed.", Naming::Embedding),
+	("blocks.", Naming::Block),
+	("norm.", Naming::Single),
+	("head.", Naming::Single),
+];
+
+/// The place of a canonical parameter name.
+fn parse_name(name: &str) -> Result<CanonicalPlace, WeightsError> {
 	let unknown = || WeightsError::Malformed(format!("{name} is not a parameter name"));
-	let (group, rest) = ["layers.", "convs.", "dense."]
+	let (group, rest, naming) = GROUPS
 		.iter()
 		.enumerate()
-		.find_map(|(group, prefix)| Some((group as u8, name.strip_prefix(prefix)?)))
+		.find_map(|(group, (prefix, naming))| {
+			Some((group as u8, name.strip_prefix(prefix)?, *naming))
+		})
 		.ok_or_else(unknown)?;
-	let (layer, part) = rest.split_once('.').ok_or_else(unknown)?;
-	let layer = layer.parse().ok().filter(|_| !layer.starts_with('+')).ok_or_else(unknown)?;
-	match part {
-		"weight" => Ok((group, layer, WEIGHT)),
-		"bias" => Ok((group, layer, BIAS)),
-		_ => Err(unknown()),
-	}
+	let index = |rest: &str| -> Result<(usize, String), WeightsError> {
+		let (index, rest) = rest.split_once('.').ok_or_else(unknown)?;
+		let index = index.parse().ok().filter(|_| !index.starts_with('+')).ok_or_else(unknown)?;
+		Ok((index, rest.to_owned()))
+	};
+	let (index, pair, part) = match naming {
+		Naming::Embedding => {
+			let table = EMBEDDINGS.iter().position(|embedding| *embedding == name);
+			return Ok(CanonicalPlace {
+				group,
+				index: 0,
+				pair: 0,
+				part: Part::Embedding(table.ok_or_else(unknown)? as u8),
+			});
+		},
+		Naming::Layer => {
+			let (index, part) = index(rest)?;
+			(index, 0, part)
+		},
+		Naming::Block => {
+			let (index, rest) = index(rest)?;
+			let (pair, part) = rest.rsplit_once('.').ok_or_else(unknown)?;
+			let pair = BLOCK_PAIRS.iter().position(|p| *p == pair).ok_or_else(unknown)?;
+			(index, pair, part.to_owned())
+		},
+		Naming::Single => (0, 0, rest.to_owned()),
+	};
+	let part = match part.as_str() {
+		"weight" => Part::Weight,
+		"bias" => Part::Bias,
+		_ => return Err(unknown()),
+	};
+	Ok(CanonicalPlace { group, index, pair, part })
 }
 
 /// The `[cols, rows]` transpose of a row-major `[rows, cols]` matrix.
@@ -272,7 +422,7 @@ fn transpose(values: &[f32], rows: usize, cols: usize) -> Vec<f32> {
 
 #[cfg(test)]
 mod tests {
-	use cairn_primitives::{Activation, BoundedVec, Cnn, Conv, Mlp};
+	use cairn_primitives::{BoundedVec, Cnn, Conv, Mlp};
 
 	use super::*;
 
@@ -457,5 +607,105 @@ mod tests {
 		tensors[2] = tensor("dense.0.weight", &[9, 3], 0.0);
 		let other = Weights::checked(tensors).unwrap();
 		assert!(matches!(other.fit(&cnn()), Err(WeightsError::Mismatch(_))));
+	}
+
+	/// A transformer of vocabulary 5, context 3, width 4 (`heads` heads), 2 blocks and
+	/// feed-forward 6.
+	fn transformer(heads: u32, feed_forward: u32) -> Architecture {
+		Architecture::Transformer(Transformer {
+			vocab: 5,
+			context: 3,
+			width: 4,
+			heads,
+			blocks: 2,
+			feed_forward,
+			activation: Activation::Gelu,
+		})
+	}
+
+	/// Parameters of `transformer(_, 6)`, every tensor with other values.
+	fn transformer_weights() -> Weights {
+		let network = Network::of(&transformer(2, 6)).unwrap();
+		let tensors = network
+			.layer_shapes()
+			.into_iter()
+			.flat_map(|pair| pair.names.into_iter().zip(pair.shapes))
+			.enumerate()
+			.map(|(i, (name, shape))| tensor(&name, &shape, i as f32))
+			.collect();
+		Weights::checked(tensors).unwrap()
+	}
+
+	#[test]
+	fn transformer_weights_go_out_and_come_in_as_pytorch_holds_them() {
+		let weights = transformer_weights();
+		assert_eq!(weights.tensors.len(), 2 * (6 * 2 + 3));
+		assert_eq!(weights.fit(&transformer(2, 6)), Ok(()));
+		// The heads are not visible in the weights.
+		assert_eq!(weights.fit(&transformer(4, 6)), Ok(()));
+		assert!(matches!(weights.fit(&transformer(2, 7)), Err(WeightsError::Mismatch(_))));
+		assert!(matches!(weights.fit(&cnn()), Err(WeightsError::Mismatch(_))));
+		assert!(weights.widths().is_empty());
+		let file = weights.to_safetensors(HashMap::new()).unwrap();
+		let parsed = SafeTensors::deserialize(&file).unwrap();
+		let stored = |name: &str| parsed.tensor(name).unwrap().shape().to_vec();
+		assert_eq!(stored("embed.tokens"), [5, 4]);
+		assert_eq!(stored("embed.positions"), [3, 4]);
+		assert_eq!(stored("blocks.1.norm1.weight"), [4]);
+		assert_eq!(stored("blocks.0.attention.qkv.weight"), [12, 4]);
+		assert_eq!(stored("blocks.0.attention.qkv.bias"), [12]);
+		assert_eq!(stored("blocks.1.feed_forward.up.weight"), [6, 4]);
+		assert_eq!(stored("blocks.1.feed_forward.down.weight"), [4, 6]);
+		assert_eq!(stored("head.weight"), [5, 4]);
+		let back = Weights::from_bytes(&file).unwrap();
+		assert_eq!(back, weights);
+		assert_eq!(back.hash(), weights.hash());
+		assert_eq!(Weights::from_bytes(&weights.canonical()).unwrap(), weights);
+	}
+
+	#[test]
+	fn malformed_transformer_weights_are_refused() {
+		let wrong = |change: &dyn Fn(&mut Vec<NamedTensor>)| {
+			let mut tensors = transformer_weights().tensors;
+			change(&mut tensors);
+			Weights::checked(tensors).unwrap_err()
+		};
+		let malformed = |error: WeightsError| matches!(error, WeightsError::Malformed(_));
+		// Without the head, or with a block short of a pair.
+		assert!(malformed(wrong(&|t| t.truncate(t.len() - 2))));
+		assert!(malformed(wrong(&|t| {
+			t.drain(4..6);
+		})));
+		// Two pairs of a block swapped, a layer norm of another width, a fused projection
+		// that is not `[width, 3 · width]`, positions of another width.
+		assert!(malformed(wrong(&|t| t.swap(2, 4))));
+		assert!(malformed(wrong(&|t| t[2] = tensor("blocks.0.norm1.weight", &[5], 0.0))));
+		assert!(malformed(wrong(&|t| {
+			t[4] = tensor("blocks.0.attention.qkv.weight", &[4, 8], 0.0)
+		})));
+		assert!(malformed(wrong(&|t| t[1] = tensor("embed.positions", &[3, 5], 0.0))));
+		// A feed-forward layer whose widths do not chain.
+		assert!(malformed(wrong(&|t| {
+			t[10] = tensor("blocks.0.feed_forward.up.weight", &[4, 7], 0.0)
+		})));
+		// An MLP's layer among a transformer's.
+		assert!(malformed(wrong(&|t| t[2].name = "layers.0.weight".into())));
+		// Names that are no transformer's.
+		for name in [
+			"embed.weight",
+			"blocks.0.attention.key.weight",
+			"blocks.0.norm1",
+			"blocks.norm1.weight",
+			"norm.0.weight",
+			"head.gamma",
+		] {
+			assert!(parse_name(name).is_err(), "{name}");
+		}
+		// Safetensors files are sorted into canonical order, so only their contents matter.
+		let mut file_tensors = transformer_weights().tensors;
+		file_tensors[7].shape = vec![5];
+		file_tensors[7].values.push(0.0);
+		let file = Weights { tensors: file_tensors }.to_safetensors(HashMap::new()).unwrap();
+		assert!(malformed(Weights::from_bytes(&file).unwrap_err()));
 	}
 }

@@ -1,5 +1,5 @@
-//! Golden checkpoint roots: real training of every optimizer and activation, of a CNN, and of the
-//! largest sizes tasks may use, pinned to the bits this build computes (`ARITHMETIC_VERSION`). A
+//! Golden checkpoint roots: real training of every optimizer and activation, of a CNN, of a
+//! transformer, and of the largest sizes tasks may use, pinned to the bits this build computes (`ARITHMETIC_VERSION`). A
 //! dependency update or code change that alters one bit of training fails here, in CI, instead of
 //! letting providers of one version slash each other: bump `ARITHMETIC_VERSION` with the new
 //! roots, so that old and new workers are never drawn to judge each other. The roots are the same
@@ -11,23 +11,28 @@ mod common;
 use cairn_primitives::{
 	merkle::checkpoint_root, task::MAX_EXACT_DIMENSION, Activation, Optimizer, TaskSpec,
 };
-use cairn_train::{alloc::retain_freed_memory, ARITHMETIC_VERSION};
+use cairn_train::{alloc::retain_freed_memory, Dataset, ARITHMETIC_VERSION};
 use common::{
-	checkpoint_hashes, child_lines, cnn, digits, spec, with_activation, with_architecture,
+	checkpoint_hashes, child_lines, cnn, digits, spec, text, transformer, with_activation,
+	with_architecture,
 };
 
 const CHILD: &str = "CAIRN_TRAIN_GOLDEN_CHILD";
 const RETAINING_CHILD: &str = "CAIRN_TRAIN_GOLDEN_RETAINING_CHILD";
 const PREFIX: &str = "golden-root ";
 
+/// The checkpoint root of `spec`'s run on the dataset it names: the digits, or the windows of
+/// 16 tokens of synthetic text.
 fn root_of(spec: &TaskSpec) -> String {
-	let (data, _) = digits();
+	let (digits, digits_reference) = digits();
+	let data: Dataset = if spec.dataset == digits_reference { digits } else { text(16).0 };
 	hex::encode(checkpoint_root(&checkpoint_hashes(spec, &data)))
 }
 
 /// (case, spec, root pinned for arithmetic version 1).
 fn cases() -> Vec<(&'static str, TaskSpec, &'static str)> {
 	let (_, reference) = digits();
+	let (_, text_reference) = text(16);
 	let small = |optimizer, activation| {
 		with_activation(spec(&reference, &[32, 16], optimizer, 32, 20, 10), activation)
 	};
@@ -55,6 +60,14 @@ fn cases() -> Vec<(&'static str, TaskSpec, &'static str)> {
 				cnn(8, &[(8, 3, true), (16, 3, false)], &[32]),
 			),
 			"743fa85d8fb1507873edb6afe894b047caf8f552a318b428caf29105cddbb94b",
+		),
+		(
+			"transformer adam gelu: 2 blocks of 2 heads, 8 windows of 16 tokens",
+			with_architecture(
+				spec(&text_reference, &[], Optimizer::adam(1e-3), 8, 20, 10),
+				transformer(16, 16, 2, 2, 32),
+			),
+			"7200712db041c2321faa9ac5be420451b1d09bbf83624a17e5fd9156d0d148a1",
 		),
 		(
 			"widest layers and batch",

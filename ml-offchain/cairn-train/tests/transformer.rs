@@ -1,14 +1,20 @@
 //! Transformer language models: one learns a synthetic text, every segment replays, a run
-//! resumes, a step's trace spans `step_trace_len` positions, and evaluation reports the held-out
-//! loss and perplexity. (Exactness across processes and thread counts is in `processes.rs`.)
+//! resumes, a step's trace spans `step_trace_len` positions, evaluation reports the held-out
+//! loss and perplexity, and a trained model continues from its safetensors weights. (Exactness
+//! across processes and thread counts is in `processes.rs`, the pinned bits in `golden.rs`.)
 
 mod common;
 
-use std::time::Instant;
+use std::{collections::HashMap, time::Instant};
 
-use cairn_primitives::{Optimizer, TaskSpec};
-use cairn_train::{evaluate, Dataset, Trainer};
-use common::{ends, losses, replays, spec, text, transformer, with_architecture};
+use cairn_primitives::{
+	task::Uri, Activation, Architecture, ModelInit, Optimizer, TaskSpec, Transformer,
+};
+use cairn_train::{
+	dataset_ref, evaluate, replay_segment, windows, Dataset, Job, Parent, SyntheticText,
+	TrainError, Trainer, Weights,
+};
+use common::{checkpoints, ends, losses, replays, spec, text, transformer, with_architecture};
 
 /// Tokens per window of the tiny transformer.
 const CONTEXT: u32 = 16;
@@ -60,4 +66,51 @@ fn transformer_segments_replay_and_resume_with_every_optimizer() {
 		let (data, spec) = text_spec(optimizer, 9, 3);
 		replays(&spec, &data);
 	}
+}
+
+#[test]
+fn a_transformer_continues_from_its_safetensors_weights() {
+	let (data, fresh) = text_spec(Optimizer::adam(1e-3), 6, 3);
+	let last = checkpoints(&fresh, &data).pop().unwrap();
+	let weights = Weights::from_canonical(&last.weights().unwrap()).unwrap();
+	let file = weights.to_safetensors(HashMap::new()).unwrap();
+	// The heads are the architecture's: the same weights continue as 4 heads of width 4.
+	let architecture = transformer(CONTEXT, 16, 4, 2, 32);
+	let parent = Parent::new(&architecture, Weights::from_bytes(&file).unwrap()).unwrap();
+	let (_, mut child) = text_spec(Optimizer::sgd(0.05, 0.0), 6, 3);
+	child.model = ModelInit::FromRegistry { model: 3 };
+	let job = Job::continuing(&child, &parent);
+	let run = checkpoints(job, &data);
+	assert_eq!(run[0].weights().unwrap(), weights.canonical(), "step 0 holds the parent's weights");
+	assert_eq!(replay_segment(job, &data, &run[1]).unwrap(), run[2]);
+	let wider = transformer(CONTEXT, 16, 2, 2, 64);
+	assert!(matches!(Parent::new(&wider, weights), Err(TrainError::Weights(_))));
+	// A parent whose shapes do not hold together (3 heads of a width of 16) is refused.
+	let uneven = transformer(CONTEXT, 16, 3, 2, 32);
+	assert!(matches!(Parent::without_weights(&uneven), Err(TrainError::Unsupported)));
+}
+
+#[test]
+fn token_ids_past_the_vocabulary_are_refused() {
+	// ASCII windows whose header says 128 classes but byte values up to 255.
+	let text = SyntheticText { seed: 1, len: 2000 }.generate();
+	let mut bytes = windows(&text, CONTEXT, 8).unwrap();
+	bytes[20..24].copy_from_slice(&128u32.to_le_bytes());
+	let reference = dataset_ref(&bytes, Uri::truncate_from(b"http://127.0.0.1/ascii".to_vec()));
+	let data = Dataset::from_bytes(&bytes, &reference).unwrap();
+	let spec = spec(&reference, &[], Optimizer::adam(1e-3), 4, 6, 3);
+	let ascii = Transformer {
+		vocab: 128,
+		context: CONTEXT,
+		width: 16,
+		heads: 2,
+		blocks: 2,
+		feed_forward: 32,
+		activation: Activation::Gelu,
+	};
+	let spec = with_architecture(spec, Architecture::Transformer(ascii));
+	assert!(matches!(
+		Trainer::new(&spec, &data),
+		Err(TrainError::Vocabulary { vocab: 128, max_value: 255 })
+	));
 }
