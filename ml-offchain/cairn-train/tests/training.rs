@@ -99,6 +99,9 @@ fn the_digits_model_learns() {
 	assert!(accuracy.fraction() > 0.8, "held-out accuracy {accuracy:?}");
 	let untrained = Trainer::new(&spec, &data).unwrap().evaluate().unwrap();
 	assert!(untrained.fraction() < 0.5, "untrained accuracy {untrained:?}");
+	// The held-out loss is per sample: about ln 10 untrained, far less trained.
+	assert!((untrained.loss - 10f64.ln()).abs() < 0.5, "untrained loss {untrained:?}");
+	assert!(accuracy.loss < untrained.loss / 3.0, "loss {untrained:?} -> {accuracy:?}");
 }
 
 #[test]

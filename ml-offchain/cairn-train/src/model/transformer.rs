@@ -67,7 +67,8 @@ pub(super) fn layer_shapes(net: &Transformer) -> Vec<LayerShape> {
 	std::iter::once(embed).chain(blocks).chain(top).collect()
 }
 
-/// The tensors of one forward pass, every position of every window as one row.
+/// Where a forward pass records its tensors, which hold every position of every window as a
+/// row: the batch and the context shape them back into windows.
 struct Rows<'r> {
 	batch: usize,
 	context: usize,
