@@ -275,7 +275,8 @@ impl TaskSpec {
 }
 
 /// Whether Cairn workers train `architecture` bit-exactly: a valid MLP whose every width is at
-/// most [`MAX_EXACT_DIMENSION`], or a valid CNN whose flattened features, dense widths and
+/// most [`MAX_EXACT_DIMENSION`], a valid transformer whose context, feed-forward width and three
+/// times its width (the fused query, key and value) are at most that, or a valid CNN whose flattened features, dense widths and
 /// convolutions' inputs per output (`in_channels * kernel²`) are at most that. The one longer
 /// reduction of a CNN, a convolution's weight gradient over `batch * height * width` values, is a
 /// matrix product of at most [`crate::model::MAX_CHANNELS`] rows by `kernel²` columns, which the
@@ -294,8 +295,9 @@ pub fn trainable(architecture: &Architecture) -> bool {
 							<= u64::from(MAX_EXACT_DIMENSION)
 					})
 			},
+			// The fused query-key-value layer's input gradient sums over its 3 * width outputs.
 			Architecture::Transformer(net) => {
-				exact(net.width) && exact(net.feed_forward) && exact(net.context)
+				exact(net.width.saturating_mul(3)) && exact(net.feed_forward) && exact(net.context)
 			},
 			Architecture::External { .. } => false,
 		}
@@ -570,9 +572,10 @@ mod tests {
 	#[test]
 	fn transformers_train_exactly_within_the_exact_dimension() {
 		assert!(trainable(&transformer(64, 64, 256)));
-		assert!(trainable(&transformer(MAX_EXACT_DIMENSION, 512, 512)));
+		// 3 * 168 = 504 query, key and value outputs.
+		assert!(trainable(&transformer(MAX_EXACT_DIMENSION, 168, 512)));
 		assert!(!trainable(&transformer(MAX_EXACT_DIMENSION + 1, 64, 256)));
-		assert!(!trainable(&transformer(64, 516, 256)));
+		assert!(!trainable(&transformer(64, 172, 256)));
 		assert!(!trainable(&transformer(64, 64, 513)));
 		assert!(!trainable(&transformer(64, 66, 256)), "invalid: 4 heads do not divide 66");
 	}

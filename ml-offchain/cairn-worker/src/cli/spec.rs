@@ -252,7 +252,7 @@ fn explain(error: SpecError, spec: &TaskSpec) -> anyhow::Error {
 			"--mlp must describe a valid MLP whose widths are at most {MAX_EXACT_DIMENSION}, and \
              --cnn a valid CNN whose flattened features, dense widths and convolution inputs \
              (channels x kernel x kernel) are at most {MAX_EXACT_DIMENSION}, and --transformer \
-             a valid transformer whose context, width and feed-forward width are at most \
+             a valid transformer whose context, feed-forward width and 3 x width are at most \
              {MAX_EXACT_DIMENSION} (larger matrix products are not computed bit-exactly across \
              machines)"
 		),
