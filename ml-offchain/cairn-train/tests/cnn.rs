@@ -13,12 +13,12 @@ use std::{collections::HashMap, time::Instant};
 
 use cairn_primitives::{task::Uri, Architecture, ModelInit, Optimizer, TaskSpec};
 use cairn_train::{
-	alloc::retain_freed_memory, dataset_ref, evaluate, replay_segment, step_trace, Dataset, Job,
-	Parent, Synthetic, TrainError, Trainer, Weights,
+	dataset_ref, evaluate, replay_segment, step_trace, Dataset, Job, Parent, Synthetic, TrainError,
+	Trainer, Weights,
 };
 use common::{
-	checkpoints, child_lines, cnn, digits, ends, losses, one_and_two_threads_agree, replays, spec,
-	with_architecture,
+	checkpoints, child_lines, cnn, digits, ends, is_child, losses, one_and_two_threads_agree,
+	replays, spec, with_architecture,
 };
 
 const CHILD: &str = "CAIRN_TRAIN_CNN_CHILD";
@@ -124,12 +124,8 @@ fn a_cnn_continues_from_its_safetensors_weights() {
 
 #[test]
 fn child() {
-	let retaining = std::env::var_os(RETAINING_CHILD).is_some();
-	if !retaining && std::env::var_os(CHILD).is_none() {
+	if !is_child(CHILD, RETAINING_CHILD) {
 		return;
-	}
-	if retaining {
-		assert!(retain_freed_memory(), "glibc took the setting");
 	}
 	let (data, spec) = synthetic_images(4, 2);
 	for checkpoint in checkpoints(&spec, &data) {

@@ -99,6 +99,16 @@ pub fn checkpoint_hashes(spec: &TaskSpec, dataset: &Dataset) -> Vec<[u8; 32]> {
 	checkpoints(spec, dataset).iter().map(Checkpoint::hash).collect()
 }
 
+/// Whether this process is a child run (`child_lines`) of `env` or of `retaining_env`; in the
+/// latter it first retains freed memory, as the worker does.
+pub fn is_child(env: &str, retaining_env: &str) -> bool {
+	let retaining = std::env::var_os(retaining_env).is_some();
+	if retaining {
+		assert!(cairn_train::alloc::retain_freed_memory(), "glibc took the setting");
+	}
+	retaining || std::env::var_os(env).is_some()
+}
+
 /// The lines a child run of this test binary prints after `prefixes`, one list per prefix: the
 /// test named `child` runs alone in a new process with `env` set and `RAYON_NUM_THREADS` at
 /// `rayon_threads` (libtest prints `test child ... ` on the line the child's first output
