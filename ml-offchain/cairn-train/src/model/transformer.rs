@@ -16,7 +16,8 @@
 //! token rows one after the other in batch order (burn `flex`'s `select_add`), matrix products
 //! keep each dot product's order, and layer norms and softmax reduce one row at a time. The
 //! longest reductions are over the `batch · context ≤ 512` tokens of a step (weight gradients)
-//! and the `width`, `feed_forward` and `context` (each at most 512) of one token.
+//! and the `3 · width` (the query-key-value layer's input gradient), `feed_forward` and `context`
+//! (each at most 512) of one token.
 
 use burn::tensor::{
 	module::{embedding, linear},
