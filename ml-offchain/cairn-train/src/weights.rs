@@ -183,6 +183,11 @@ impl Weights {
 		widths
 	}
 
+	/// Number of values in every tensor: the network's parameter count.
+	pub fn parameter_count(&self) -> usize {
+		self.tensors.iter().map(|t| t.values.len()).sum()
+	}
+
 	/// Whether these are a transformer's parameters.
 	fn is_transformer(&self) -> bool {
 		self.tensors[0].name == EMBEDDINGS[0]

@@ -40,7 +40,12 @@ pub fn read_weights(path: &Path) -> anyhow::Result<Weights> {
 pub fn weights_hash(args: WeightsHashArgs) -> anyhow::Result<()> {
 	let weights = read_weights(&args.file)?;
 	println!("weights hash: {}", hex0x(&weights.hash()));
-	println!("widths:       {}", widths(&weights.widths()));
+	// A transformer's linear layers are not one chain of widths.
+	let chain = weights.widths();
+	if !chain.is_empty() {
+		println!("widths:       {}", widths(&chain));
+	}
+	println!("parameters:   {}", weights.parameter_count());
 	Ok(())
 }
 
@@ -122,7 +127,12 @@ pub async fn export(url: &str, args: ExportArgs) -> anyhow::Result<()> {
 	std::fs::write(&args.out, file)
 		.with_context(|| format!("cannot write {}", args.out.display()))?;
 	println!("weights hash: {}", hex0x(&weights.hash()));
-	println!("widths:       {}", widths(&weights.widths()));
+	// A transformer's linear layers are not one chain of widths.
+	let chain = weights.widths();
+	if !chain.is_empty() {
+		println!("widths:       {}", widths(&chain));
+	}
+	println!("parameters:   {}", weights.parameter_count());
 	println!("written:      {}", args.out.display());
 	Ok(())
 }
