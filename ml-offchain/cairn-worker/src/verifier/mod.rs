@@ -203,7 +203,7 @@ impl Verifier {
 				continue;
 			}
 			let Some(check) = verification.check_of(&self.me) else { continue };
-			self.serve_check(chain, verification, &check, block.number).await?;
+			self.serve_check(chain, verification, check, block.number).await?;
 		}
 		Ok(())
 	}

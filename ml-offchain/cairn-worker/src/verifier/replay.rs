@@ -163,10 +163,9 @@ pub async fn findings(
 		} else {
 			// The final weights are those of the last checkpoint.
 			let position = target.min(count.saturating_sub(1));
-			if !recomputed.contains_key(&position) {
+			if let std::collections::hash_map::Entry::Vacant(slot) = recomputed.entry(position) {
 				let witness_step = witness_of(job, count, position);
-				let checkpoint = recompute(served, job, dataset, position, witness_step).await?;
-				recomputed.insert(position, checkpoint);
+				slot.insert(recompute(served, job, dataset, position, witness_step).await?);
 			}
 			let (checkpoint, witness) = &recomputed[&position];
 			let computed = match (checkpoint, target == count) {
