@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context};
-use cairn_primitives::{Architecture, TaskSpec};
+use cairn_primitives::{Architecture, Hash256, TaskSpec};
 use cairn_train::{client::artifact_url, ArtifactClient, ArtifactStore, Dataset};
 
 use crate::record::hex0x;
@@ -53,29 +53,8 @@ pub async fn obtain(
 		}
 		let limit =
 			usize::try_from(reference.size).context("the dataset is too large for this machine")?;
-		let client = client.limited(limit, DOWNLOAD_TIMEOUT);
-		let mut failures = Vec::new();
-		for source in &sources {
-			match client.fetch_into(source, &reference.hash, store).await {
-				Ok(size) => {
-					tracing::info!(
-						uri = source,
-						hash = hex0x(&reference.hash),
-						size,
-						"dataset downloaded"
-					);
-					failures.clear();
-					break;
-				},
-				Err(error) => {
-					tracing::warn!(uri = source, "dataset download failed: {error:#}");
-					failures.push(format!("{source}: {error:#}"));
-				},
-			}
-		}
-		if !failures.is_empty() {
-			bail!("cannot download dataset {}: {}", hex0x(&reference.hash), failures.join("; "));
-		}
+		download(&client.limited(limit, DOWNLOAD_TIMEOUT), store, &reference.hash, &sources)
+			.await?;
 	}
 	let bytes = store.get(&reference.hash)?;
 	let dataset = tokio::task::spawn_blocking(move || Dataset::from_bytes(&bytes, &reference))
@@ -83,6 +62,29 @@ pub async fn obtain(
 		.context("the dataset check panicked")??;
 	check_shape(architecture, &dataset)?;
 	Ok(dataset)
+}
+
+/// Downloads the artifact `hash` into `store` from the first of `sources` that serves it.
+async fn download(
+	client: &ArtifactClient,
+	store: &ArtifactStore,
+	hash: &Hash256,
+	sources: &[String],
+) -> anyhow::Result<()> {
+	let mut failures = Vec::new();
+	for source in sources {
+		match client.fetch_into(source, hash, store).await {
+			Ok(size) => {
+				tracing::info!(uri = source, hash = hex0x(hash), size, "dataset downloaded");
+				return Ok(());
+			},
+			Err(error) => {
+				tracing::warn!(uri = source, "dataset download failed: {error:#}");
+				failures.push(format!("{source}: {error:#}"));
+			},
+		}
+	}
+	bail!("cannot download dataset {}: {}", hex0x(hash), failures.join("; "))
 }
 
 /// The model must read the dataset's features and output one score per class (the rule
