@@ -420,10 +420,11 @@ impl<'a> Trainer<'a> {
 				let target = usize::from(target);
 				let predicted =
 					(1..classes).fold(0, |best, c| if row[c] > row[best] { c } else { best });
-				correct += u32::from(predicted == target);
+				// Saturating: a dataset of tens of GB holds more predictions than a `u32` counts.
+				correct = correct.saturating_add(u32::from(predicted == target));
 				loss += cross_entropy(row, target);
 			}
-			total += targets.len() as u32;
+			total = total.saturating_add(u32::try_from(targets.len()).unwrap_or(u32::MAX));
 		}
 		let loss = if total == 0 { 0.0 } else { loss / f64::from(total) };
 		Ok(Accuracy { correct, total, loss })
