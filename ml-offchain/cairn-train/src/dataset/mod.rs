@@ -19,9 +19,9 @@
 //! A language-model dataset (for the byte-level transformer) is a file of this format whose every
 //! sample is a window of `context + 1` consecutive bytes of a text: the first `context` bytes are
 //! the features, read as token ids `0..=255` rather than scaled, and the last byte is the label;
-//! `classes = 256`, `max_value = 255`. Window `i` covers bytes
-//! `i * (context + 1) .. (i + 1) * (context + 1)`: windows do not overlap, and the tail that does
-//! not fill a window is dropped. At every position `p` of a window the model predicts the byte at
+//! `classes = 256`, `max_value = 255`. In the files Cairn's converters write, window `i` covers
+//! bytes `i * (context + 1) .. (i + 1) * (context + 1)`: windows do not overlap, and the tail
+//! that does not fill a window is dropped ([`text::windows`] also cuts overlapping ones). At every position `p` of a window the model predicts the byte at
 //! `p + 1` (at the last position, the label). The held-out last sixth is the end of the text.
 //! `ml-offchain/data/convert_shakespeare.py` writes one from the works of Shakespeare.
 
